@@ -1,0 +1,3 @@
+from csdemand.cli import main
+
+raise SystemExit(main())

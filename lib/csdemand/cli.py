@@ -1,0 +1,68 @@
+"""Command line: ``python -m csdemand import-dfe DIR`` and ``python -m csdemand render ...``.
+
+Exit codes: 0 success; 1 a briefing failed to render; 2 bad input or bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import paths
+from .errors import InputError, RenderError
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from .importer import import_dfe
+
+    result = import_dfe(args.folder, args.out)
+    for f, kind in result.read:
+        print(f"read     {f}  ({kind})")
+    for f in result.skipped:
+        print(f"skipped  {f}  (not a kind this importer reads)")
+    for table, n in result.written.items():
+        print(f"wrote    {Path(args.out) / (table + '.csv')}  ({n:,} rows)")
+    return 0
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    from .render import render_many
+
+    outcome = render_many(
+        las=args.la,
+        period=args.period,
+        briefings=args.briefing,
+        out_dir=Path(args.out),
+    )
+    return 0 if not outcome.failed else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m csdemand", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("import-dfe", help="build data/sample's tidy tables from published DfE/ONS files")
+    p.add_argument("folder", nargs="?", default=str(paths.reference_data_dir()), help="folder of published CSVs (default: ../shared/reference-data)")
+    p.add_argument("--out", default=str(paths.data_dir()), help="where to write the tidy tables (default: data/sample)")
+    p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser("render", help="execute briefing notebooks and write self-contained HTML reports")
+    p.add_argument("--la", nargs="+", default=["352"], help="LA number, GSS code or name (default 352, Manchester)")
+    p.add_argument("--period", default="latest", help="a year (annual briefings), YYYY-MM (monthly), or 'latest' (default)")
+    p.add_argument("--briefing", nargs="+", default=None, help="notebook names without .ipynb (default: every briefing)")
+    p.add_argument("--out", default=str(paths.reports_dir()), help="reports folder (default: reports/)")
+    p.set_defaults(func=_cmd_render)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except RenderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
