@@ -1,0 +1,61 @@
+# csdemand: children's services demand briefings. `make help` lists the targets.
+# Every target that needs Python sets up .venv itself (Python 3.11 is all a fresh machine needs).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+LAB_STAMP := $(VENV)/.installed-lab
+KERNEL := csdemand
+REFERENCE ?= ../shared/reference-data
+
+.DEFAULT_GOAL := help
+.PHONY: help setup report test test-fast lab import screenshot browser clean
+
+help: ## List the targets with a line on each
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (csdemand)" >/dev/null
+	@touch $@
+
+setup: $(STAMP) ## Create .venv with the pinned dependencies and register the Jupyter kernel
+
+report: $(STAMP) ## Render every briefing for Manchester's latest period into reports/ from the shipped data
+	$(BIN)/python -m csdemand render
+
+browser: ## Install Debian's chromium for the browser test where it is missing (needs root; else the test skips)
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1) \
+	  || echo "chromium not installed: the browser test will be skipped"; }
+
+test: $(STAMP) browser ## Run every test: unit, golden figures, importer on ../shared, notebooks, render, browser
+	$(BIN)/python -m pytest -q --nbval-lax tests notebooks
+
+test-fast: $(STAMP) ## Unit tests only (no notebook execution, no browser)
+	$(BIN)/python -m pytest -q -m "not notebook and not browser"
+
+$(LAB_STAMP): $(STAMP) requirements-lab.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-lab.lock
+	@touch $@
+
+lab: $(LAB_STAMP) ## Open JupyterLab on notebooks/ (installs JupyterLab into .venv the first time)
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+import: $(STAMP) ## Rebuild data/sample's tidy tables from the published files in $(REFERENCE)
+	$(BIN)/python -m csdemand import-dfe $(REFERENCE) --out data/sample
+
+screenshot: report browser ## Render, then screenshot the Manchester briefing with headless chromium into reports/
+	@f=$$(ls -t reports/*/*/looked_after.html | head -1); \
+	chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
+	  --disable-component-update --disable-sync --user-data-dir=$$(mktemp -d) --window-size=1100,5200 --hide-scrollbars \
+	  --screenshot=reports/screenshot.png "file://$$PWD/$$f" 2>/dev/null && echo "wrote reports/screenshot.png from $$f"
+
+clean: ## Remove rendered reports and caches (keeps .venv)
+	rm -rf reports/*/ reports/*.html reports/*.png .pytest_cache test-output
+	find . -name __pycache__ -not -path "./$(VENV)/*" -exec rm -rf {} +

@@ -1,0 +1,166 @@
+"""Charts for briefings: one house style, a colour-blind-safe palette (Okabe-Ito), and for each
+chart the alt text and the table behind it. Each function returns a :class:`present.Chart`."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # rendering to PNG only; no display needed under a scheduler
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from . import funnel  # noqa: E402
+from .present import Chart, figure_png, fmt_number  # noqa: E402
+
+#: Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
+PALETTE = {
+    "la": "#D55E00",  # vermillion: the authority
+    "neighbours": "#0072B2",  # blue
+    "region": "#009E73",  # green
+    "england": "#000000",
+    "other": "#BBBBBB",
+    "limit95": "#56B4E9",
+    "limit998": "#0072B2",
+}
+
+COMPARATOR_LABELS = {
+    "la": None,  # replaced by the LA's name
+    "neighbours_mean": "Statistical neighbours (mean)",
+    "neighbours_median": "Statistical neighbours (median)",
+    "region": None,
+    "england": "England",
+}
+
+
+def _style(ax) -> None:
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="y", color="#e5e5e5", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.tick_params(labelsize=9)
+
+
+def trend_chart(comparison: pd.DataFrame, la_name: str, region_name: str, measure_label: str, computed_periods: list[int], decimals: int = 0) -> Chart:
+    """Lines over time for the LA, its neighbours' mean, its region and England.
+
+    ``comparison`` is :func:`benchmarks.comparison_series`. Points in ``computed_periods`` (rates
+    this project computed, not DfE's) are drawn hollow.
+    """
+    labels = {"la": la_name, "neighbours_mean": "Statistical neighbours (mean)", "region": region_name, "england": "England"}
+    colours = {"la": PALETTE["la"], "neighbours_mean": PALETTE["neighbours"], "region": PALETTE["region"], "england": PALETTE["england"]}
+    styles = {"la": "-", "neighbours_mean": "--", "region": "-.", "england": ":"}
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    wide = comparison.pivot(index="period", columns="comparator", values="value")
+    # Every year on the axis, so a year without data breaks the line instead of bridging it.
+    wide = wide.reindex(range(int(wide.index.min()), int(wide.index.max()) + 1))
+    for key in ("england", "region", "neighbours_mean", "la"):
+        s = wide[key] if key in wide else pd.Series(dtype=float)
+        if s.dropna().empty:
+            continue
+        ax.plot(s.index, s.values, styles[key], color=colours[key], linewidth=2.6 if key == "la" else 1.6, label=labels[key], marker="o", markersize=4 if key == "la" else 0)
+        if key == "la":
+            hollow = s[s.index.isin(computed_periods)]
+            ax.plot(hollow.index, hollow.values, "o", markerfacecolor="white", markeredgecolor=colours[key], markersize=6, linestyle="none")
+    if computed_periods:
+        ax.axvspan(min(computed_periods) - 0.5, max(computed_periods) + 0.5, color="#f2f2f2", zorder=0)
+        ax.text(min(computed_periods) - 0.3, ax.get_ylim()[1], "rates computed here", fontsize=8, va="top", color="#555555")
+    ax.set_ylabel(measure_label, fontsize=9)
+    ax.set_ylim(bottom=0)
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    _style(ax)
+    ax.legend(frameon=False, fontsize=8, loc="lower left", ncols=2)
+    fig.tight_layout()
+
+    la_s = wide["la"].dropna()
+    first, last = la_s.index.min(), la_s.index.max()
+    alt = (
+        f"Line chart of {measure_label.lower()} from {first} to {last}. {la_name} went from "
+        f"{fmt_number(la_s[first], decimals)} to {fmt_number(la_s[last], decimals)}. In {last} its statistical neighbours' mean was "
+        f"{fmt_number(wide.loc[last, 'neighbours_mean'], 1)}, {region_name} {fmt_number(wide.loc[last, 'region'], decimals)} and England "
+        f"{fmt_number(wide.loc[last, 'england'], decimals)}."
+    )
+    table = wide.dropna(how="all").reindex(columns=["la", "neighbours_mean", "neighbours_median", "region", "england"]).reset_index()
+    table.columns = ["Year", la_name, "Neighbours (mean)", "Neighbours (median)", region_name, "England"]
+    for c in table.columns[1:]:
+        table[c] = table[c].map(lambda v: fmt_number(v, 1 if "Neighbours" in c else decimals))
+    return Chart(figure_png(fig), alt, f"{measure_label}, {first} to {last}: {la_name} against comparators", table)
+
+
+def neighbour_bars(values: pd.DataFrame, la_number: int, england: float, neighbour_mean: float, measure_label: str, period: int, decimals: int = 0) -> Chart:
+    """Horizontal bars for the LA and its neighbours in one year, lowest at the top, with England
+    and the neighbour mean as reference lines. ``values``: la_number, area_name, value."""
+    v = values.sort_values("value", ascending=True).reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(8, 0.34 * len(v) + 1.2))
+    colours = [PALETTE["la"] if n == la_number else PALETTE["neighbours"] for n in v["la_number"]]
+    y = np.arange(len(v))[::-1]
+    ax.barh(y, v["value"], color=colours, height=0.7)
+    ax.set_yticks(y, v["area_name"], fontsize=9)
+    for yi, val in zip(y, v["value"]):
+        ax.text(val + 0.5, yi, fmt_number(val, decimals), va="center", fontsize=8)
+    ax.axvline(england, color=PALETTE["england"], linestyle=":", linewidth=1.5, label=f"England {fmt_number(england, decimals)}")
+    ax.axvline(neighbour_mean, color=PALETTE["neighbours"], linestyle="--", linewidth=1.2, label=f"Neighbours' mean {fmt_number(neighbour_mean, 1)}")
+    ax.set_xlabel(f"{measure_label}, {period}", fontsize=9)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.tick_params(labelsize=9)
+    ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.5 / len(v)), ncols=2)
+    fig.tight_layout()
+    la_row = v[v["la_number"] == la_number].iloc[0]
+    rank = int((v["value"] < la_row["value"]).sum()) + 1
+    alt = (
+        f"Bar chart of {measure_label.lower()} in {period} for {la_row['area_name']} and its {len(v) - 1} statistical neighbours, "
+        f"lowest first. {la_row['area_name']} is {fmt_number(la_row['value'], decimals)}, rank {rank} of {len(v)} (1 = lowest); "
+        f"range {fmt_number(v['value'].min(), decimals)} ({v.iloc[0]['area_name']}) to {fmt_number(v['value'].max(), decimals)} "
+        f"({v.iloc[-1]['area_name']}); England {fmt_number(england, decimals)}."
+    )
+    table = v.assign(Rank=v["value"].rank(method="min").astype(int))[["Rank", "area_name", "value"]]
+    table.columns = ["Rank (1 = lowest)", "Local authority", measure_label]
+    table[measure_label] = table[measure_label].map(lambda x: fmt_number(x, decimals))
+    return Chart(figure_png(fig), alt, f"{measure_label} in {period}: {la_row['area_name']} and its statistical neighbours", table)
+
+
+def funnel_chart(points: pd.DataFrame, la_number: int, neighbour_numbers: list[int], target_rate: float, tau2: float, measure_label: str, period: int) -> Chart:
+    """Funnel plot: every LA's rate against its child population, England's rate as the target,
+    95% and 99.8% limits with the overdispersion allowance (solid) and pure Poisson (dotted)."""
+    fig, ax = plt.subplots(figsize=(8, 5.0))
+    n = np.geomspace(points["denominator"].min() * 0.8, points["denominator"].max() * 1.1, 200)
+    adj = funnel.limits(target_rate, n, tau2)
+    poi = funnel.limits(target_rate, n, 0.0)
+    for tag, colour, label in (("95", PALETTE["limit95"], "95% limits"), ("99_8", PALETTE["limit998"], "99.8% limits")):
+        ax.plot(n, adj[f"upper_{tag}"], color=colour, linewidth=1.4, label=f"{label} (allowing for overdispersion)")
+        ax.plot(n, adj[f"lower_{tag}"], color=colour, linewidth=1.4)
+        ax.plot(n, poi[f"upper_{tag}"], color=colour, linewidth=0.8, linestyle=":")
+        ax.plot(n, poi[f"lower_{tag}"], color=colour, linewidth=0.8, linestyle=":")
+    ax.axhline(target_rate, color=PALETTE["england"], linewidth=1, label=f"England {target_rate:.0f}")
+    others = points[~points["la_number"].isin(neighbour_numbers + [la_number])]
+    nb = points[points["la_number"].isin(neighbour_numbers)]
+    me = points[points["la_number"] == la_number]
+    ax.scatter(others["denominator"], others["rate"], s=14, color=PALETTE["other"], label="Other local authorities", zorder=2)
+    ax.scatter(nb["denominator"], nb["rate"], s=26, color=PALETTE["neighbours"], label="Statistical neighbours", zorder=3)
+    ax.scatter(me["denominator"], me["rate"], s=60, color=PALETTE["la"], edgecolor="black", label=me["area_name"].iloc[0] if len(me) else "", zorder=4)
+    for _, r in me.iterrows():
+        ax.annotate(r["area_name"], (r["denominator"], r["rate"]), xytext=(6, 6), textcoords="offset points", fontsize=9, fontweight="bold")
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x:,.0f}"))
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xlabel("Children aged 0-17 (ONS mid-year estimate, log scale)", fontsize=9)
+    ax.set_ylabel(measure_label, fontsize=9)
+    ax.set_ylim(0, max(points["rate"].max(), adj["upper_99_8"].max()) * 1.05)
+    _style(ax)
+    ax.legend(frameon=False, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3)
+    fig.tight_layout()
+    pos = me["position"].iloc[0] if len(me) else "not available"
+    outside = points[points["position"].str.contains("99.8")]
+    alt = (
+        f"Funnel plot of {measure_label.lower()} in {period} for {len(points)} local authorities against their child population. "
+        f"England's rate is {target_rate:.0f}. "
+        + (f"{me['area_name'].iloc[0]} ({me['rate'].iloc[0]:.0f}) is {pos}. " if len(me) else "")
+        + f"{len(outside)} authorities lie outside the 99.8% limits after allowing for overdispersion."
+    )
+    table = points.assign(
+        group=np.where(points["la_number"] == la_number, "This authority", np.where(points["la_number"].isin(neighbour_numbers), "Neighbour", "")),
+    ).sort_values("rate", ascending=False)[["area_name", "group", "denominator", "count", "rate", "position"]]
+    table.columns = ["Local authority", "", "Children 0-17", "Looked after", "Rate per 10,000", "Position"]
+    for c in ("Children 0-17", "Looked after"):
+        table[c] = table[c].map(lambda x: fmt_number(x))
+    return Chart(figure_png(fig), alt, f"{measure_label} in {period}: funnel plot of all local authorities", table)

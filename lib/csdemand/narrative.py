@@ -1,0 +1,85 @@
+"""Sentences generated from the numbers: no figure in a briefing is typed by hand.
+
+Each function takes computed results and returns plain strings; the notebook displays them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .looked_after import BAND_WORDS, LacBenchmark
+from .present import fmt_number
+
+
+def _compare(a: float, b: float, tolerance: float = 0.5) -> str:
+    """'above' / 'below' / 'in line with' at the precision rates are published."""
+    if np.isnan(a) or np.isnan(b):
+        return "not comparable with"
+    if abs(a - b) < tolerance:
+        return "in line with"
+    return "above" if a > b else "below"
+
+
+def lac_key_messages(b: LacBenchmark) -> list[str]:
+    """Three to five key messages for the looked-after children briefing."""
+    name, year = b.la.name, b.period
+    avg = b.neighbour_average
+    msgs = [
+        f"{fmt_number(b.count)} children were looked after by {name} on 31 March {year}: "
+        f"{fmt_number(b.rate)} per 10,000 children aged 0-17, against {fmt_number(b.england_rate)} for England "
+        f"and {fmt_number(b.region_rate)} for the {b.la.region_name}.",
+        f"The rate is {_compare(b.rate, avg.mean)} the average of {name}'s statistical neighbours "
+        f"({fmt_number(avg.mean, 1)}, mean of {avg.n_with_value} of {avg.n_neighbours}; median {fmt_number(avg.median, 1)}); "
+        f"{name} ranks {b.rank} of {b.n_ranked} in the group, where 1 is the lowest rate.",
+    ]
+    t = b.travel.set_index("span_years")
+    parts = []
+    for span in (1, 3, 5):
+        r = t.loc[span]
+        if r["direction"] == "not available":
+            parts.append(f"over {span} year{'s' if span > 1 else ''}: not available")
+        elif r["direction"] == "no change":
+            parts.append(f"unchanged over {span} year{'s' if span > 1 else ''}")
+        else:
+            parts.append(
+                f"{r['direction']} {fmt_number(abs(r['change']))} ({fmt_number(abs(r['pct_change']))}%) "
+                f"from {fmt_number(r['from_value'])} in {int(r['from_period'])}"
+            )
+    msgs.append(f"Direction of travel for the rate: {parts[0]}; {parts[1]} over 3 years; {parts[2]} over 5 years.")
+    msgs.append(
+        f"Nationally {name} is {BAND_WORDS.get(b.band.band, 'not banded')} "
+        f"(quartiles {fmt_number(b.band.q1)}, {fmt_number(b.band.median)}, {fmt_number(b.band.q3)} across {b.band.n_las} authorities). "
+        "A higher or lower rate is not in itself better or worse: it reflects need, thresholds and how well children leave care."
+    )
+    pos = b.funnel_points.set_index("la_number")["position"].get(b.la.la_number, "not available")
+    msgs.append(
+        f"Allowing for the wide variation between authorities, {name}'s rate is {pos} of the funnel around England's rate"
+        + (": a difference worth explaining." if "limit" in pos and "within" not in pos else ": not a statistical outlier.")
+    )
+    return msgs
+
+
+def lac_caveats(b: LacBenchmark) -> list[str]:
+    """Caveats a reader must see, some depending on the years shown."""
+    out = [
+        "Rates are per 10,000 children aged 0-17, using the ONS mid-year estimate for the previous mid-year "
+        "(the rate for the year ending 31 March 2025 uses mid-2024).",
+        "Each year's figure is taken from the newest DfE release that carries it. Later releases re-base earlier years on "
+        "revised population estimates, so a rate printed in an older release can differ from the one shown here.",
+        "DfE published LA rates from 2018 (the 2018-2020 rates are from the 2022 release, on the population base of that time). "
+        "Rates for 2013-2017 are computed here from DfE counts and the current ONS estimates, and for 2010 from the mid-2009 "
+        "population printed in the 2010 release: they are not DfE figures and are shown hollow in the chart. No rate is "
+        "shown for 2011-2012, for which no population estimate is held.",
+        f"Statistical neighbours: DfE's benchmarking tool, {b.model} model. The neighbour average is the mean of the "
+        "neighbours with a value, as in LAIT; the median, as in DfE's dashboard, is shown beside it.",
+        "Rank and quartile band are computed as in LAIT: 1 is the lowest rate; band A is at or below the 25th percentile of all "
+        "authorities' rates. For looked-after children neither a high nor a low rate is simply good.",
+        "National and regional counts are rounded to the nearest 10 by DfE; LA counts are not rounded.",
+    ]
+    if b.overdispersion.phi > 1:
+        out.append(
+            f"Funnel limits allow for overdispersion: LA rates vary about {b.overdispersion.phi:.0f} times as much as chance alone "
+            "would give, so pure Poisson limits (dotted) would flag most authorities. The solid limits add a between-authority "
+            "variance (Spiegelhalter's random-effects method, z-scores winsorised at 10%)."
+        )
+    return out
