@@ -122,7 +122,7 @@ def direction_of_travel(series: pd.Series, period: int, spans: tuple[int, ...] =
         change = now - then
         if np.isnan(change):
             word = "not available"
-        elif round(now, decimals) == round(then, decimals):
+        elif f"{now:.{decimals}f}" == f"{then:.{decimals}f}":  # as printed, not numpy's round-half-even
             word = "no change"
         else:
             word = "up" if change > 0 else "down"

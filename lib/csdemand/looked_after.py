@@ -66,7 +66,7 @@ def resolve_period(df: pd.DataFrame, la_number: int, period: str | int) -> int:
         year = int(str(period).strip())
     except ValueError:
         raise InputError("not a year", column="period", value=period, expected="a reporting year such as 2025, or 'latest'") from None
-    years = sorted(df.loc[df["measure"] == RATE, "period"].unique())
+    years = sorted(int(y) for y in benchmarks.area_series(df, RATE, la_number=la_number).dropna().index)
     if year not in years:
         raise InputError(f"no looked-after data for {year}", column="period", value=period, expected=f"a year from {years[0]} to {years[-1]}")
     return year

@@ -1,0 +1,116 @@
+"""Rendering briefings end to end: Papermill, HTML without code, figures, atomic writes, exit codes."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from csdemand import paths, render
+from csdemand.errors import RenderError
+
+pytestmark = pytest.mark.notebook
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory, test_output):
+    """Manchester and Birmingham LAC briefings rendered once for this module (kept in test-output)."""
+    out = test_output / "reports"
+    shutil.rmtree(out, ignore_errors=True)
+    lac = next(b for b in render.discover() if b.name == "looked_after")
+    return {la: render.render_one(lac, la, "latest", out) for la in ("352", "330")}
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_report_path_is_deterministic(rendered):
+    assert rendered["352"].as_posix().endswith("reports/352-manchester/2025/looked_after.html")
+    assert rendered["352"].with_suffix(".ipynb").exists()
+
+
+def test_manchester_briefing_shows_the_published_figures(rendered):
+    text = text_of(rendered["352"].read_text())
+    assert "Children looked after: Manchester, 2025" in text
+    for figure in ("1,280", "97 per 10,000", "67 for England", "88.9", "90.5", "9 of 11"):
+        assert figure in text, figure
+
+
+def test_2021_neighbour_model_renders_its_mean_of_90_3(tmp_path):
+    lac = next(b for b in render.discover() if b.name == "looked_after")
+    nb = render.execute(lac, {"la": "352", "period": "2025", "neighbour_model": "2021"}, tmp_path)
+    assert "90.3" in text_of(render.body_html(render.for_report(nb)))
+
+
+def test_birmingham_renders_by_changing_only_the_parameter(rendered):
+    assert rendered["330"].as_posix().endswith("330-birmingham/2025/looked_after.html")
+    text = text_of(rendered["330"].read_text())
+    assert "Children looked after: Birmingham, 2025" in text and "2,317" in text
+
+
+def test_briefing_has_no_code_no_prompts_and_nothing_from_other_hosts(rendered):
+    html = rendered["352"].read_text()
+    assert "from csdemand" not in html and "looked_after.benchmark" not in html
+    assert "In&nbsp;[" not in html and "jp-InputPrompt" not in html
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
+    assert "<script" not in html
+
+
+def test_every_chart_has_alt_text_and_a_table_alternative(rendered):
+    html = rendered["352"].read_text()
+    imgs = re.findall(r"<img [^>]*>", html)
+    assert len(imgs) == 3
+    assert all(re.search(r'alt="[^"]{40,}"', i) for i in imgs)
+    assert all(i.count("data:image/png;base64,") == 1 for i in imgs)
+    assert html.count("View as table") == 3
+
+
+def test_header_shows_publication_date_parameters_and_render_time(rendered):
+    text = text_of(rendered["352"].read_text())
+    assert "Data published: November 2025" in text
+    assert "Rendered:" in text and "statistical neighbour model" in text and "Open Government Licence" in text
+
+
+def test_failed_render_keeps_the_last_good_report(rendered, tmp_path, monkeypatch):
+    good = rendered["352"]
+    before = good.read_bytes()
+    broken = tmp_path / "data"
+    shutil.copytree(paths.data_dir(), broken)
+    (broken / "cla.csv").write_text("not,a,table\n")
+    monkeypatch.setenv("CSDEMAND_DATA", str(broken))
+    lac = next(b for b in render.discover() if b.name == "looked_after")
+    with pytest.raises(RenderError, match=r"looked_after: cell \d+ raised"):
+        render.render_one(lac, "352", "2025", good.parents[2])
+    assert good.read_bytes() == before
+
+
+def test_command_line_exits_non_zero_and_names_the_cell_when_a_briefing_fails(tmp_path):
+    run = subprocess.run(
+        [sys.executable, "-m", "csdemand", "render", "--la", "352", "--period", "1999", "--out", str(tmp_path)],
+        capture_output=True, text=True, env={**os.environ},
+    )
+    assert run.returncode == 1
+    assert re.search(r"looked_after.*cell \d+ raised InputError.*1999", run.stderr)
+    assert "0 rendered, 1 failed" in run.stdout
+    assert not list(Path(tmp_path).rglob("*.html"))
+
+
+def test_unknown_briefing_name_is_refused(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "csdemand", "render", "--briefing", "nope", "--out", str(tmp_path)], capture_output=True, text=True)
+    assert run.returncode == 1 and "no briefing notebook named nope" in run.stderr
+
+
+def test_text_from_data_files_is_escaped(monkeypatch, tmp_path):
+    from csdemand.present import Provenance, table_html
+    import pandas as pd
+
+    html = table_html(pd.DataFrame({"Local authority": ["<script>alert(1)</script>"]}))
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    page = render.page({"title": "<b>x</b>", "subtitle": "", "parameters": {"la": "<i>"}, "sources": [], "notes": []}, "", __import__("datetime").datetime.now(), "abc")
+    assert "<b>x</b>" not in page and "&lt;i&gt;" in page
