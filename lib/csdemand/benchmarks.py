@@ -158,3 +158,64 @@ def comparison_series(df: pd.DataFrame, measure: str, la_number: int, neighbour_
             {"period": p, "comparator": "england", "value": england.get(p, np.nan), "n_with_value": np.nan},
         ]
     return pd.DataFrame(rows)
+
+
+@dataclass
+class MeasureBenchmark:
+    """One measure for one LA and year against its comparators (LAIT definitions throughout)."""
+
+    measure: str
+    la_number: int
+    period: int
+    value: float
+    computed: bool
+    neighbour_numbers: list[int]
+    neighbour_average: NeighbourAverage
+    region_value: float
+    england_value: float
+    rank: int
+    n_ranked: int
+    band: QuartileBand
+    travel: pd.DataFrame
+    comparison: pd.DataFrame
+    history: pd.DataFrame  # per year in the window: value, neighbours' mean, rank among 11, band
+    computed_periods: list[int]
+
+
+def measure_benchmark(df: pd.DataFrame, measure: str, la_number: int, region_code: str, neighbour_numbers: list[int], period: int, window: int = 10) -> MeasureBenchmark:
+    """Value, neighbours' mean and median, region, England, rank among the LA and its neighbours,
+    national quartile band, direction of travel and a year-by-year history for ``window`` years."""
+    decimals = int(codes.measure(measure)["decimals"])
+    values = la_values(df, measure, period)
+    group = [la_number] + neighbour_numbers
+    years = sorted(int(p) for p in df.loc[(df["measure"] == measure) & (df["period"] <= period), "period"].unique())
+    series = area_series(df, measure, la_number=la_number)
+    history = []
+    for p in [y for y in years if y > period - window]:
+        v = la_values(df, measure, p)
+        if la_number not in v.index:
+            continue
+        rank, n = rank_ascending(v.reindex(group), la_number)
+        avg = neighbour_average(v, neighbour_numbers)
+        history.append({"period": p, "value": v[la_number], "neighbours_mean": avg.mean, "neighbours_with_value": avg.n_with_value, "rank": rank, "n_ranked": n, "band": quartile_band(v, v[la_number]).band})
+    rows = df[(df["measure"] == measure) & (df["la_number"] == la_number) & (df["status"] == "")]
+    rank, n_ranked = rank_ascending(values.reindex(group), la_number)
+    la_value = values.get(la_number, np.nan)
+    return MeasureBenchmark(
+        measure=measure,
+        la_number=la_number,
+        period=period,
+        value=la_value,
+        computed=bool(rows.loc[rows["period"] == period, "computed"].any()),
+        neighbour_numbers=neighbour_numbers,
+        neighbour_average=neighbour_average(values, neighbour_numbers),
+        region_value=float(area_series(df, measure, area_code=region_code).get(period, np.nan)),
+        england_value=float(area_series(df, measure, area_code=ENGLAND).get(period, np.nan)),
+        rank=rank,
+        n_ranked=n_ranked,
+        band=quartile_band(values, la_value),
+        travel=direction_of_travel(series, period, decimals=decimals),
+        comparison=comparison_series(df, measure, la_number, neighbour_numbers, region_code, years),
+        history=pd.DataFrame(history),
+        computed_periods=sorted(int(p) for p in rows.loc[rows["computed"], "period"]),
+    )

@@ -19,7 +19,7 @@ import pandas as pd
 from . import codes, sources, tidy
 from .errors import InputError
 
-TABLES = ("cla", "population", "statistical_neighbours", "areas")
+TABLES = ("cla", "cin", "population", "statistical_neighbours", "areas")
 LONDON = "E12000007"
 LONDON_PARTS = ("E13000001", "E13000002")  # Inner London, Outer London
 
@@ -119,13 +119,58 @@ def computed_rates(counts: pd.DataFrame, population: pd.DataFrame, rate_measure:
     return tidy.conform(out)
 
 
+#: Rates per 10,000 the importer computes where a release printed none (2025 CIN, all CP plans).
+CIN_RATES = (("referrals", "referrals_rate"), ("cin_at31", "cin_at31_rate"), ("cpp_at31", "cpp_at31_rate"))
+#: Shares (%) of assessments with any factor, computed from published counts (never summed).
+CIN_SHARES = (("da_child", "da_child_pct"), ("da_parent", "da_parent_pct"), ("da_person", "da_person_pct"))
+
+
+def computed_shares(df: pd.DataFrame, count_measure: str, base_measure: str, share_measure: str) -> pd.DataFrame:
+    """count / base x 100 for each area and year, marked computed; withheld inputs give withheld output."""
+    counts = df[df["measure"] == count_measure].assign(_key=lambda d: area_key(d))
+    base = df[df["measure"] == base_measure].assign(_key=lambda d: area_key(d)).set_index(["_key", "period"])
+    keys = list(zip(counts["_key"], counts["period"]))
+    den = np.array([base["value"].get(k, np.nan) for k in keys], dtype=float)
+    den_status = np.array([base["status"].get(k, "x") for k in keys], dtype=object)
+    ok = (counts["status"] == "").to_numpy() & ~np.isnan(den) & (den > 0)
+    status = np.where(ok, "", np.where(counts["status"] != "", counts["status"], np.where(den_status != "", den_status, "x")))
+    out = counts.drop(columns="_key").assign(
+        measure=share_measure,
+        value=np.where(ok, counts["value"].to_numpy() / np.where(ok, den, 1) * 100, np.nan),
+        status=status,
+        numerator=np.where(ok, counts["value"], np.nan),
+        denominator=den,
+        computed=True,
+        source=[f"computed: {s}" for s in counts["source"]],
+    )
+    return tidy.conform(out)
+
+
+def build_cin(frames: list[pd.DataFrame], population: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
+    """Children in need measures: newest release per year, rates and shares computed where unpublished."""
+    cin = fill_geography(prefer_newest_release(pd.concat(frames, ignore_index=True)), areas)
+    # Published rates carry no denominator in the files: attach the ONS estimate DfE divided by.
+    pop = population.assign(_key=area_key(population), _period=population["period"] + 1)
+    pop = pop[pop["status"] == ""].set_index(["_key", "_period"])["value"]
+    is_rate = cin["measure"].str.endswith("_rate")
+    keys = list(zip(area_key(cin[is_rate]), cin.loc[is_rate, "period"]))
+    cin.loc[is_rate, "denominator"] = [pop.get(k, np.nan) for k in keys]
+    extra = []
+    for count_measure, rate_measure in CIN_RATES:
+        extra.append(computed_rates(cin[cin["measure"] == count_measure], population, rate_measure, cin[cin["measure"] == rate_measure]))
+    for count_measure, share_measure in CIN_SHARES:
+        extra.append(computed_shares(cin, count_measure, "assessments_with_factor", share_measure))
+    out = pd.concat([cin] + [e for e in extra if not e.empty], ignore_index=True)
+    return out.sort_values(["measure", "period", "geographic_level", "area_code"], kind="stable").reset_index(drop=True)
+
+
 def build_tables(folder: str | Path) -> tuple[dict[str, pd.DataFrame], ImportResult]:
     """Read every recognised file under ``folder`` and return the tidy tables (nothing written)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError("no such folder", file=folder, expected="a folder of published DfE/ONS CSV files")
     result = ImportResult()
-    by_table: dict[str, list[pd.DataFrame]] = {"cla": [], "population": [], "statistical_neighbours": []}
+    by_table: dict[str, list[pd.DataFrame]] = {"cla": [], "cin": [], "population": [], "statistical_neighbours": []}
     for path in sorted(folder.rglob("*.csv")):
         kind = sources.recognise(path)
         if kind is None:
@@ -133,7 +178,8 @@ def build_tables(folder: str | Path) -> tuple[dict[str, pd.DataFrame], ImportRes
             continue
         by_table[kind.table].append(kind.reader(path))
         result.read.append((str(path.relative_to(folder)), kind.name))
-    missing = [t for t, frames in by_table.items() if not frames]
+    # CIN files are optional (an LAC-only folder still imports); the rest are required.
+    missing = [t for t, frames in by_table.items() if not frames and t != "cin"]
     if missing:
         raise InputError(
             f"no published file found for: {', '.join(missing)}",
@@ -159,6 +205,8 @@ def build_tables(folder: str | Path) -> tuple[dict[str, pd.DataFrame], ImportRes
     cla = pd.concat([cla] + extra[:1], ignore_index=True)
     cla = cla.sort_values(["measure", "period", "geographic_level", "area_code"], kind="stable").reset_index(drop=True)
 
+    tables_cin = build_cin(by_table["cin"], population, areas) if by_table["cin"] else None
+
     neighbours = pd.concat(by_table["statistical_neighbours"], ignore_index=True)
     unknown = set(neighbours["sn_la_number"]) - set(areas["la_number"].astype(int))
     if unknown:
@@ -171,6 +219,8 @@ def build_tables(folder: str | Path) -> tuple[dict[str, pd.DataFrame], ImportRes
     names = areas.set_index("la_number")["area_name"]
     neighbours.insert(neighbours.columns.get_loc("sn_la_number") + 1, "sn_la_name", neighbours["sn_la_number"].map(names))
     tables = {"cla": cla, "population": population, "statistical_neighbours": neighbours, "areas": areas}
+    if tables_cin is not None:
+        tables["cin"] = tables_cin
     return tables, result
 
 

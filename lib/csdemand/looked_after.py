@@ -84,14 +84,8 @@ def benchmark(la: str | int, period: str | int = "latest", model: str = "2025", 
 
     rates = benchmarks.la_values(df, RATE, year)
     counts = benchmarks.la_values(df, COUNT, year)
-    la_rate = rates.get(auth.la_number, np.nan)
+    mb = benchmarks.measure_benchmark(df, RATE, auth.la_number, auth.region_code, nbrs, year, window)
     england = df[(df["area_code"] == benchmarks.ENGLAND) & (df["period"] == year)].set_index("measure")
-    region = benchmarks.area_series(df, RATE, area_code=auth.region_code)
-    rate_row = df[(df["measure"] == RATE) & (df["period"] == year) & (df["la_number"] == auth.la_number)].iloc[0]
-
-    all_years = sorted(df.loc[(df["measure"] == RATE) & (df["period"] <= year), "period"].unique())
-    comparison = benchmarks.comparison_series(df, RATE, auth.la_number, nbrs, auth.region_code, [int(p) for p in all_years])
-    computed = df[(df["measure"] == RATE) & (df["la_number"] == auth.la_number) & df["computed"] & (df["status"] == "")]["period"]
 
     names = store.load("areas").set_index("la_number")["area_name"]
     group = [auth.la_number] + nbrs
@@ -101,17 +95,7 @@ def benchmark(la: str | int, period: str | int = "latest", model: str = "2025", 
     nt["sn_rank"] = [0] + list(range(1, 11))
     closeness = sn[(sn["model"].astype(str) == str(model)) & (sn["la_number"] == auth.la_number)].set_index("sn_la_number")["closeness"]
     nt["closeness"] = nt["la_number"].map(closeness).fillna("")
-
-    history_rows = []
-    for p in [y for y in all_years if y > year - window]:
-        v = benchmarks.la_values(df, RATE, int(p))
-        if auth.la_number not in v.index:
-            continue
-        rank, n = benchmarks.rank_ascending(v.reindex(group), auth.la_number)
-        band = benchmarks.quartile_band(v, v[auth.la_number])
-        avg = benchmarks.neighbour_average(v, nbrs)
-        history_rows.append({"period": int(p), "rate": v[auth.la_number], "neighbours_mean": avg.mean, "neighbours_with_value": avg.n_with_value, "rank": rank, "n_ranked": n, "band": band.band})
-    history = pd.DataFrame(history_rows)
+    history = mb.history.rename(columns={"value": "rate"})
 
     eng_rate_row = df[(df["measure"] == RATE) & (df["period"] == year) & (df["area_code"] == benchmarks.ENGLAND)].iloc[0]
     # Target for the funnel: England's unrounded rate, from its count and population.
@@ -120,26 +104,25 @@ def benchmark(la: str | int, period: str | int = "latest", model: str = "2025", 
     od = funnel.estimate_overdispersion(pts["numerator"].to_numpy(), pts["denominator"].to_numpy(), target)
     points = funnel.funnel_table(df, COUNT, RATE, year, target, od.tau2)
 
-    rank, n_ranked = benchmarks.rank_ascending(rates.reindex(group), auth.la_number)
     return LacBenchmark(
         la=auth,
         period=year,
         model=str(model),
         window=window,
         count=counts.get(auth.la_number, np.nan),
-        rate=la_rate,
-        rate_computed=bool(rate_row["computed"]),
-        england_rate=float(england.loc[RATE, "value"]),
+        rate=mb.value,
+        rate_computed=mb.computed,
+        england_rate=mb.england_value,
         england_count=float(england.loc[COUNT, "value"]),
-        region_rate=float(region.get(year, np.nan)),
+        region_rate=mb.region_value,
         neighbour_numbers=nbrs,
-        neighbour_average=benchmarks.neighbour_average(rates, nbrs),
-        rank=rank,
-        n_ranked=n_ranked,
-        band=benchmarks.quartile_band(rates, la_rate),
-        travel=benchmarks.direction_of_travel(benchmarks.area_series(df, RATE, la_number=auth.la_number), year, decimals=int(codes.measure(RATE)["decimals"])),
-        comparison=comparison,
-        computed_periods=sorted(int(p) for p in computed),
+        neighbour_average=mb.neighbour_average,
+        rank=mb.rank,
+        n_ranked=mb.n_ranked,
+        band=mb.band,
+        travel=mb.travel,
+        comparison=mb.comparison,
+        computed_periods=mb.computed_periods,
         neighbour_table=nt,
         history=history,
         funnel_points=points,

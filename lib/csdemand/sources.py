@@ -404,6 +404,76 @@ def read_neighbours_2021(path: str | Path) -> pd.DataFrame:
     return _neighbour_rows(df, path, "2021", "LA num", "LA Name", "GOReg", pairs)
 
 
+# --------------------------------------------------------------------------- children in need (EES)
+
+#: Column -> (measure, numerator column, denominator column) for each CIN file layout. A rate's
+#: denominator is the ONS population, which these files do not carry: left empty here and filled
+#: by the importer from the population table.
+CIN_LAYOUTS: dict[str, dict[str, tuple[str, str | None, str | None]]] = {
+    "c1_2024": {
+        "Referrals": ("referrals", None, None),
+        "Referrals_rate": ("referrals_rate", "Referrals", None),
+        "Re_referrals": ("rereferrals", None, None),
+        "Re_referrals_percent": ("rereferral_pct", "Re_referrals", "Referrals"),
+        "No_Further_Action": ("nfa", None, None),
+        "No_Further_Action_percent": ("nfa_pct", "No_Further_Action", "Referrals"),
+    },
+    "c1_2025": {
+        "referral_count": ("referrals", None, None),
+        "rereferral_count": ("rereferrals", None, None),
+        "rereferral_percent": ("rereferral_pct", "rereferral_count", "referral_count"),
+        "no_further_action_count": ("nfa", None, None),
+        "no_further_action_percent": ("nfa_pct", "no_further_action_count", "referral_count"),
+    },
+    "c3": {
+        "Episodes_with_assessment_factor": ("assessments_with_factor", None, None),
+        "Domestic_Abuse_child": ("da_child", None, None),
+        "Domestic_Abuse_parent": ("da_parent", None, None),
+        "Domestic_Abuse_person": ("da_person", None, None),
+    },
+    "b1_2024": {
+        "At31_episodes": ("cin_at31", None, None),
+        "At31_episodes_rate": ("cin_at31_rate", "At31_episodes", None),
+    },
+    "b1_2025": {
+        "At31_episodes": ("cin_at31", None, None),
+    },
+    "d3": {
+        "CPP_start": ("cpp_starts", None, None),
+        "CPP_subsequent": ("cpp_subsequent", None, None),
+        "CPP_subsequent_percent": ("cpp_subsequent_pct", "CPP_subsequent", "CPP_start"),
+    },
+    "d5": {
+        "CPP_At31": ("cpp_at31", None, None),
+    },
+}
+
+
+def read_ees_cin(path: str | Path, layout: str) -> pd.DataFrame:
+    """Children in need publication files (c1 referrals, c3 factors, b1 CIN, d3/d5 CP plans) as tidy rows.
+
+    ``layout`` names the column map in :data:`CIN_LAYOUTS`; release = latest year in the file.
+    """
+    path = Path(path)
+    spec = CIN_LAYOUTS[layout]
+    df = read_text_table(path)
+    require_columns(df, EES_GEOGRAPHY + list(spec), path, f"children in need ({layout})")
+    periods = [_int_or_raise(v, file=path, row=i + 2, column="time_period") for i, v in enumerate(df["time_period"])]
+    release = max(periods)
+    geo = _ees_geography(df, path).assign(period=periods, source=f"cin_{layout.split('_')[0]}_{release}", release=release, computed=False)
+    parsed = {col: parse_column(df, col, path) for col in spec}
+    frames = []
+    for col, (measure, num_col, den_col) in spec.items():
+        value, status = parsed[col]
+        frame = geo.assign(measure=measure, value=value, status=status)
+        if num_col:
+            frame["numerator"] = parsed[num_col][0]
+        if den_col:
+            frame["denominator"] = parsed[den_col][0]
+        frames.append(frame)
+    return tidy.conform(pd.concat(frames, ignore_index=True))
+
+
 # --------------------------------------------------------------------------- recognising files
 
 
@@ -422,6 +492,13 @@ KINDS: list[Kind] = [
     Kind("cla_ees_2022_layout", "cla", frozenset({"population_count", "number", "rate_per_10000", "population_estimate"}), read_ees_cla),
     Kind("cla_national_time_series", "cla", frozenset({"population_count", "number", "country_code"}), read_cla_national_time_series),
     Kind("sfr_cla", "cla", frozenset({"geog_l", "geog_c", "geog_n"}), read_sfr_cla),
+    Kind("cin_c1_2024_layout", "cin", frozenset({"Referrals", "Referrals_rate", "Re_referrals_percent"}), lambda p: read_ees_cin(p, "c1_2024")),
+    Kind("cin_c1_2025_layout", "cin", frozenset({"referral_count", "rereferral_percent"}), lambda p: read_ees_cin(p, "c1_2025")),
+    Kind("cin_c3_factors", "cin", frozenset({"Episodes_with_assessment_factor", "Domestic_Abuse_parent"}), lambda p: read_ees_cin(p, "c3")),
+    Kind("cin_b1_2024_layout", "cin", frozenset({"At31_episodes", "At31_episodes_rate"}), lambda p: read_ees_cin(p, "b1_2024")),
+    Kind("cin_b1_2025_layout", "cin", frozenset({"At31_episodes", "awaiting_assessment"}), lambda p: read_ees_cin(p, "b1_2025")),
+    Kind("cin_d3_cpp_starts", "cin", frozenset({"CPP_start", "CPP_subsequent"}), lambda p: read_ees_cin(p, "d3")),
+    Kind("cin_d5_cpp_at31", "cin", frozenset({"CPP_At31", "3_months_or_less"}), lambda p: read_ees_cin(p, "d5")),
     Kind("ons_population", "population", frozenset({"age_group", "population_estimate"}), read_ons_population),
     Kind("neighbours_2025", "statistical_neighbours", frozenset({"old_la_code", "SN_1", "SN_1P", "SN_10P"}), read_neighbours_2025),
     Kind("neighbours_2021", "statistical_neighbours", frozenset({"LA num", "SN1", "SNP", "SN10"}), read_neighbours_2021),
