@@ -118,3 +118,35 @@ def test_folder_without_published_files_is_a_clear_error(tmp_path):
     (tmp_path / "notes.csv").write_text("a,b\n1,2\n")
     with pytest.raises(InputError, match="no published file found"):
         importer.build_tables(tmp_path)
+
+
+# --------------------------------------------------------------------------- children in need
+
+
+def test_referrals_2024_come_from_the_newest_release_but_rate_from_the_one_that_printed_it(tables):
+    cin = tables["cin"]
+    assert _one(cin, la_number=352, period=2024, measure="referrals")["release"] == 2025
+    rate = _one(cin, la_number=352, period=2024, measure="referrals_rate")
+    assert rate["value"] == 502.8 and rate["release"] == 2024 and not bool(rate["computed"])
+
+
+def test_referral_rate_2025_is_computed_with_mid_2024_population_and_marked(tables):
+    rate = _one(tables["cin"], la_number=352, period=2025, measure="referrals_rate")
+    assert bool(rate["computed"]) and rate["denominator"] == 131831
+    assert rate["value"] == pytest.approx(6342 / 131831 * 10_000)
+
+
+def test_domestic_abuse_share_is_of_assessments_with_a_factor(tables):
+    r = _one(tables["cin"], la_number=352, period=2025, measure="da_parent_pct")
+    assert (r["numerator"], r["denominator"]) == (1687, 6606)
+    assert r["value"] == pytest.approx(25.537, abs=0.001) and bool(r["computed"])
+
+
+def test_suppressed_factor_counts_give_suppressed_shares(tables):
+    assert _one(tables["cin"], la_number=391, period=2025, measure="da_child_pct")["status"] == "c"
+
+
+def test_not_available_and_low_reliability_markers_are_kept(tables):
+    cin = tables["cin"]
+    assert _one(cin, la_number=309, period=2024, measure="referrals_rate")["status"] == "x"
+    assert _one(cin, la_number=308, period=2024, measure="referrals_rate")["status"] == "u"

@@ -91,6 +91,32 @@ def test_boundary_changes_keep_one_row_per_la_number_and_year(real):
 
 def test_shipped_sample_tables_are_what_the_importer_makes(real, tmp_path):
     importer.write_tables(real[0], tmp_path)
-    for name in ("cla", "population", "statistical_neighbours", "areas"):
+    for name in ("cla", "cin", "population", "statistical_neighbours", "areas"):
         shipped = (paths.ROOT / "data" / "sample" / f"{name}.csv").read_bytes()
         assert (tmp_path / f"{name}.csv").read_bytes() == shipped, f"data/sample/{name}.csv is stale: run `make import`"
+
+
+def test_every_cin_file_is_read(real):
+    kinds = {k for _, k in real[1].read}
+    assert {"cin_c1_2024_layout", "cin_c1_2025_layout", "cin_c3_factors", "cin_b1_2024_layout", "cin_b1_2025_layout", "cin_d3_cpp_starts", "cin_d5_cpp_at31"} <= kinds
+
+
+def test_manchester_2024_referrals_rate_and_rereferrals(real):
+    cin = real[0]["cin"]
+    assert _value(cin, "referrals", 2024, la_number=352) == 6525
+    assert _value(cin, "referrals_rate", 2024, la_number=352) == 502.8
+    assert _value(cin, "rereferral_pct", 2024, la_number=352) == 18.7
+    assert _value(cin, "referrals_rate", 2024, area_code="E92000001") == 518.3
+
+
+def test_manchester_2025_domestic_abuse_parent_share(real):
+    cin = real[0]["cin"]
+    rows = cin[(cin["measure"] == "da_parent_pct") & (cin["period"] == 2025) & (cin["la_number"] == 352)]
+    r = rows.iloc[0]
+    assert (r["numerator"], r["denominator"]) == (1687, 6606) and round(r["value"], 1) == 25.5
+
+
+def test_cp_plan_rates_are_computed_as_the_reference_readme_gives(real):
+    cin = real[0]["cin"]
+    assert round(_value(cin, "cpp_at31_rate", 2025, la_number=352), 1) == 50.1
+    assert round(_value(cin, "cpp_at31_rate", 2013, area_code="E92000001"), 1) == 37.8
