@@ -164,3 +164,85 @@ def funnel_chart(points: pd.DataFrame, la_number: int, neighbour_numbers: list[i
     for c in ("Children 0-17", "Looked after"):
         table[c] = table[c].map(lambda x: fmt_number(x))
     return Chart(figure_png(fig), alt, f"{measure_label} in {period}: funnel plot of all local authorities", table)
+
+
+def spc_chart(table: pd.DataFrame, label: str, title: str, percent: bool = False, interval: pd.DataFrame | None = None) -> Chart:
+    """A Making Data Count style control chart: the series, centre line, process limits, and
+    special-cause points coloured (orange high, blue low; grey common cause).
+
+    ``table`` is ``SpcResult.table`` (x, value, centre, lower, upper, signal, rules, side). For a
+    share, ``percent`` scales to %, and ``interval`` (columns lower, upper; same order) draws the
+    95% Wilson interval of each month as a thin bar.
+    """
+    scale = 100 if percent else 1
+    t = table.reset_index(drop=True)
+    x = np.arange(len(t))
+    fig, ax = plt.subplots(figsize=(8, 3.9))
+    if interval is not None:
+        ax.vlines(x, interval["lower"].to_numpy() * scale, interval["upper"].to_numpy() * scale, color="#cccccc", linewidth=1.2, label="95% interval (Wilson)")
+    ax.plot(x, t["value"] * scale, color="#555555", linewidth=1.2, marker="o", markersize=3, label=label)
+    ax.plot(x, t["centre"] * scale, color="#000000", linewidth=1, label="Mean")
+    ax.plot(x, t["upper"] * scale, color="#777777", linewidth=1, linestyle="--", label="Process limits")
+    ax.plot(x, t["lower"] * scale, color="#777777", linewidth=1, linestyle="--")
+    hi = t[t["signal"] & (t["side"] == "high")]
+    lo = t[t["signal"] & (t["side"] == "low")]
+    ax.scatter(hi.index, hi["value"] * scale, color="#E69F00", s=28, zorder=3, label="Special cause (high)")
+    ax.scatter(lo.index, lo["value"] * scale, color="#0072B2", s=28, zorder=3, label="Special cause (low)")
+    step = max(1, len(t) // 12)
+    ticks = x[::step]
+    ax.set_xticks(ticks, [_month_label(v) for v in t["x"].iloc[::step]], rotation=0, fontsize=8)
+    ax.set_ylabel(label + (" (%)" if percent else ""), fontsize=9)
+    _style(ax)
+    ax.legend(frameon=False, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=3)
+    fig.tight_layout()
+    n_sig = int(t["signal"].sum())
+    last = t.iloc[-1]
+    fmt = (lambda v: f"{v * 100:.1f}%") if percent else (lambda v: f"{v:,.0f}")
+    alt = (
+        f"Control chart of {label.lower()} by month from {_month_label(t['x'].iloc[0])} to {_month_label(last['x'])}. "
+        f"Latest {fmt(last['value'])}; mean {fmt(last['centre'])}, process limits {fmt(last['lower'])} to {fmt(last['upper'])}. "
+        f"{n_sig} month{'s' if n_sig != 1 else ''} show special-cause variation."
+    )
+    data = pd.DataFrame(
+        {
+            "Month": t["x"].map(_month_label),
+            label: t["value"].map(fmt),
+            "Mean": t["centre"].map(fmt),
+            "Lower limit": t["lower"].map(fmt),
+            "Upper limit": t["upper"].map(fmt),
+            "Signal": t["rules"].replace("", "-"),
+        }
+    )
+    return Chart(figure_png(fig), alt, title, data)
+
+
+def _month_label(v) -> str:
+    """'2024-03' -> 'Mar 2024'; anything else as text."""
+    try:
+        return pd.Period(str(v), freq="M").strftime("%b %Y")
+    except (ValueError, TypeError):
+        return str(v)
+
+
+def grouped_bars(table: pd.DataFrame, category: str, series: list[str], label: str, title: str, decimals: int = 1) -> Chart:
+    """Grouped horizontal bars: one group per ``category`` value, one bar per column in ``series``
+    (the first is the authority, drawn in its colour)."""
+    colours = [PALETTE["la"], PALETTE["neighbours"], PALETTE["england"], PALETTE["region"]]
+    fig, ax = plt.subplots(figsize=(8, 0.9 * len(table) + 1.2))
+    h = 0.8 / len(series)
+    y = np.arange(len(table))[::-1]
+    for i, col in enumerate(series):
+        ax.barh(y + (len(series) / 2 - i - 0.5) * h, table[col], height=h, color=colours[i % len(colours)], label=col)
+        for yi, v in zip(y + (len(series) / 2 - i - 0.5) * h, table[col]):
+            ax.text(v + 0.3, yi, f"{v:.{decimals}f}", va="center", fontsize=7.5)
+    ax.set_yticks(y, table[category], fontsize=9)
+    ax.set_xlabel(label, fontsize=9)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncols=len(series))
+    fig.tight_layout()
+    parts = "; ".join(f"{r[category]}: " + ", ".join(f"{c} {r[c]:.{decimals}f}" for c in series) for _, r in table.iterrows())
+    alt = f"Bar chart of {label.lower()}. {parts}."
+    data = table[[category] + series].copy()
+    for c in series:
+        data[c] = data[c].map(lambda v: f"{v:.{decimals}f}")
+    return Chart(figure_png(fig), alt, title, data)
