@@ -114,3 +114,44 @@ def test_text_from_data_files_is_escaped(monkeypatch, tmp_path):
     assert "<script>" not in html and "&lt;script&gt;" in html
     page = render.page({"title": "<b>x</b>", "subtitle": "", "parameters": {"la": "<i>"}, "sources": [], "notes": []}, "", __import__("datetime").datetime.now(), "abc")
     assert "<b>x</b>" not in page and "&lt;i&gt;" in page
+
+
+@pytest.fixture(scope="module")
+def rendered_referrals(test_output):
+    out = test_output / "reports"
+    ref = next(b for b in render.discover() if b.name == "referrals")
+    return {
+        "2024": render.render_one(ref, "352", "2024", out),
+        "latest": render.render_one(ref, "352", "latest", out),
+        "330": render.render_one(ref, "330", "latest", out),
+    }
+
+
+def test_referrals_briefing_2024_shows_published_figures(rendered_referrals):
+    path = rendered_referrals["2024"]
+    assert path.as_posix().endswith("352-manchester/2024/referrals.html")
+    text = text_of(path.read_text())
+    for figure in ("6,525", "502.8", "18.7%", "518.3"):
+        assert figure in text, figure
+
+
+def test_referrals_briefing_2025_shows_domestic_abuse_parent_share(rendered_referrals):
+    text = text_of(rendered_referrals["latest"].read_text())
+    assert "1,687" in text and "25.5" in text and "must not be added together" in text
+    assert "SYNTHETIC" in text and "Reconciliation" in text
+
+
+def test_referrals_briefing_renders_for_another_authority_without_an_extract(rendered_referrals):
+    text = text_of(rendered_referrals["330"].read_text())
+    assert "Referrals and domestic abuse: Birmingham, 2025" in text
+    assert "No local referrals extract is configured" in text
+
+
+def test_no_child_ids_from_the_extract_reach_the_report_or_the_executed_notebook(rendered_referrals):
+    import csv
+
+    with open(paths.data_dir() / "local" / "referrals_352-manchester_synthetic.csv", newline="") as fh:
+        ids = {row["child_id"] for _, row in zip(range(2000), csv.DictReader(fh))}
+    for path in (rendered_referrals["latest"], rendered_referrals["latest"].with_suffix(".ipynb")):
+        body = path.read_text()
+        assert not [i for i in ids if i in body]

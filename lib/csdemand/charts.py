@@ -188,9 +188,9 @@ def spc_chart(table: pd.DataFrame, label: str, title: str, percent: bool = False
     lo = t[t["signal"] & (t["side"] == "low")]
     ax.scatter(hi.index, hi["value"] * scale, color="#E69F00", s=28, zorder=3, label="Special cause (high)")
     ax.scatter(lo.index, lo["value"] * scale, color="#0072B2", s=28, zorder=3, label="Special cause (low)")
-    step = max(1, len(t) // 12)
+    step = max(1, len(t) // 8)
     ticks = x[::step]
-    ax.set_xticks(ticks, [_month_label(v) for v in t["x"].iloc[::step]], rotation=0, fontsize=8)
+    ax.set_xticks(ticks, [_month_label(v).replace(" ", "\n") for v in t["x"].iloc[::step]], rotation=0, fontsize=8)
     ax.set_ylabel(label + (" (%)" if percent else ""), fontsize=9)
     _style(ax)
     ax.legend(frameon=False, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=3)

@@ -26,6 +26,20 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_synth_referrals(args: argparse.Namespace) -> int:
+    from . import store, synthetic
+    from .areas import resolve
+
+    la = resolve(args.la)
+    targets = synthetic.targets_from_published(store.load("cin"), la.la_number, args.start_year)
+    df = synthetic.generate_referrals(targets, seed=args.seed, start_year=args.start_year)
+    out = Path(args.out) / f"referrals_{la.slug}_synthetic.csv"
+    csv_path, meta_path = synthetic.write_extract(df, out, {"area": la.name, "la_number": la.la_number, "calibrated_to": "DfE Characteristics of children in need, c1 referrals and re-referrals (data/sample/cin.csv)"})
+    print(f"wrote    {csv_path}  ({len(df):,} synthetic referrals, {targets['period'].min()}-{targets['period'].max()})")
+    print(f"wrote    {meta_path}")
+    return 0
+
+
 def _cmd_render(args: argparse.Namespace) -> int:
     from .render import render_many
 
@@ -46,6 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folder", nargs="?", default=str(paths.reference_data_dir()), help="folder of published CSVs (default: ../shared/reference-data)")
     p.add_argument("--out", default=str(paths.data_dir()), help="where to write the tidy tables (default: data/sample)")
     p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser("synth-referrals", help="write a seeded SYNTHETIC referrals extract calibrated to an LA's published figures")
+    p.add_argument("--la", default="352", help="LA number, GSS code or name (default 352, Manchester)")
+    p.add_argument("--seed", type=int, default=2017, help="random seed (default 2017)")
+    p.add_argument("--start-year", type=int, default=2018, help="first reporting year (default 2018: from April 2017)")
+    p.add_argument("--out", default=str(paths.data_dir() / "local"), help="folder (default data/sample/local)")
+    p.set_defaults(func=_cmd_synth_referrals)
 
     p = sub.add_parser("render", help="execute briefing notebooks and write self-contained HTML reports")
     p.add_argument("--la", nargs="+", default=["352"], help="LA number, GSS code or name (default 352, Manchester)")

@@ -171,7 +171,7 @@ def reconciliation_table(rec: pd.DataFrame) -> pd.DataFrame:
             "Difference %": rec["difference_pct"].map(lambda v: "not available" if pd.isna(v) else f"{v:+.1f}%"),
             "Re-referrals % local": rec["local_rereferral_pct"].map(_fmt),
             "Re-referrals % published": rec["published_rereferral_pct"].map(_fmt),
-            "Difference (points)": rec["rereferral_difference_pts"].map(lambda v: "not available" if pd.isna(v) else f"{v:+.1f}"),
+            "Difference (points)": rec["rereferral_difference_pts"].map(lambda v: "not available" if pd.isna(v) else f"{round(v, 1) + 0.0:+.1f}"),
         }
     )
 
@@ -182,3 +182,148 @@ def extract_meta(path: str | Path) -> dict:
 
     meta = Path(path).with_suffix(".meta.json")
     return json.loads(meta.read_text(encoding="utf-8")) if meta.exists() else {}
+
+
+# --------------------------------------------------------------------------- the local extract
+
+
+@dataclass
+class LocalReferrals:
+    """The council's own referrals extract, aggregated (no record-level data leaves this object)."""
+
+    path: Path
+    synthetic: bool
+    month: str  # the last month reported, YYYY-MM
+    monthly: pd.DataFrame  # local_referrals.monthly, up to ``month``, last 36 months
+    annual: pd.DataFrame  # local_referrals.annual, complete years only up to ``month``
+    counts_spc: object  # spc.SpcResult (XmR on monthly referrals)
+    da_spc: object  # spc.SpcResult (Laney p' on the monthly domestic-abuse share)
+    signals: list[str]
+
+
+def default_extract(la: areas_mod.LocalAuthority) -> Path:
+    """Where the shipped sample keeps an LA's extract: ``data/sample/local/referrals_<la>_synthetic.csv``."""
+    from . import paths
+
+    return paths.data_dir() / "local" / f"referrals_{la.slug}_synthetic.csv"
+
+
+def local(extract: str, la: areas_mod.LocalAuthority, month: str = "latest", months_shown: int = 36) -> LocalReferrals | None:
+    """Read and summarise a referrals extract; ``extract="sample"`` takes the shipped one for the
+    LA if there is one (None otherwise). ``month`` (``YYYY-MM`` or ``latest``): the last month shown."""
+    from . import local_referrals as lr
+    from . import spc
+
+    path = default_extract(la) if extract.strip().lower() == "sample" else Path(extract)
+    if extract.strip().lower() == "sample" and not path.exists():
+        return None
+    records = lr.flag_rereferrals(lr.read_extract(path))
+    full = lr.monthly(records)
+    if str(month).strip().lower() in ("latest", ""):
+        last = full["month"].iloc[-1]
+    else:
+        last = str(pd.Period(str(month), freq="M"))
+        if last not in set(full["month"]):
+            raise InputError(f"month {last} is not in the extract", file=path, column="month", value=month, expected=f"a month from {full['month'].iloc[0]} to {full['month'].iloc[-1]}")
+    upto = records[records["referral_date"] < (pd.Period(last, freq="M") + 1).to_timestamp()]
+    mon = full[full["month"] <= last].tail(months_shown).reset_index(drop=True)
+    ann = lr.annual(upto)
+    ann = ann[ann["complete"]]
+    idx = pd.PeriodIndex(mon["month"], freq="M")
+    counts = spc.xmr(pd.Series(mon["referrals"].to_numpy(dtype=float), index=idx))
+    da = spc.p_chart(pd.Series(mon["domestic_abuse"].to_numpy(dtype=float), index=idx), pd.Series(mon["referrals"].to_numpy(dtype=float), index=idx), laney=True)
+    # Name the chart in each sentence: "Shift: ..." alone does not say which measure moved.
+    signals = [s if s.startswith("No special-cause") else f"Monthly referrals. {s}" for s in spc.describe(counts, "monthly referrals")]
+    signals += [s if s.startswith("No special-cause") else f"Domestic-abuse share. {s}" for s in spc.describe(da, "the domestic-abuse share")]
+    return LocalReferrals(path, bool(extract_meta(path).get("synthetic", False)), last, mon, ann, counts, da, signals)
+
+
+def latest_month(loc: LocalReferrals | None) -> dict | None:
+    """The latest month's figures for the key messages (or None without an extract)."""
+    if loc is None:
+        return None
+    r = loc.monthly.iloc[-1]
+    return {
+        "month_label": pd.Period(r["month"], freq="M").strftime("%B %Y"),
+        "referrals": r["referrals"],
+        "da_share": r["da_share"],
+        "da_lower": r["da_lower"],
+        "da_upper": r["da_upper"],
+        "signals": [s for s in loc.signals if not s.startswith("No special-cause")],
+    }
+
+
+def monthly_charts(loc: LocalReferrals | None):
+    """The two control charts (counts XmR, domestic-abuse share p') and the signals in words."""
+    from . import charts
+    from .present import Html, bullet_list
+
+    if loc is None:
+        return Html('<p class="footnote">No local referrals extract is configured for this authority, so the monthly '
+                    "section is left out. Set the <code>extract</code> parameter to the council's extract.</p>")
+    label = " (synthetic extract)" if loc.synthetic else ""
+    counts = charts.spc_chart(loc.counts_spc.table, "Referrals", f"Referrals per month, XmR control chart{label}")
+    share = charts.spc_chart(
+        loc.da_spc.table, "Domestic abuse share", f"Share of referrals with domestic abuse recorded, Laney p' chart with 95% Wilson intervals{label}",
+        percent=True, interval=loc.monthly[["da_lower", "da_upper"]].rename(columns={"da_lower": "lower", "da_upper": "upper"}),
+    )
+    words = bullet_list(loc.signals, "What the control charts show", level=3)
+    return Html(counts._repr_html_() + share._repr_html_() + words.markup)
+
+
+def reconciliation_section(loc: LocalReferrals | None, p: PublishedReferrals):
+    """Reconciliation table, or a note when there is no extract."""
+    from .present import Html, show_table
+
+    if loc is None or loc.annual.empty:
+        return Html('<p class="footnote">No complete reporting year in a local extract to reconcile.</p>')
+    rec = reconciliation(loc.annual, p)
+    return show_table(reconciliation_table(rec), "Local extract against DfE's published referrals, complete reporting years")
+
+
+def headlines(p: PublishedReferrals, loc: LocalReferrals | None) -> list[tuple[str, str, str]]:
+    """Headline tiles for the referrals briefing."""
+    r, rr, da = p.rate, p.rereferral, p.da["da_parent_pct"]
+    tiles = [
+        (f"Referrals, year to March {p.period}", _fmt(p.referrals, 0), p.la.name),
+        ("Per 10,000 children", _fmt(r.value), f"England {_fmt(r.england_value)}{'; computed here' if r.computed else ''}"),
+        ("Re-referrals within 12 months", f"{_fmt(rr.value)}%", f"England {_fmt(rr.england_value)}%; lower is better"),
+        (f"Domestic abuse (parent), {p.da_period}", f"{_fmt(da.value)}%", f"of assessments with a factor; England {_fmt(da.england_value)}%"),
+    ]
+    if loc is not None:
+        last = loc.monthly.iloc[-1]
+        tiles.append((f"Referrals in {pd.Period(loc.month, freq='M').strftime('%b %Y')}", _fmt(last["referrals"], 0), "local extract" + (" (synthetic)" if loc.synthetic else "")))
+    return tiles
+
+
+def provenance(p: PublishedReferrals, loc: LocalReferrals | None, parameters: dict):
+    """Title, parameters and publications for the report header and footer."""
+    from .present import Provenance, sources_used
+
+    shown = p.data[p.data["measure"].isin([RATE, REREFERRAL, "referrals", *DA_MEASURES]) & (p.data["period"] <= p.period)]
+    sn = codes.neighbour_models().loc[p.model]
+    sources = sources_used(shown) + [
+        {"id": "ons_pop_2024", **{k: v for k, v in codes.sources().loc["ons_pop_2024"].items() if k in ("title", "publisher", "published", "licence", "url")}},
+        {"id": f"sn_{p.model}", "title": sn["label"], "publisher": "Department for Education", "published": sn["published"], "licence": "OGL v3.0", "url": ""},
+    ]
+    if loc is not None:
+        sources.append({"id": "local", "title": f"Local referrals extract {loc.path.name}" + (" (SYNTHETIC: not real children)" if loc.synthetic else ""), "publisher": "Council", "published": loc.month, "licence": "", "url": ""})
+    return Provenance(
+        title=f"Referrals and domestic abuse: {p.la.name}, {p.period}",
+        subtitle="Referrals to children's social care, re-referrals and domestic abuse as a factor, against statistical neighbours, the region and England",
+        parameters={**parameters, "resolved period": p.period, **({"local extract up to": loc.month} if loc is not None else {})},
+        sources=sources,
+        notes=["Contains public sector information licensed under the Open Government Licence v3.0. Source: Department for Education; Office for National Statistics."],
+    )
+
+
+def da_chart_table(p: PublishedReferrals) -> pd.DataFrame:
+    """Numbers behind the domestic-abuse bar chart: LA, neighbours' mean and England per kind."""
+    return pd.DataFrame(
+        {
+            "Domestic abuse concerning": list(DA_MEASURES.values()),
+            p.la.name: [p.da[m].value for m in DA_MEASURES],
+            "Neighbours' mean": [p.da[m].neighbour_average.mean for m in DA_MEASURES],
+            "England": [p.da[m].england_value for m in DA_MEASURES],
+        }
+    )

@@ -342,3 +342,13 @@ def _json_default(v: object) -> object:
     if isinstance(v, np.generic):
         return v.item()
     return str(v)
+
+
+def targets_from_published(cin: pd.DataFrame, la_number: int, start_year: int) -> pd.DataFrame:
+    """Annual targets (referrals, re-referral %, NFA %) from an LA's DfE published figures."""
+    rows = cin[(cin["la_number"] == la_number) & (cin["period"] >= start_year) & cin["measure"].isin(["referrals", "rereferral_pct", "nfa_pct"]) & (cin["status"] == "")]
+    wide = rows.pivot_table(index="period", columns="measure", values="value").dropna()
+    if wide.empty:
+        raise InputError(f"no published referral figures for LA {la_number} from {start_year}", column="la")
+    wide["referrals"] = wide["referrals"].round().astype(int)
+    return wide.reset_index()[["period", "referrals", "rereferral_pct", "nfa_pct"]]
