@@ -95,3 +95,15 @@ def test_key_messages_quote_the_figures(pub2024):
     text = " ".join(narrative.referral_key_messages(pub2024))
     for figure in ("6,525", "502.8", "518.3", "18.7%"):
         assert figure in text
+
+
+def test_shipped_synthetic_extract_is_what_the_seeded_generator_makes(tmp_path):
+    import subprocess
+    import sys
+
+    from csdemand import paths
+
+    run = subprocess.run([sys.executable, "-m", "csdemand", "synth-referrals", "--out", str(tmp_path)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    name = "referrals_352-manchester_synthetic.csv"
+    assert (tmp_path / name).read_bytes() == (paths.data_dir() / "local" / name).read_bytes()
