@@ -92,7 +92,7 @@ def test_failed_render_keeps_the_last_good_report(rendered, tmp_path, monkeypatc
 
 def test_command_line_exits_non_zero_and_names_the_cell_when_a_briefing_fails(tmp_path):
     run = subprocess.run(
-        [sys.executable, "-m", "csdemand", "render", "--la", "352", "--period", "1999", "--out", str(tmp_path)],
+        [sys.executable, "-m", "csdemand", "render", "--la", "352", "--period", "1999", "--briefing", "looked_after", "--out", str(tmp_path)],
         capture_output=True, text=True, env={**os.environ},
     )
     assert run.returncode == 1
@@ -155,3 +155,37 @@ def test_no_child_ids_from_the_extract_reach_the_report_or_the_executed_notebook
     for path in (rendered_referrals["latest"], rendered_referrals["latest"].with_suffix(".ipynb")):
         body = path.read_text()
         assert not [i for i in ids if i in body]
+
+
+def test_batch_with_two_jobs_renders_each_authority_writes_indexes_and_reports_failures(tmp_path):
+    run = subprocess.run(
+        [sys.executable, "-m", "csdemand", "render", "--la", "352", "330", "--briefing", "looked_after", "--jobs", "2", "--out", str(tmp_path)],
+        capture_output=True, text=True,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "2 rendered, 0 failed" in run.stdout
+    index = (tmp_path / "index.html").read_text()
+    assert "352-manchester/2025/looked_after.html" in index and "330-birmingham/2025/looked_after.html" in index
+    la_index = (tmp_path / "352-manchester" / "index.html").read_text()
+    assert "2025/looked_after.html" in la_index and "All authorities" in la_index
+    record = __import__("json").loads((tmp_path / "352-manchester" / "2025" / "looked_after.json").read_text())
+    assert record["title"] == "Children looked after: Manchester, 2025" and record["period"] == "2025"
+
+
+def test_one_failing_authority_does_not_stop_the_rest(tmp_path, monkeypatch):
+    lac = next(b for b in render.discover() if b.name == "looked_after")
+    calls = []
+
+    def fake(briefing, la, period, out, executor=None):
+        calls.append(la)
+        if la == "352":
+            raise RenderError("looked_after: cell 2 raised ValueError: boom")
+        return out / f"{la}.html"
+
+    monkeypatch.setattr(render, "render_one", fake)
+    monkeypatch.setattr(render, "write_indexes", lambda out: [])
+    lines = []
+    outcome = render.render_many(["352", "330"], briefings=["looked_after"], out_dir=tmp_path, log=lines.append)
+    assert calls == ["352", "330"]
+    assert len(outcome.failed) == 1 and "cell 2 raised ValueError" in outcome.failed[0]
+    assert any(l.startswith("FAILED") for l in lines) and lines[-1].startswith("1 rendered, 1 failed")

@@ -43,12 +43,7 @@ def _cmd_synth_referrals(args: argparse.Namespace) -> int:
 def _cmd_render(args: argparse.Namespace) -> int:
     from .render import render_many
 
-    outcome = render_many(
-        las=args.la,
-        period=args.period,
-        briefings=args.briefing,
-        out_dir=Path(args.out),
-    )
+    outcome = render_many(las=args.la, period=args.period, briefings=args.briefing, out_dir=Path(args.out), jobs=args.jobs)
     return 0 if not outcome.failed else 1
 
 
@@ -69,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_synth_referrals)
 
     p = sub.add_parser("render", help="execute briefing notebooks and write self-contained HTML reports")
-    p.add_argument("--la", nargs="+", default=["352"], help="LA number, GSS code or name (default 352, Manchester)")
+    p.add_argument("--la", nargs="+", default=["352"], help="LA numbers, GSS codes or names, or 'all' (default 352, Manchester)")
+    p.add_argument("--jobs", type=int, default=1, help="render in this many processes (default 1)")
     p.add_argument("--period", default="latest", help="a year (annual briefings), YYYY-MM (monthly), or 'latest' (default)")
     p.add_argument("--briefing", nargs="+", default=None, help="notebook names without .ipynb (default: every briefing)")
     p.add_argument("--out", default=str(paths.reports_dir()), help="reports folder (default: reports/)")

@@ -9,6 +9,7 @@ place only after execution and conversion succeeded: a failed run leaves the las
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import subprocess
@@ -26,6 +27,7 @@ from .errors import RenderError
 from .present import PROVENANCE_MIME, esc, month_name
 
 KERNEL_NAME = "csdemand"
+RESET_TAG = "csdemand-reset"
 
 
 @dataclass(frozen=True)
@@ -58,26 +60,93 @@ def _kernel_name(nb: nbformat.NotebookNode) -> str:
     return wanted if wanted in KernelSpecManager().find_kernel_specs() else "python3"
 
 
-def execute(briefing: Briefing, parameters: dict, workdir: Path) -> nbformat.NotebookNode:
-    """Run the notebook with Papermill; raise :class:`RenderError` naming the failing cell."""
-    import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
+class Executor:
+    """Runs notebooks in one Jupyter kernel, reused from notebook to notebook.
 
-    nb = nbformat.read(briefing.path, as_version=4)
-    out = workdir / f"{briefing.name}.executed.ipynb"
-    try:
-        pm.execute_notebook(
-            str(briefing.path),
-            str(out),
-            parameters=parameters,
-            kernel_name=_kernel_name(nb),
-            cwd=str(briefing.path.parent),
-            progress_bar=False,
-            log_output=False,
-        )
-    except PapermillExecutionError as exc:
-        raise RenderError(f"{briefing.name}: cell {exc.exec_count} raised {exc.ename}: {exc.evalue}") from None
-    return nbformat.read(out, as_version=4)
+    Starting a kernel and importing pandas, matplotlib and statsmodels costs a few seconds; a
+    batch pays it once per process. Between notebooks the kernel's namespace is cleared
+    (``%reset -f``) so no variable leaks from one briefing into the next; imported modules stay
+    cached, which is the point. Parameters are injected as Papermill does (an
+    ``injected-parameters`` cell after the ``parameters`` cell), so notebooks behave the same in
+    JupyterLab, under Papermill and here.
+    """
+
+    def __init__(self, kernel_name: str | None = None, timeout: int = 600) -> None:
+        self.kernel_name = kernel_name
+        self.timeout = timeout
+        self.km = None
+        self.kc = None
+
+    def _start(self, kernel_name: str, cwd: str) -> None:
+        from jupyter_client.manager import KernelManager
+
+        self.km = KernelManager(kernel_name=kernel_name)
+        self.km.start_kernel(cwd=cwd)
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        self.kc.wait_for_ready(timeout=120)
+
+    def close(self) -> None:
+        if self.kc is not None:
+            self.kc.stop_channels()
+        if self.km is not None and self.km.has_kernel:
+            self.km.shutdown_kernel(now=True)
+        self.km = self.kc = None
+
+    def __enter__(self) -> "Executor":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def run(self, briefing: Briefing, parameters: dict) -> nbformat.NotebookNode:
+        """Execute a briefing with parameters; :class:`RenderError` names the failing cell."""
+        from nbclient import NotebookClient
+        from nbclient.exceptions import CellExecutionError, DeadKernelError
+        from papermill.iorw import load_notebook_node
+        from papermill.parameterize import parameterize_notebook
+
+        nb = load_notebook_node(str(briefing.path))  # as Papermill reads it: every cell gets metadata.tags
+        kernel = self.kernel_name or _kernel_name(nb)
+        nb = parameterize_notebook(nb, parameters, kernel_name=kernel, language="python")
+        if self.km is None or not self.km.is_alive():
+            self.close()
+            self._start(kernel, str(briefing.path.parent))
+        # Clear the previous notebook's variables (imports stay cached); removed after the run.
+        nb.cells.insert(0, nbformat.v4.new_code_cell("%reset -f", metadata={"tags": [RESET_TAG]}))
+        client = NotebookClient(nb, km=self.km, kc=self.kc, timeout=self.timeout, kernel_name=kernel, resources={"metadata": {"path": str(briefing.path.parent)}})
+        try:
+            client.execute(reset_kc=False)
+        except CellExecutionError:
+            raise RenderError(_first_error(briefing, nb)) from None
+        except DeadKernelError as exc:
+            self.close()
+            raise RenderError(f"{briefing.name}: the kernel died ({exc})") from None
+        finally:
+            nb.cells = [c for c in nb.cells if RESET_TAG not in c.metadata.get("tags", [])]
+        return nb
+
+
+def _first_error(briefing: Briefing, nb: nbformat.NotebookNode) -> str:
+    """'<briefing>: cell N raised Error: message' for the first cell with an error output.
+
+    N counts code cells from 1 as JupyterLab shows them, not counting Papermill's injected cell."""
+    n = 0
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type != "code" or "injected-parameters" in tags or RESET_TAG in tags:
+            continue
+        n += 1
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                return f"{briefing.name}: cell {n} raised {out.get('ename')}: {out.get('evalue')}"
+    return f"{briefing.name}: a cell raised an error"
+
+
+def execute(briefing: Briefing, parameters: dict, workdir: Path | None = None) -> nbformat.NotebookNode:
+    """Run one notebook in a fresh kernel (see :class:`Executor`); ``workdir`` is unused, kept for callers."""
+    with Executor() as ex:
+        return ex.run(briefing, parameters)
 
 
 def provenance_of(nb: nbformat.NotebookNode) -> dict:
@@ -105,12 +174,17 @@ def for_report(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def body_html(nb: nbformat.NotebookNode) -> str:
-    """The notebook's prose and outputs as an HTML fragment: no code, no prompts."""
+@functools.cache
+def _exporter():
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, anchor_link_text="")
-    body, _ = exporter.from_notebook_node(nb)
+    # Built once per process: loading the templates is a noticeable part of a small briefing.
+    return HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, anchor_link_text="")
+
+
+def body_html(nb: nbformat.NotebookNode) -> str:
+    """The notebook's prose and outputs as an HTML fragment: no code, no prompts."""
+    body, _ = _exporter().from_notebook_node(nb)
     return body
 
 
@@ -190,18 +264,30 @@ def _write_atomically(files: dict[Path, str]) -> None:
                 tmp.unlink()
 
 
-def render_one(briefing: Briefing, la: str, period: str, out_dir: Path) -> Path:
-    """Render one briefing for one LA and period; returns the HTML path."""
+def render_one(briefing: Briefing, la: str, period: str, out_dir: Path, executor: Executor | None = None) -> Path:
+    """Render one briefing for one LA and period; returns the HTML path.
+
+    Without an ``executor`` a fresh kernel is started (and stopped) for this one notebook.
+    """
     auth = resolve(la)
     params = {"la": str(auth.la_number), "period": str(period)}
-    with tempfile.TemporaryDirectory(prefix="csdemand-") as tmp:
-        executed = execute(briefing, params, Path(tmp))
+    executed = executor.run(briefing, params) if executor is not None else execute(briefing, params)
     prov = provenance_of(executed)
     resolved_period = str(prov.get("parameters", {}).get("resolved period", period))
     rendered_at = dt.datetime.now().astimezone()
     html = page(prov, body_html(for_report(executed)), rendered_at, git_commit())
     target = out_dir / auth.slug / resolved_period / f"{briefing.name}.html"
-    _write_atomically({target: html, target.with_suffix(".ipynb"): nbformat.writes(executed)})
+    record = {
+        "briefing": briefing.name,
+        "title": prov["title"],
+        "authority": auth.name,
+        "la_number": auth.la_number,
+        "la_slug": auth.slug,
+        "period": resolved_period,
+        "order": briefing.order,
+        "rendered_at": rendered_at.isoformat(timespec="seconds"),
+    }
+    _write_atomically({target: html, target.with_suffix(".ipynb"): nbformat.writes(executed), target.with_suffix(".json"): json.dumps(record, indent=1)})
     return target
 
 
@@ -214,31 +300,184 @@ class Outcome:
     seconds: float = 0.0
 
 
-def render_many(las: list[str], period: str = "latest", briefings: list[str] | None = None, out_dir: Path | None = None, log=print) -> Outcome:
-    """Render the chosen briefings for each LA; one failure does not stop the rest."""
-    out_dir = out_dir or paths.reports_dir()
+def all_authorities() -> list[str]:
+    """Every LA that exists in the newest year of the shipped data (``--la all``)."""
+    from . import store
+
+    areas = store.load("areas")
+    return [str(n) for n in areas.loc[areas["last_period"] == areas["last_period"].max(), "la_number"].astype(int)]
+
+
+def choose(briefings: list[str] | None) -> list[Briefing]:
+    """The briefings asked for (default every one), or :class:`RenderError` naming the unknown."""
     available = discover()
-    if briefings:
-        unknown = [b for b in briefings if b not in {x.name for x in available}]
-        if unknown:
-            raise RenderError(f"no briefing notebook named {', '.join(unknown)}; available: {', '.join(x.name for x in available)}")
-        chosen = [x for x in available if x.name in briefings]
+    if not briefings:
+        return available
+    unknown = [b for b in briefings if b not in {x.name for x in available}]
+    if unknown:
+        raise RenderError(f"no briefing notebook named {', '.join(unknown)}; available: {', '.join(x.name for x in available)}")
+    return [x for x in available if x.name in briefings]
+
+
+# Each worker process keeps one kernel for all the notebooks it renders.
+_WORKER_EXECUTOR: Executor | None = None
+
+
+def _worker_render(task: tuple[str, str, str, str]) -> tuple[str, str | None, str | None, float]:
+    """(briefing, la, period, out) -> (label, html path or None, error or None, seconds)."""
+    global _WORKER_EXECUTOR
+    name, la, period, out = task
+    if _WORKER_EXECUTOR is None:
+        _WORKER_EXECUTOR = Executor()
+    t = time.perf_counter()
+    briefing = next(b for b in discover() if b.name == name)
+    try:
+        path = render_one(briefing, la, period, Path(out), _WORKER_EXECUTOR)
+        return f"{name} for LA {la}", str(path), None, time.perf_counter() - t
+    except Exception as exc:  # one failure must not stop the batch; it is reported
+        return f"{name} for LA {la}", None, str(exc), time.perf_counter() - t
+
+
+def _close_worker() -> None:
+    if _WORKER_EXECUTOR is not None:
+        _WORKER_EXECUTOR.close()
+
+
+def render_many(las: list[str], period: str = "latest", briefings: list[str] | None = None, out_dir: Path | None = None, jobs: int = 1, log=None) -> Outcome:
+    """Render the chosen briefings for each LA (``["all"]`` for every LA); one failure does not
+    stop the rest. ``jobs`` > 1 renders in that many processes, each reusing one kernel. Progress:
+    a bar on a terminal, plain lines otherwise. Index pages are rebuilt at the end."""
+    import atexit
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    out_dir = Path(out_dir or paths.reports_dir())
+    chosen = choose(briefings)
+    if [x.lower() for x in las] == ["all"]:
+        las = all_authorities()
     else:
-        chosen = available
+        las = [str(resolve(la).la_number) for la in las]  # bad names fail here, before any work
+    tasks = [(b.name, la, period, str(out_dir)) for la in las for b in chosen]
     outcome = Outcome()
     start = time.perf_counter()
-    for la in las:
-        for b in chosen:
-            t = time.perf_counter()
-            try:
-                path = render_one(b, la, period, out_dir)
-            except Exception as exc:  # one failure must not stop the batch; it is reported
-                msg = f"{b.name} for LA {la}: {exc}"
-                outcome.failed.append(msg)
-                log(f"FAILED   {msg}", file=sys.stderr) if log is print else log(f"FAILED   {msg}")
-                continue
-            outcome.rendered.append(path)
-            log(f"rendered {path}  ({time.perf_counter() - t:.1f} s)")
+    tty = sys.stderr.isatty() and log is None
+    say = log or (lambda line: print(line, file=sys.stderr if line.startswith("FAILED") else sys.stdout, flush=True))
+    bar = None
+    if tty:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(tasks), unit="briefing", file=sys.stderr)
+
+    def record(result) -> None:
+        label, path, error, secs = result
+        if error:
+            outcome.failed.append(f"{label}: {error}")
+            (bar.write if bar else say)(f"FAILED   {label}: {error}")
+        else:
+            outcome.rendered.append(Path(path))
+            if bar is None:
+                say(f"rendered {path}  ({secs:.1f} s)")
+        if bar is not None:
+            bar.update(1)
+
+    if jobs <= 1:
+        atexit.register(_close_worker)
+        for task in tasks:
+            record(_worker_render(task))
+        _close_worker()
+    else:
+        ctx = mp.get_context("spawn")  # a clean interpreter per worker: no forked kernel sockets
+        with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker) as pool:
+            for result in pool.map(_worker_render, tasks, chunksize=max(1, len(tasks) // (jobs * 4))):
+                record(result)
+    if bar is not None:
+        bar.close()
+    write_indexes(out_dir)
     outcome.seconds = time.perf_counter() - start
-    log(f"{len(outcome.rendered)} rendered, {len(outcome.failed)} failed, took {outcome.seconds:.1f} s")
+    say(f"{len(outcome.rendered)} rendered, {len(outcome.failed)} failed, took {outcome.seconds:.1f} s")
     return outcome
+
+
+def _init_worker() -> None:
+    import atexit
+
+    atexit.register(_close_worker)
+
+
+# --------------------------------------------------------------------------- index pages
+
+
+def catalogue(out_dir: Path) -> list[dict]:
+    """Every rendered briefing under ``out_dir``, from the ``.json`` record beside each report."""
+    found = []
+    for rec in sorted(out_dir.glob("*/*/*.json")):
+        try:
+            data = json.loads(rec.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if rec.with_suffix(".html").exists():
+            data["href"] = rec.with_suffix(".html").relative_to(out_dir).as_posix()
+            found.append(data)
+    return found
+
+
+def _index_page(title: str, subtitle: str, rows_html: str, css: str) -> str:
+    return f"""<!DOCTYPE html>
+<html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{esc(title)}</title><style>{css}</style></head>
+<body><header class="banner" role="banner"><div class="banner-inner"><span class="service">Children's services</span> <span class="kind">Briefings</span></div></header>
+<main id="main"><div class="title-block"><h1>{esc(title)}</h1><p class="subtitle">{esc(subtitle)}</p></div>
+{rows_html}
+</main>
+<footer class="provenance" role="contentinfo"><p class="build">Produced by csdemand {esc(__version__)}, commit {esc(git_commit())}, index built {esc(dt.datetime.now().astimezone().strftime('%d %B %Y %H:%M %Z'))}.</p></footer>
+</body></html>
+"""
+
+
+def write_indexes(out_dir: Path) -> list[Path]:
+    """``index.html`` listing every briefing (authority, period, title, rendered at), and one
+    ``<la>/index.html`` per authority linking its periods, newest first."""
+    from importlib import resources
+
+    css = resources.files("csdemand").joinpath("templates", "briefing.css").read_text(encoding="utf-8")
+    cat = catalogue(out_dir)
+    if not cat:
+        return []
+    files: dict[Path, str] = {}
+    by_la: dict[str, list[dict]] = {}
+    for r in cat:
+        by_la.setdefault(r["la_slug"], []).append(r)
+
+    def table(rows: list[dict], prefix: str = "", show_la: bool = True) -> str:
+        head = ("<th scope='col'>Authority</th>" if show_la else "") + "<th scope='col'>Period</th><th scope='col'>Briefing</th><th scope='col'>Rendered</th>"
+        body = "".join(
+            "<tr>"
+            + (f"<td><a href='{esc(r['la_slug'])}/index.html'>{esc(r['authority'])}</a></td>" if show_la else "")
+            + f"<td>{esc(r['period'])}</td><td><a href='{esc(prefix + r['href'])}'>{esc(r['title'])}</a></td><td>{esc(r['rendered_at'].replace('T', ' '))}</td></tr>"
+            for r in rows
+        )
+        return f"<table class='data'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    ordered = sorted(cat, key=lambda r: (r["authority"], _period_key(r["period"]), r.get("order", 99)))
+    ordered = sorted(ordered, key=lambda r: _period_key(r["period"]), reverse=True)
+    ordered = sorted(ordered, key=lambda r: r["authority"])
+    files[out_dir / "index.html"] = _index_page(
+        "Briefings", f"{len(cat)} briefings for {len(by_la)} authorities. Newest period first within each authority.", table(ordered), css
+    )
+    for slug, rows in by_la.items():
+        rows = sorted(rows, key=lambda r: (_period_key(r["period"]), -r.get("order", 99)), reverse=True)
+        periods = sorted({r["period"] for r in rows}, key=_period_key, reverse=True)
+        sections = "".join(
+            f"<h2>{esc(p)}</h2>" + table([r for r in rows if r["period"] == p], prefix="../", show_la=False) for p in periods
+        )
+        files[out_dir / slug / "index.html"] = _index_page(f"Briefings: {rows[0]['authority']}", "Every period rendered for this authority, newest first. <- all authorities: ../index.html", sections, css).replace(
+            "&lt;- all authorities: ../index.html", ""
+        ).replace("</div>\n", "<p><a href='../index.html'>All authorities</a></p></div>\n", 1)
+    _write_atomically(files)
+    return list(files)
+
+
+def _period_key(period: str) -> str:
+    """Sort key putting 2025 after 2024-12 and 2025-03 after 2025 (years read as their March)."""
+    p = str(period)
+    return f"{p}-03.5" if len(p) == 4 else p

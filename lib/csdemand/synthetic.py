@@ -161,11 +161,21 @@ def write_extract(df: pd.DataFrame, path: str | Path, meta: dict | None = None) 
         "rows": int(len(df)),
         **{k: v for k, v in settings.items() if k != "seed"},
     }
-    sidecar.update(meta)
-    sidecar["synthetic"] = True  # whatever meta says: this file must never pass for real data
-    meta_path = path.with_suffix(".meta.json")
-    meta_path.write_text(json.dumps(sidecar, indent=2, ensure_ascii=False, default=_json_default) + "\n", encoding="utf-8")
-    return path, meta_path
+    return path, write_sidecar(path, sidecar, meta)
+
+
+def write_sidecar(path: str | Path, sidecar: dict, meta: dict | None = None) -> Path:
+    """Write ``sidecar`` updated by ``meta`` as ``<path stem>.meta.json`` beside ``path``; return its path.
+
+    ``synthetic`` is always true, whatever ``meta`` says; numpy numbers and paths are written as
+    plain JSON.
+    """
+    out = dict(sidecar)
+    out.update(meta or {})
+    out["synthetic"] = True  # whatever meta says: this file must never pass for real data
+    meta_path = Path(path).with_suffix(".meta.json")
+    meta_path.write_text(json.dumps(out, indent=2, ensure_ascii=False, default=_json_default) + "\n", encoding="utf-8")
+    return meta_path
 
 
 # --------------------------------------------------------------------------- steps
@@ -194,12 +204,26 @@ def _check_targets(targets: pd.DataFrame, start_year: int, da_share: float) -> l
     return years
 
 
+def day_weights(
+    days: pd.DatetimeIndex,
+    month_weight: dict[int, float] | None = None,
+    weekend_weight: float = WEEKEND_WEIGHT,
+    christmas_weight: float = CHRISTMAS_WEIGHT,
+) -> np.ndarray:
+    """Relative chance of an event on each day: month seasonality x weekday x Christmas.
+
+    Defaults are the referrals' (:data:`MONTH_WEIGHT`, :data:`WEEKEND_WEIGHT`,
+    :data:`CHRISTMAS_WEIGHT`); other generators pass their own.
+    """
+    w = days.month.map(MONTH_WEIGHT if month_weight is None else month_weight).to_numpy(dtype=float)
+    w = w * np.where(days.day_of_week >= 5, weekend_weight, 1.0)
+    christmas = ((days.month == 12) & (days.day >= 24)) | ((days.month == 1) & (days.day == 1))
+    return w * np.where(christmas, christmas_weight, 1.0)
+
+
 def _day_weights(days: pd.DatetimeIndex) -> np.ndarray:
     """Relative chance of a referral on each day: month seasonality x weekday x Christmas."""
-    w = days.month.map(MONTH_WEIGHT).to_numpy(dtype=float)
-    w = w * np.where(days.day_of_week >= 5, WEEKEND_WEIGHT, 1.0)
-    christmas = ((days.month == 12) & (days.day >= 24)) | ((days.month == 1) & (days.day == 1))
-    return w * np.where(christmas, CHRISTMAS_WEIGHT, 1.0)
+    return day_weights(days)
 
 
 def _referral_dates(n: int, year: int, rng: np.random.Generator) -> np.ndarray:
