@@ -11,7 +11,7 @@ KERNEL := csdemand
 REFERENCE ?= ../shared/reference-data
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report test test-fast lab import screenshot browser clean
+.PHONY: help setup report test test-fast lab import screenshot browser bench clean
 
 help: ## List the targets with a line on each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -55,6 +55,9 @@ screenshot: report browser ## Render, then screenshot the Manchester briefing wi
 	chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
 	  --disable-component-update --disable-sync --user-data-dir=$$(mktemp -d) --window-size=1100,5200 --hide-scrollbars \
 	  --screenshot=reports/screenshot.png "file://$$PWD/$$f" 2>/dev/null && echo "wrote reports/screenshot.png from $$f"
+
+bench: $(STAMP) ## Time rendering for 1 and 20 authorities, sequential and --jobs 2, against the warm-process floor
+	$(BIN)/python scripts/bench.py
 
 clean: ## Remove rendered reports and caches (keeps .venv)
 	rm -rf reports/*/ reports/*.html reports/*.png .pytest_cache test-output

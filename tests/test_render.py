@@ -189,3 +189,18 @@ def test_one_failing_authority_does_not_stop_the_rest(tmp_path, monkeypatch):
     assert calls == ["352", "330"]
     assert len(outcome.failed) == 1 and "cell 2 raised ValueError" in outcome.failed[0]
     assert any(l.startswith("FAILED") for l in lines) and lines[-1].startswith("1 rendered, 1 failed")
+
+
+def test_early_help_briefing_for_june_2021_shows_the_councils_figures(test_output):
+    eh = next(b for b in render.discover() if b.name == "early_help")
+    path = render.render_one(eh, "352", "2021-06", test_output / "reports")
+    assert path.as_posix().endswith("352-manchester/2021-06/early_help.html")
+    text = text_of(path.read_text())
+    assert "Requests averaged 1,052 a month in the three months to June 2021, 57% more than the 672 a month" in text
+    assert "December 2019" in text and "February 2020" in text and "April 2021" in text
+    assert "SYNTHETIC" in text
+
+
+def test_briefing_needing_a_local_extract_is_skipped_for_an_authority_without_one():
+    eh = next(b for b in render.discover() if b.name == "early_help")
+    assert eh.available_for("352-manchester") and not eh.available_for("330-birmingham")

@@ -246,3 +246,109 @@ def grouped_bars(table: pd.DataFrame, category: str, series: list[str], label: s
     for c in series:
         data[c] = data[c].map(lambda v: f"{v:.{decimals}f}")
     return Chart(figure_png(fig), alt, title, data)
+
+
+def _month_axis(ax, index: pd.PeriodIndex, every: int = 12) -> None:
+    """Tick every ``every`` months starting in April (reporting years), labelled 'Apr 2020'."""
+    pos = [i for i, m in enumerate(index) if m.month == 4][:: max(1, every // 12)]
+    ax.set_xticks(pos, [index[i].strftime("%b\n%Y") for i in pos], fontsize=8)
+
+
+def its_chart(series: pd.Series, fitted: pd.Series, counterfactual: pd.Series, change: pd.Period, what: str) -> Chart:
+    """Monthly counts with the segmented-regression fit and the counterfactual (the pre-change
+    trend and seasons continued) after the change month."""
+    x = np.arange(len(series))
+    fig, ax = plt.subplots(figsize=(8, 3.9))
+    ax.plot(x, series.to_numpy(), color="#777777", linewidth=1, marker="o", markersize=2.5, label=f"{what} (actual)")
+    ax.plot(x, fitted.reindex(series.index).to_numpy(), color=PALETTE["la"], linewidth=2, label="Fitted (segmented regression)")
+    cf = counterfactual.reindex(series.index)
+    ax.plot(x, cf.to_numpy(), color=PALETTE["neighbours"], linewidth=1.6, linestyle="--", label="Had the earlier trend continued")
+    ci = list(series.index).index(change) if change in series.index else None
+    if ci is not None:
+        ax.axvline(ci - 0.5, color="#000000", linewidth=1, linestyle=":")
+        ax.text(ci, ax.get_ylim()[1], f" {change.strftime('%b %Y')}", fontsize=8, va="top")
+    _month_axis(ax, series.index)
+    ax.set_ylabel(f"{what} a month", fontsize=9)
+    ax.set_ylim(bottom=0)
+    _style(ax)
+    ax.legend(frameon=False, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3)
+    fig.tight_layout()
+    last = series.index[-1]
+    alt = (
+        f"Line chart of {what.lower()} a month from {series.index[0].strftime('%B %Y')} to {last.strftime('%B %Y')}, with a fitted "
+        f"segmented regression and the counterfactual after {change.strftime('%B %Y')}. In {last.strftime('%B %Y')} the actual was "
+        f"{series.iloc[-1]:,.0f}, the fit {fitted.reindex(series.index).iloc[-1]:,.0f} and the counterfactual {cf.iloc[-1]:,.0f}."
+    )
+    data = pd.DataFrame({"Month": [m.strftime("%b %Y") for m in series.index], "Actual": series.map(lambda v: f"{v:,.0f}").to_numpy(),
+                         "Fitted": fitted.reindex(series.index).map(lambda v: f"{v:,.0f}").to_numpy(),
+                         "Counterfactual": cf.map(lambda v: "" if pd.isna(v) else f"{v:,.0f}").to_numpy()})
+    return Chart(figure_png(fig), alt, f"{what} a month: interrupted time series around {change.strftime('%B %Y')}", data)
+
+
+def forecast_chart(series: pd.Series, fc: pd.DataFrame, what: str, model: str, history: int = 48) -> Chart:
+    """The last ``history`` months and the forecast with 80% and 95% intervals."""
+    hist = series.iloc[-history:]
+    idx = hist.index.append(fc.index)
+    x = np.arange(len(idx))
+    xf = x[len(hist):]
+    fig, ax = plt.subplots(figsize=(8, 3.9))
+    ax.plot(x[: len(hist)], hist.to_numpy(), color="#555555", linewidth=1.4, marker="o", markersize=2.5, label=f"{what} (actual)")
+    ax.fill_between(xf, fc["lower_95"], fc["upper_95"], color=PALETTE["limit95"], alpha=0.25, label="95% interval")
+    ax.fill_between(xf, fc["lower_80"], fc["upper_80"], color=PALETTE["limit95"], alpha=0.5, label="80% interval")
+    ax.plot(xf, fc["mean"], color=PALETTE["neighbours"], linewidth=2, label=f"Forecast ({model})")
+    _month_axis(ax, idx)
+    ax.set_ylabel(f"{what} a month", fontsize=9)
+    ax.set_ylim(bottom=0)
+    _style(ax)
+    ax.legend(frameon=False, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=4)
+    fig.tight_layout()
+    alt = (
+        f"Line chart of {what.lower()} a month for the last {len(hist)} months and a {len(fc)}-month forecast from "
+        f"{fc.index[0].strftime('%B %Y')} to {fc.index[-1].strftime('%B %Y')}: {fc['mean'].sum():,.0f} in total "
+        f"(95% interval {fc['lower_95'].sum():,.0f} to {fc['upper_95'].sum():,.0f})."
+    )
+    data = pd.DataFrame({"Month": [m.strftime("%b %Y") for m in fc.index], "Forecast": fc["mean"].map(lambda v: f"{v:,.0f}").to_numpy(),
+                         "95% lower": fc["lower_95"].map(lambda v: f"{v:,.0f}").to_numpy(), "95% upper": fc["upper_95"].map(lambda v: f"{v:,.0f}").to_numpy()})
+    return Chart(figure_png(fig), alt, f"{what}: forecast for the next {len(fc)} months", data)
+
+
+def seasonal_chart(by_month: pd.DataFrame, what: str) -> Chart:
+    """Bars of the average seasonal effect by calendar month (% of the trend level)."""
+    b = by_month.reset_index()
+    months = b.iloc[:, 0].tolist()
+    pct = b["pct_of_trend"].to_numpy()
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    ax.bar(months, pct, color=[PALETTE["la"] if v < 0 else PALETTE["neighbours"] for v in pct])
+    ax.axhline(0, color="#000000", linewidth=0.8)
+    ax.set_ylabel("% above or below trend", fontsize=9)
+    _style(ax)
+    fig.tight_layout()
+    order = np.argsort(pct)
+    alt = (f"Bar chart of the seasonal pattern in {what.lower()}: highest {months[order[-1]]} ({pct[order[-1]]:+.0f}% of trend), "
+           f"lowest {months[order[0]]} ({pct[order[0]]:+.0f}%).")
+    data = pd.DataFrame({"Month": months, "% of trend": [f"{v:+.1f}%" for v in pct]})
+    return Chart(figure_png(fig), alt, f"{what}: seasonal pattern by calendar month (STL decomposition)", data)
+
+
+def mix_chart(monthly_by: pd.DataFrame, what: str, by: str) -> Chart:
+    """Share of each category by reporting year (stacked bars, %), from a months x categories table."""
+    t = monthly_by.copy()
+    years = [m.year + 1 if m.month >= 4 else m.year for m in t.index]
+    annual = t.groupby(years).sum()
+    share = annual.div(annual.sum(axis=1), axis=0) * 100
+    colours = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    bottom = np.zeros(len(share))
+    for i, col in enumerate(share.columns):
+        ax.bar(share.index.astype(str), share[col], bottom=bottom, color=colours[i % len(colours)], label=col, width=0.7)
+        bottom += share[col].to_numpy()
+    ax.set_ylabel(f"% of {what.lower()}", fontsize=9)
+    ax.set_xlabel("Year to 31 March", fontsize=9)
+    _style(ax)
+    ax.legend(frameon=False, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=min(6, len(share.columns)))
+    fig.tight_layout()
+    first, last = share.index[0], share.index[-1]
+    alt = (f"Stacked bar chart of {what.lower()} by {by} each reporting year from {first} to {last}. In {last}: "
+           + ", ".join(f"{c} {share.loc[last, c]:.0f}%" for c in share.columns) + ".")
+    data = share.round(1).astype(str).add("%").reset_index().rename(columns={"index": "Year"})
+    return Chart(figure_png(fig), alt, f"{what} by {by}, share of each year's total", data)

@@ -40,6 +40,17 @@ def _cmd_synth_referrals(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_synth_early_help(args: argparse.Namespace) -> int:
+    from . import synthetic_early_help as seh
+
+    df = seh.generate_requests(seed=args.seed, start=args.start, end=args.end)
+    out = Path(args.out) / "early_help_requests_352-manchester_synthetic.csv"
+    csv_path, meta_path = seh.write_requests(df, out, {"area": "Manchester", "la_number": 352})
+    print(f"wrote    {csv_path}  ({len(df):,} synthetic requests, {args.start} to {args.end})")
+    print(f"wrote    {meta_path}")
+    return 0
+
+
 def _cmd_render(args: argparse.Namespace) -> int:
     from .render import render_many
 
@@ -62,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start-year", type=int, default=2018, help="first reporting year (default 2018: from April 2017)")
     p.add_argument("--out", default=str(paths.data_dir() / "local"), help="folder (default data/sample/local)")
     p.set_defaults(func=_cmd_synth_referrals)
+
+    p = sub.add_parser("synth-early-help", help="write the seeded SYNTHETIC Manchester early help requests extract")
+    p.add_argument("--seed", type=int, default=2020, help="random seed (default 2020)")
+    p.add_argument("--start", default="2017-04", help="first month (default 2017-04)")
+    p.add_argument("--end", default="2026-10", help="last month (default 2026-10, the last full month when the sample was made)")
+    p.add_argument("--out", default=str(paths.data_dir() / "local"), help="folder (default data/sample/local)")
+    p.set_defaults(func=_cmd_synth_early_help)
 
     p = sub.add_parser("render", help="execute briefing notebooks and write self-contained HTML reports")
     p.add_argument("--la", nargs="+", default=["352"], help="LA numbers, GSS codes or names, or 'all' (default 352, Manchester)")

@@ -62,8 +62,10 @@ def resolve_period(df: pd.DataFrame, la_number: int, period: str | int) -> int:
     """``"latest"`` or a year such as ``"2025"`` -> a year present in the data."""
     if str(period).strip().lower() in ("latest", "", "none"):
         return latest_period(df, la_number)
+    text = str(period).strip()
     try:
-        year = int(str(period).strip())
+        # a month (e.g. from a batch with --period 2025-06) means the reporting year that holds it
+        year = (int(text[:4]) + (1 if int(text[5:]) >= 4 else 0)) if len(text) == 7 and text[4] == "-" else int(text)
     except ValueError:
         raise InputError("not a year", column="period", value=period, expected="a reporting year such as 2025, or 'latest'") from None
     years = sorted(int(y) for y in benchmarks.area_series(df, RATE, la_number=la_number).dropna().index)

