@@ -111,10 +111,11 @@ def headline_figures(figures: list[tuple[str, str, str]]) -> Html:
     return Html(f'<div class="tiles">{tiles}</div>')
 
 
-def bullet_list(items: list[str], heading: str | None = None, level: int = 2) -> Html:
-    """A plain list (caveats, sources) with an optional heading."""
+def bullet_list(items: list[str], heading: str | None = None, level: int = 2, css: str = "") -> Html:
+    """A plain list (caveats, sources, footnotes) with an optional heading."""
     h = f"<h{level}>{esc(heading)}</h{level}>" if heading else ""
-    return Html(h + "<ul>" + "".join(f"<li>{esc(i)}</li>" for i in items) + "</ul>")
+    cls = f' class="{esc(css)}"' if css else ""
+    return Html(h + f"<ul{cls}>" + "".join(f"<li>{esc(i)}</li>" for i in items) + "</ul>")
 
 
 @dataclass

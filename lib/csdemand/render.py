@@ -51,7 +51,10 @@ def discover(nb_dir: Path | None = None) -> list[Briefing]:
     nb_dir = nb_dir or paths.notebooks_dir()
     found = []
     for path in sorted(nb_dir.glob("*.ipynb")):
-        meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get("csdemand")
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get("csdemand")
+        except ValueError as exc:
+            raise RenderError(f"{path}: not a valid notebook ({exc})") from None
         if meta:
             found.append(Briefing(path.stem, path, meta.get("title", path.stem), meta.get("period_kind", "year"), int(meta.get("order", 99)), meta.get("local_data", "")))
     return sorted(found, key=lambda b: (b.order, b.name))
