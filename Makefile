@@ -11,7 +11,7 @@ KERNEL := csdemand
 REFERENCE ?= ../shared/reference-data
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report test test-fast lab import screenshot browser bench clean
+.PHONY: help setup report test test-fast lab import screenshot browser postgres bench validate clean
 
 help: ## List the targets with a line on each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -34,7 +34,12 @@ browser: ## Install Debian's chromium for the browser test where it is missing (
 	  (apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1) \
 	  || echo "chromium not installed: the browser test will be skipped"; }
 
-test: $(STAMP) browser ## Run every test: unit, golden figures, importer on ../shared, notebooks, render, browser
+postgres: ## Install Debian's PostgreSQL server where it is missing (needs root; else the database test skips)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null 2>&1) \
+	  || echo "PostgreSQL not installed: the database test will be skipped"; }
+
+test: $(STAMP) browser postgres ## Run every test: unit, golden figures, importer on ../shared, notebooks, render, browser
 	$(BIN)/python -m pytest -q --nbval-lax tests notebooks
 
 test-fast: $(STAMP) ## Unit tests only (no notebook execution, no browser)
@@ -55,6 +60,9 @@ screenshot: report browser ## Render, then screenshot the Manchester briefing wi
 	chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
 	  --disable-component-update --disable-sync --user-data-dir=$$(mktemp -d) --window-size=1100,5200 --hide-scrollbars \
 	  --screenshot=reports/screenshot.png "file://$$PWD/$$f" 2>/dev/null && echo "wrote reports/screenshot.png from $$f"
+
+validate: $(STAMP) ## Check every configured data source and the shipped tables; list every problem
+	$(BIN)/python -m csdemand validate
 
 bench: $(STAMP) ## Time rendering for 1 and 20 authorities, sequential and --jobs 2, against the warm-process floor
 	$(BIN)/python scripts/bench.py
