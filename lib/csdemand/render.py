@@ -470,7 +470,7 @@ def write_indexes(out_dir: Path) -> list[Path]:
         body = "".join(
             "<tr>"
             + (f"<td><a href='{esc(r['la_slug'])}/index.html'>{esc(r['authority'])}</a></td>" if show_la else "")
-            + f"<td>{esc(r['period'])}</td><td><a href='{esc(prefix + r['href'])}'>{esc(r['title'])}</a></td><td>{esc(r['rendered_at'].replace('T', ' '))}</td></tr>"
+            + f"<td>{esc(r['period'])}</td><td><a href='{esc(prefix + r['href'])}'>{esc(r['title'])}</a></td><td>{esc(_when(r['rendered_at']))}</td></tr>"
             for r in rows
         )
         return f"<table class='data'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -479,7 +479,7 @@ def write_indexes(out_dir: Path) -> list[Path]:
     ordered = sorted(ordered, key=lambda r: _period_key(r["period"]), reverse=True)
     ordered = sorted(ordered, key=lambda r: r["authority"])
     files[out_dir / "index.html"] = _index_page(
-        "Briefings", f"{len(cat)} briefings for {len(by_la)} authorities. Newest period first within each authority.", table(ordered), css
+        "Briefings", f"{len(cat)} briefing{'s' if len(cat) != 1 else ''} for {len(by_la)} authorit{'ies' if len(by_la) != 1 else 'y'}. Newest period first within each authority.", table(ordered), css
     )
     for slug, rows in by_la.items():
         rows = sorted(rows, key=lambda r: (_period_key(r["period"]), -r.get("order", 99)), reverse=True)
@@ -492,6 +492,14 @@ def write_indexes(out_dir: Path) -> list[Path]:
         ).replace("</div>\n", "<p><a href='../index.html'>All authorities</a></p></div>\n", 1)
     _write_atomically(files)
     return list(files)
+
+
+def _when(iso: str) -> str:
+    """'2026-11-23T16:05:34+00:00' -> '23 Nov 2026 16:05'."""
+    try:
+        return dt.datetime.fromisoformat(iso).strftime("%d %b %Y %H:%M")
+    except ValueError:
+        return iso
 
 
 def _period_key(period: str) -> str:
