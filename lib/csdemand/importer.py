@@ -8,15 +8,13 @@ atomically, so a failed import leaves ``data/sample`` as it was.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import codes, sources, tidy
+from . import atomic, codes, sources, tidy
 from .errors import InputError
 
 TABLES = ("cla", "cin", "population", "statistical_neighbours", "areas")
@@ -228,21 +226,7 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | Path) -> dict[s
     """Write each table as ``<name>.csv`` atomically: all are written to temporary files first and
     moved into place only when every one has been written, so a failure leaves old files intact."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for name, df in tables.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".csv.tmp", dir=out_dir)
-            os.close(fd)
-            os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are shared data files
-            df.to_csv(tmp, index=False, lineterminator="\n", float_format="%.10g")
-            staged.append((Path(tmp), out_dir / f"{name}.csv"))
-        for tmp, final in staged:
-            os.replace(tmp, final)
-    finally:
-        for tmp, _ in staged:
-            if tmp.exists():
-                tmp.unlink()
+    atomic.write_texts({out_dir / f"{name}.csv": df.to_csv(index=False, lineterminator="\n", float_format="%.10g") for name, df in tables.items()})
     return {name: len(df) for name, df in tables.items()}
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import __version__, paths
+from . import __version__, atomic, paths
 from .areas import resolve
 from .errors import RenderError
 from .present import PROVENANCE_MIME, esc, month_name
@@ -262,22 +262,7 @@ def page(prov: dict, body: str, rendered_at: dt.datetime, commit: str) -> str:
 
 
 def _write_atomically(files: dict[Path, str]) -> None:
-    """Write every file to a temporary sibling, then move all into place."""
-    staged = []
-    try:
-        for final, text in files.items():
-            final.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.chmod(tmp, 0o644)
-            staged.append((Path(tmp), final))
-        for tmp, final in staged:
-            os.replace(tmp, final)
-    finally:
-        for tmp, _ in staged:
-            if tmp.exists():
-                tmp.unlink()
+    atomic.write_texts(files)
 
 
 def render_one(briefing: Briefing, la: str, period: str, out_dir: Path, executor: Executor | None = None) -> Path:
