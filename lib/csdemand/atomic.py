@@ -16,10 +16,10 @@ def write_texts(files: dict[Path, str]) -> None:
             final = Path(final)
             final.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+            staged.append((Path(tmp), final))  # at once: a failure below must still clean it up
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
                 fh.write(text)
             os.chmod(tmp, 0o644)  # mkstemp makes 0600; reports and data files are shared
-            staged.append((Path(tmp), final))
         for tmp, final in staged:
             os.replace(tmp, final)
     finally:
