@@ -204,3 +204,15 @@ def test_early_help_briefing_for_june_2021_shows_the_councils_figures(test_outpu
 def test_briefing_needing_a_local_extract_is_skipped_for_an_authority_without_one():
     eh = next(b for b in render.discover() if b.name == "early_help")
     assert eh.available_for("352-manchester") and not eh.available_for("330-birmingham")
+
+
+def test_no_family_ids_from_the_early_help_extract_reach_the_report(test_output):
+    import csv
+
+    eh = next(b for b in render.discover() if b.name == "early_help")
+    path = render.render_one(eh, "352", "latest", test_output / "reports")
+    with open(paths.data_dir() / "local" / "early_help_requests_352-manchester_synthetic.csv", newline="") as fh:
+        ids = {row["family_id"] for _, row in zip(range(3000), csv.DictReader(fh))} | {row["request_id"] for _, row in zip(range(3000), csv.DictReader(open(paths.data_dir() / "local" / "early_help_requests_352-manchester_synthetic.csv", newline="")))}
+    for p in (path, path.with_suffix(".ipynb")):
+        body = p.read_text()
+        assert not [i for i in ids if i in body]

@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import areas as areas_mod
 from . import early_help_data as ehd
-from . import paths, spc, trends
+from . import disclosure, paths, spc, trends
 from .errors import InputError
 
 EXTRACT_STEM = "early_help_requests"
@@ -77,6 +77,8 @@ def analyse(extract: str, la: str, period: str = "latest", change_date: str = "2
     full = ehd.full_months(ehd.monthly_totals(df)).astype(float)
     month = resolve_month(full, period)
     series = full[full.index <= month]
+    # Only aggregates reach the briefing; a month of 1 to 5 requests would be withheld (c).
+    series = disclosure.protect_counts(series.to_frame("n"), ["n"])["n"]
     change = pd.Period(pd.Timestamp(change_date), freq="M")
     phases = [pd.Period(m.strip(), freq="M") for m in recalculate_at.split(",") if m.strip()]
     notes = []
@@ -104,7 +106,10 @@ def analyse(extract: str, la: str, period: str = "latest", change_date: str = "2
         forecast=trends.forecast(series, horizon=horizon, exclude_before=exclude),
         by_hub=hub[hub.index <= month] if not hub.empty else hub,
         by_reason=reason[reason.index <= month] if not reason.empty else reason,
-        outcomes=ehd.outcomes(df[df["date_received"] < (month + 1).to_timestamp()]) if ehd.layout(df) == "record" else ehd.outcomes(df),
+        outcomes=disclosure.protect_counts(
+            ehd.outcomes(df[df["date_received"] < (month + 1).to_timestamp()]) if ehd.layout(df) == "record" else ehd.outcomes(df),
+            ["stepped_up"], {"stepped_up": ["stepped_up_pct"]},
+        ),
         notes=notes,
     )
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import areas as areas_mod
-from . import benchmarks, codes, store
+from . import benchmarks, codes, disclosure, store
 from .errors import InputError
 
 RATE = "referrals_rate"
@@ -227,6 +227,8 @@ def local(extract: str, la: areas_mod.LocalAuthority, month: str = "latest", mon
             raise InputError(f"month {last} is not in the extract", file=path, column="month", value=month, expected=f"a month from {full['month'].iloc[0]} to {full['month'].iloc[-1]}")
     upto = records[records["referral_date"] < (pd.Period(last, freq="M") + 1).to_timestamp()]
     mon = full[full["month"] <= last].tail(months_shown).reset_index(drop=True)
+    # Only aggregates leave here, and small ones are withheld as DfE would (1 to 5 -> c).
+    mon = disclosure.protect_counts(mon, ["referrals", "rereferrals", "domestic_abuse", "nfa"], {"referrals": ["da_share", "da_lower", "da_upper", "rereferral_pct"], "domestic_abuse": ["da_share", "da_lower", "da_upper"], "rereferrals": ["rereferral_pct"]})
     ann = lr.annual(upto)
     ann = ann[ann["complete"]]
     idx = pd.PeriodIndex(mon["month"], freq="M")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paths, tidy
+from . import disclosure, paths, tidy
 from .errors import InputError
 
 
@@ -32,4 +32,11 @@ def load(table: str, data_dir: str | Path | None = None) -> pd.DataFrame:
     df = _load(str(file), file.stat().st_mtime).copy()
     if "measure" in df.columns:
         df = tidy.conform(df)
+        if table in DISCLOSED:
+            # The one door to briefings: DfE's disclosure rules on every count and rate.
+            df = disclosure.apply(df)
     return df
+
+
+#: Tables whose counts and rates reach briefings (population estimates are exempt).
+DISCLOSED = ("cla", "cin")
