@@ -107,3 +107,17 @@ def test_shipped_synthetic_extract_is_what_the_seeded_generator_makes(tmp_path):
     assert run.returncode == 0, run.stderr
     name = "referrals_352-manchester_synthetic.csv"
     assert (tmp_path / name).read_bytes() == (paths.data_dir() / "local" / name).read_bytes()
+
+
+def test_briefing_reads_whatever_config_names(tmp_path, monkeypatch):
+    from csdemand import paths
+
+    src = paths.data_dir() / "local" / "referrals_352-manchester_synthetic.csv"
+    lines = src.read_text().splitlines()
+    kept = [lines[0]] + [l for l in lines[1:] if l.split(",")[2] >= "2024-04-01"]
+    (tmp_path / "mine.csv").write_text("\n".join(kept) + "\n")
+    (tmp_path / "data.yml").write_text(f"version: 1\ntables:\n  referrals:\n    format: csv\n    path: {tmp_path / 'mine.csv'}\n")
+    monkeypatch.setenv("CSDEMAND_CONFIG", str(tmp_path / "data.yml"))
+    loc = referrals.local("config", areas.resolve("352"))
+    assert loc.monthly["month"].iloc[0] == "2024-04" and loc.synthetic is False
+    assert loc.annual["referrals"].tolist() == [6342]

@@ -21,11 +21,6 @@ from .errors import InputError
 EXTRACT_STEM = "early_help_requests"
 
 
-def default_extract(la: areas_mod.LocalAuthority) -> Path:
-    """The shipped sample extract for an LA: ``data/sample/local/early_help_requests_<la>_synthetic.csv``."""
-    return paths.data_dir() / "local" / f"{EXTRACT_STEM}_{la.slug}_synthetic.csv"
-
-
 @dataclass
 class EarlyHelp:
     """Monthly early help requests up to the reporting month, and what the methods make of them."""
@@ -69,11 +64,16 @@ def analyse(extract: str, la: str, period: str = "latest", change_date: str = "2
     ``recalculate_at``: comma-separated months where the analyst asks for new control limits
     (a sustained shift they accept as the new normal); empty keeps one set of limits.
     """
+    from .referrals import read_records
+
     auth = areas_mod.resolve(la)
-    path = default_extract(auth) if extract.strip().lower() == "sample" else Path(extract)
-    if not path.exists():
-        raise InputError("no early help extract", file=path, expected="a requests extract or monthly table (see README); 'sample' uses the shipped synthetic one for Manchester")
-    df = ehd.load(path)
+    if extract.strip().lower() not in ("config", "sample", "") and not Path(extract).exists():
+        raise InputError("no early help extract", file=extract, expected="a requests extract or monthly table (see README), or 'config' for the source in config/data.yml")
+    got = read_records(extract, auth, "early_help_requests")
+    if got is None:
+        raise InputError(f"no early help data configured for {auth.name}", file="config/data.yml", column="tables.early_help_requests", expected="a source for this authority (see README, 'Your own data')")
+    df, label, synthetic = got
+    path = Path(label)
     full = ehd.full_months(ehd.monthly_totals(df)).astype(float)
     month = resolve_month(full, period)
     series = full[full.index <= month]
@@ -94,7 +94,7 @@ def analyse(extract: str, la: str, period: str = "latest", change_date: str = "2
     return EarlyHelp(
         la=auth,
         path=path,
-        synthetic=bool(_meta(path).get("synthetic", False)),
+        synthetic=synthetic,
         month=month,
         change=change,
         series=series,
@@ -112,13 +112,6 @@ def analyse(extract: str, la: str, period: str = "latest", change_date: str = "2
         ),
         notes=notes,
     )
-
-
-def _meta(path: Path) -> dict:
-    import json
-
-    meta = path.with_suffix(".meta.json")
-    return json.loads(meta.read_text(encoding="utf-8")) if meta.exists() else {}
 
 
 def _fmt(v: float, d: int = 0) -> str:

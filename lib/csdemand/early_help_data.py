@@ -9,7 +9,7 @@ request_id         the council's id of the request (unique in the extract)
 family_id          pseudonymous id of the family; the same family keeps the same id
 date_received      date the request was received (``YYYY-MM-DD`` in the file)
 hub                the early help hub that took it: one of :data:`HUBS`
-reason             main reason for the request: one of :data:`REASONS`
+reason             main reason for the request: one of :data:`REASONS` (or :data:`NOT_RECORDED`)
 outcome            one of :data:`OUTCOMES`
 =================  ==========================================================================
 
@@ -53,6 +53,11 @@ STEPPED_UP = "Stepped up to social care"
 
 #: Known codes of each coded column, in the order summaries list them.
 CODES: dict[str, tuple[str, ...]] = {"hub": HUBS, "reason": REASONS, "outcome": OUTCOMES}
+#: Reason for a source that records none (Ofsted's Annex A List 2): accepted by the readers, but
+#: not one of :data:`REASONS`, so a breakdown lists it (after the known reasons) only when present.
+NOT_RECORDED = "Not recorded"
+#: Codes the readers accept in each coded column.
+ACCEPTED: dict[str, tuple[str, ...]] = {**CODES, "reason": REASONS + (NOT_RECORDED,)}
 
 RECORD = "record"
 MONTHLY = "monthly"
@@ -101,22 +106,32 @@ def load(path: str | Path) -> pd.DataFrame:
     (:func:`read_requests`), ``month`` and ``requests`` a pre-aggregated table (:func:`read_monthly`).
     Any other header raises :class:`InputError` naming the columns each layout needs."""
     path = Path(path)
-    df = read_text_table(path)
+    return from_frame(read_text_table(path), str(path))
+
+
+def from_frame(df: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Check and type a table already read as text, as :func:`load` does a file: either layout.
+
+    ``df`` holds strings (as :func:`csdemand.sources.read_text_table` returns them); ``source``
+    names where it came from (a file path, ``query on $CSDEMAND_DB_URL``...) and is what every
+    :class:`InputError` names, rows counted as if the header were row 1. ``df`` is left unchanged.
+    """
+    df = df.copy()
     columns = set(df.columns)
     if "date_received" in columns:
-        return _requests_from_table(df, path)
+        return _requests_from_table(df, source)
     if set(MONTHLY_COLUMNS) <= columns:
-        return _monthly_from_table(df, path)
+        return _monthly_from_table(df, source)
     raise InputError(
         "not an early help requests file: the header has neither 'date_received' nor 'month' and 'requests'",
-        file=path,
+        file=source,
         row=1,
         value=list(df.columns),
         expected="a record-level header with " + ", ".join(COLUMNS) + "; or a monthly header with " + ", ".join(MONTHLY_COLUMNS) + " (optionally hub, reason)",
     )
 
 
-def _requests_from_table(df: pd.DataFrame, path: Path) -> pd.DataFrame:
+def _requests_from_table(df: pd.DataFrame, path: str | Path) -> pd.DataFrame:
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
         raise InputError(
@@ -136,7 +151,7 @@ def _requests_from_table(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     # An empty cell and an impossible date (2024-02-30) both come back as NaT.
     _raise_at_first(dates.isna(), path, df["date_received"], "not a date", "a date YYYY-MM-DD")
 
-    for col, allowed in CODES.items():
+    for col, allowed in ACCEPTED.items():
         _raise_at_first(~df[col].isin(allowed), path, df[col], f"unknown {col} code", _one_of(allowed))
 
     _raise_on_repeat(df, ["request_id"], path, "each request once")
@@ -146,7 +161,7 @@ def _requests_from_table(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     return out[COLUMNS + [c for c in df.columns if c not in COLUMNS]]
 
 
-def _monthly_from_table(df: pd.DataFrame, path: Path) -> pd.DataFrame:
+def _monthly_from_table(df: pd.DataFrame, path: str | Path) -> pd.DataFrame:
     missing = [c for c in MONTHLY_COLUMNS if c not in df.columns]
     if missing:
         raise InputError(
@@ -163,7 +178,7 @@ def _monthly_from_table(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     _raise_at_first(~df["month"].str.fullmatch(_MONTH_RE), path, df["month"], "not a month", "a month YYYY-MM, such as 2020-01")
     counts = _parse_counts(df["requests"], path)
     for col in breakdowns:
-        _raise_at_first(~df[col].isin(CODES[col]), path, df[col], f"unknown {col} code", _one_of(CODES[col]))
+        _raise_at_first(~df[col].isin(ACCEPTED[col]), path, df[col], f"unknown {col} code", _one_of(ACCEPTED[col]))
     _raise_on_repeat(df, ["month"] + breakdowns, path, "each month once" if not breakdowns else "each month and " + " and ".join(breakdowns) + " once")
 
     months = pd.PeriodIndex(df["month"], freq="M")
@@ -186,7 +201,7 @@ def _monthly_from_table(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     return out[known + [c for c in df.columns if c not in known]]
 
 
-def _parse_counts(values: pd.Series, path: Path) -> np.ndarray:
+def _parse_counts(values: pd.Series, path: str | Path) -> np.ndarray:
     """Whole numbers of requests, 0 or more (``1,052`` and ``12.0`` accepted); InputError at the first bad cell."""
     expected = "a whole number of requests, 0 or more"
     ok = values.str.fullmatch(_COUNT_RE)
@@ -197,7 +212,7 @@ def _parse_counts(values: pd.Series, path: Path) -> np.ndarray:
     return numbers.to_numpy().astype("int64")
 
 
-def _raise_on_repeat(df: pd.DataFrame, key: list[str], path: Path, expected: str) -> None:
+def _raise_on_repeat(df: pd.DataFrame, key: list[str], path: str | Path, expected: str) -> None:
     """Raise at the first row whose ``key`` repeats an earlier row's, naming that earlier row."""
     dup = df.duplicated(key)
     if dup.any():

@@ -52,13 +52,24 @@ def read_extract(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     # Shared with the published-file readers: strips a BOM, reads every cell as text.
-    df = read_text_table(path)
+    return from_frame(read_text_table(path), str(path))
+
+
+def from_frame(df: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Check and type a referrals table already read as text, as :func:`read_extract` does a file.
+
+    ``df`` holds strings in the layout above (as :func:`csdemand.sources.read_text_table` returns
+    them); ``source`` names where it came from (a file path, ``query on $CSDEMAND_DB_URL``...) and
+    is what every :class:`InputError` names, with the row counted as if the header were row 1.
+    ``df`` itself is left unchanged.
+    """
+    df = df.copy()
 
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
         raise InputError(
             f"missing column(s) {', '.join(repr(c) for c in missing)} in the referrals extract",
-            file=path,
+            file=source,
             row=1,
             column=missing[0],
             expected="a header with " + ", ".join(COLUMNS),
@@ -67,14 +78,14 @@ def read_extract(path: str | Path) -> pd.DataFrame:
         df[col] = df[col].str.strip()
 
     for col in ("referral_id", "child_id"):
-        _raise_at_first(df[col] == "", path, df[col], "empty id", "an id on every row")
+        _raise_at_first(df[col] == "", source, df[col], "empty id", "an id on every row")
 
     dates = pd.to_datetime(df["referral_date"], format=DATE_FORMAT, errors="coerce")
     # An empty cell and an impossible date (2024-02-30) both come back as NaT.
-    _raise_at_first(dates.isna(), path, df["referral_date"], "not a date", "a date YYYY-MM-DD")
+    _raise_at_first(dates.isna(), source, df["referral_date"], "not a date", "a date YYYY-MM-DD")
 
     for col, allowed in (("source", SOURCES), ("outcome", OUTCOMES), ("domestic_abuse", tuple(DA_CODES))):
-        _raise_at_first(~df[col].isin(allowed), path, df[col], f"unknown {col.replace('_', ' ')} code", "one of " + ", ".join(repr(a) for a in allowed))
+        _raise_at_first(~df[col].isin(allowed), source, df[col], f"unknown {col.replace('_', ' ')} code", "one of " + ", ".join(repr(a) for a in allowed))
 
     dup = df["referral_id"].duplicated()
     if dup.any():
@@ -83,7 +94,7 @@ def read_extract(path: str | Path) -> pd.DataFrame:
         first = int(np.flatnonzero((df["referral_id"] == value).to_numpy())[0])
         raise InputError(
             f"referral_id repeats the one on row {first + 2}",
-            file=path,
+            file=source,
             row=i + 2,
             column="referral_id",
             value=value,
@@ -96,7 +107,7 @@ def read_extract(path: str | Path) -> pd.DataFrame:
     return out[COLUMNS + [c for c in df.columns if c not in COLUMNS]]
 
 
-def _raise_at_first(bad: pd.Series, path: Path, column: pd.Series, message: str, expected: str) -> None:
+def _raise_at_first(bad: pd.Series, path: str | Path, column: pd.Series, message: str, expected: str) -> None:
     """Raise for the first bad row of a column (rows counted with the header as row 1)."""
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])

@@ -201,30 +201,54 @@ class LocalReferrals:
     signals: list[str]
 
 
-def default_extract(la: areas_mod.LocalAuthority) -> Path:
-    """Where the shipped sample keeps an LA's extract: ``data/sample/local/referrals_<la>_synthetic.csv``."""
-    from . import paths
+def read_records(extract: str, la: areas_mod.LocalAuthority, table: str = "referrals") -> tuple[pd.DataFrame, str, bool] | None:
+    """A local table through the one door: ``"config"`` (or ``"sample"``) reads the source named in
+    ``config/data.yml`` for this LA (None when it has none); anything else is a file path.
+    Returns the validated records, a label for the source and whether it is synthetic."""
+    from . import local_sources
 
-    return paths.data_dir() / "local" / f"referrals_{la.slug}_synthetic.csv"
+    if extract.strip().lower() in ("config", "sample", ""):
+        if not local_sources.is_configured(table, la.slug):
+            return None
+        df = local_sources.load(table, la.slug, la.la_number)
+        label = local_sources.source_label(table, la.slug)
+        cfg = local_sources.load_config()
+        fmt = cfg["tables"][table]["format"]
+        path = local_sources.resolve_path(table, la.slug, cfg) if fmt != "sql" else None
+    else:
+        path = Path(extract)
+        if table == "referrals":
+            from . import local_referrals as lr
+
+            df = lr.read_extract(path)
+        else:
+            from . import early_help_data as ehd
+
+            df = ehd.load(path)
+        label = str(path)
+    synthetic = bool(path is not None and extract_meta(path).get("synthetic", False))
+    return df, label, synthetic
 
 
 def local(extract: str, la: areas_mod.LocalAuthority, month: str = "latest", months_shown: int = 36) -> LocalReferrals | None:
-    """Read and summarise a referrals extract; ``extract="sample"`` takes the shipped one for the
-    LA if there is one (None otherwise). ``month`` (``YYYY-MM`` or ``latest``): the last month shown."""
+    """Read and summarise the local referrals (see :func:`read_records`; None without any).
+    ``month`` (``YYYY-MM`` or ``latest``): the last month shown."""
     from . import local_referrals as lr
     from . import spc
 
-    path = default_extract(la) if extract.strip().lower() == "sample" else Path(extract)
-    if extract.strip().lower() == "sample" and not path.exists():
+    got = read_records(extract, la, "referrals")
+    if got is None:
         return None
-    records = lr.flag_rereferrals(lr.read_extract(path))
+    raw, label, synthetic = got
+    path = Path(label)
+    records = lr.flag_rereferrals(raw)
     full = lr.monthly(records)
     if str(month).strip().lower() in ("latest", ""):
         last = full["month"].iloc[-1]
     else:
         last = str(pd.Period(str(month), freq="M"))
         if last not in set(full["month"]):
-            raise InputError(f"month {last} is not in the extract", file=path, column="month", value=month, expected=f"a month from {full['month'].iloc[0]} to {full['month'].iloc[-1]}")
+            raise InputError(f"month {last} is not in the extract", file=label, column="month", value=month, expected=f"a month from {full['month'].iloc[0]} to {full['month'].iloc[-1]}")
     upto = records[records["referral_date"] < (pd.Period(last, freq="M") + 1).to_timestamp()]
     mon = full[full["month"] <= last].tail(months_shown).reset_index(drop=True)
     # Only aggregates leave here, and small ones are withheld as DfE would (1 to 5 -> c).
@@ -237,7 +261,7 @@ def local(extract: str, la: areas_mod.LocalAuthority, month: str = "latest", mon
     # Name the chart in each sentence: "Shift: ..." alone does not say which measure moved.
     signals = [s if s.startswith("No special-cause") else f"Monthly referrals. {s}" for s in spc.describe(counts, "monthly referrals")]
     signals += [s if s.startswith("No special-cause") else f"Domestic-abuse share. {s}" for s in spc.describe(da, "the domestic-abuse share")]
-    return LocalReferrals(path, bool(extract_meta(path).get("synthetic", False)), last, mon, ann, counts, da, signals)
+    return LocalReferrals(path, synthetic, last, mon, ann, counts, da, signals)
 
 
 def latest_month(loc: LocalReferrals | None) -> dict | None:
@@ -309,7 +333,7 @@ def provenance(p: PublishedReferrals, loc: LocalReferrals | None, parameters: di
         {"id": f"sn_{p.model}", "title": sn["label"], "publisher": "Department for Education", "published": sn["published"], "licence": "OGL v3.0", "url": ""},
     ]
     if loc is not None:
-        sources.append({"id": "local", "title": f"Local referrals extract {loc.path.name}" + (" (SYNTHETIC: not real children)" if loc.synthetic else ""), "publisher": "Council", "published": loc.month, "licence": "", "url": ""})
+        sources.append({"id": "local", "title": f"Local referrals: {loc.path.name if loc.path.suffix else loc.path}" + (" (SYNTHETIC: not real children)" if loc.synthetic else ""), "publisher": "Council", "published": loc.month, "licence": "", "url": ""})
     return Provenance(
         title=f"Referrals and domestic abuse: {p.la.name}, {p.period}",
         subtitle="Referrals to children's social care, re-referrals and domestic abuse as a factor, against statistical neighbours, the region and England",

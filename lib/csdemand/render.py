@@ -39,11 +39,13 @@ class Briefing:
     title: str
     period_kind: str  # "year" or "month"
     order: int
-    local_data: str = ""  # stem of a local extract in data/sample/local it needs ("" for none)
+    local_data: str = ""  # the local table it needs (config/data.yml), "" for none
 
     def available_for(self, la_slug: str) -> bool:
-        """False when the briefing needs a local extract this LA does not have (then it is skipped)."""
-        return not self.local_data or any((paths.data_dir() / "local").glob(f"{self.local_data}_{la_slug}*.csv"))
+        """False when the briefing needs a local table this LA has no source for (then it is skipped)."""
+        from . import local_sources
+
+        return not self.local_data or local_sources.is_configured(self.local_data, la_slug)
 
 
 def discover(nb_dir: Path | None = None) -> list[Briefing]:

@@ -93,12 +93,13 @@ def published_indicator(spec: pd.Series, df: pd.DataFrame, la: areas_mod.LocalAu
 
 def early_help_indicator(la: areas_mod.LocalAuthority, period: int) -> Indicator | None:
     """Early help requests in the reporting year, from the local extract (None without one)."""
-    from . import early_help, early_help_data
+    from . import early_help_data
+    from .referrals import read_records
 
-    path = early_help.default_extract(la)
-    if not path.exists():
+    got = read_records("config", la, "early_help_requests")
+    if got is None:
         return None
-    annual = early_help_data.outcomes(early_help_data.load(path)).set_index("period")
+    annual = early_help_data.outcomes(got[0]).set_index("period")
     complete = annual[annual["complete"]]
     years = [int(y) for y in complete.index if y <= period]
     if not years:
