@@ -216,3 +216,21 @@ def test_no_family_ids_from_the_early_help_extract_reach_the_report(test_output)
     for p in (path, path.with_suffix(".ipynb")):
         body = p.read_text()
         assert not [i for i in ids if i in body]
+
+
+def test_render_refuses_invalid_data_and_leaves_reports_as_they_were(tmp_path):
+    good = tmp_path / "reports" / "352-manchester" / "2025" / "summary.html"
+    good.parent.mkdir(parents=True)
+    good.write_text("last good report")
+    src = paths.data_dir() / "local" / "referrals_352-manchester_synthetic.csv"
+    lines = src.read_text().splitlines()
+    lines[5] = lines[5].replace(lines[5].split(",")[2], "2024-13-01")
+    (tmp_path / "bad.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "data.yml").write_text(f"version: 1\ntables:\n  referrals:\n    format: csv\n    path: {tmp_path / 'bad.csv'}\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "csdemand", "render", "--briefing", "summary", "--out", str(tmp_path / "reports")],
+        capture_output=True, text=True, env={**os.environ, "CSDEMAND_CONFIG": str(tmp_path / "data.yml")},
+    )
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert "refusing to render" in run.stderr and "row 6, column 'referral_date'" in run.stderr
+    assert good.read_text() == "last good report"

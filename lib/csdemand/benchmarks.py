@@ -84,6 +84,8 @@ class QuartileBand:
 def quartile_band(all_values: pd.Series, value: float) -> QuartileBand:
     """Band of ``value`` among ``all_values`` (percentiles by linear interpolation, as Excel's QUARTILE)."""
     v = all_values.dropna().to_numpy(dtype=float)
+    if len(v) == 0:  # no authority published a value that year
+        return QuartileBand("", np.nan, np.nan, np.nan, 0)
     q1, q2, q3 = np.percentile(v, [25, 50, 75])
     if np.isnan(value):
         band = ""

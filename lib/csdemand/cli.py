@@ -58,6 +58,38 @@ def _cmd_render(args: argparse.Namespace) -> int:
     return 0 if not outcome.failed else 1
 
 
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from . import validation
+
+    if args.file:
+        report = {str(f): validation.check_file(f) for f in args.file}
+    else:
+        report = validation.validate_all(las=args.la)
+    with_problems = 0
+    total = warnings = 0
+    for source, problems in report.items():
+        n = validation.count(problems)
+        if not n:
+            print(f"{source}: no problems")
+            continue
+        with_problems += 1
+        total += n
+        warnings += sum(p.count for p in problems if p.level == validation.WARNING)
+        print(f"{source}: {n:,} problem{'s' if n != 1 else ''}")
+        for p in problems:
+            print(f"  {p}")
+    checked = len(report)
+    summary = f"{checked} source{'s' if checked != 1 else ''} checked, "
+    if total:
+        summary += f"{total:,} problem{'s' if total != 1 else ''} in {with_problems} source{'s' if with_problems != 1 else ''}"
+        if warnings:
+            summary += f" ({warnings:,} of them warning{'s' if warnings != 1 else ''})"
+    else:
+        summary += "no problems"
+    print(summary)
+    return 1 if total else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m csdemand", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -88,6 +120,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--briefing", nargs="+", default=None, help="notebook names without .ipynb (default: every briefing)")
     p.add_argument("--out", default=str(paths.reports_dir()), help="reports folder (default: reports/)")
     p.set_defaults(func=_cmd_render)
+    p = sub.add_parser(
+        "validate",
+        help="check every configured local source and the shipped tables; list every problem",
+        description="List every problem in the local sources config/data.yml names (for each --la) and in data/sample's "
+        "cla, cin and population tables, or in the --file CSVs. Exit 0 when clean, 1 when any problem is found, 2 for a bad argument.",
+    )
+    p.add_argument("--la", nargs="+", default=None, help="LA numbers, GSS codes or names whose local sources to check (default 352, Manchester)")
+    p.add_argument("--file", nargs="+", default=None, help="check these CSV files instead of the configured sources")
+    p.set_defaults(func=_cmd_validate)
     return parser
 
 

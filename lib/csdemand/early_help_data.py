@@ -64,10 +64,10 @@ MONTHLY = "monthly"
 
 OUTCOME_COLUMNS = ["period", "requests", "stepped_up", "stepped_up_pct", "complete"]
 
-_MONTH_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+_MONTH_RE = re.compile(r"(19|20)[0-9]{2}-(0[1-9]|1[0-2])")  # ASCII digits, years 1900-2099
 # A count as a spreadsheet may write it: digits, optionally thousands commas and a decimal part
 # (checked to be .0), optionally signed (so a negative count gets its own message).
-_COUNT_RE = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")
+_COUNT_RE = re.compile(r"[+-]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]+)?")
 
 
 # --------------------------------------------------------------------------- reading
@@ -209,6 +209,7 @@ def _parse_counts(values: pd.Series, path: str | Path) -> np.ndarray:
     numbers = values.str.replace(",", "", regex=False).astype(float)
     _raise_at_first(numbers < 0, path, values, "negative count", expected)
     _raise_at_first(numbers % 1 != 0, path, values, "not a whole number", expected)
+    _raise_at_first(numbers > 1e9, path, values, "implausibly large count", "a monthly count below 1,000,000,000")
     return numbers.to_numpy().astype("int64")
 
 

@@ -346,7 +346,25 @@ def _close_worker() -> None:
         _WORKER_EXECUTOR.close()
 
 
-def render_many(las: list[str], period: str = "latest", briefings: list[str] | None = None, out_dir: Path | None = None, jobs: int = 1, log=None) -> Outcome:
+def refuse_invalid_data(las: list[str], slugs: dict[str, str], say=print) -> None:
+    """Run the checks of ``python -m csdemand validate`` on the data this run would read (the
+    shipped tables and every configured local source of these authorities) and raise
+    :class:`RenderError`, rendering nothing, if any is invalid. Warnings are shown, not fatal."""
+    from . import local_sources, validation
+
+    with_local = [la for la in las if any(local_sources.is_configured(t, slugs[la]) for t in local_sources.TABLES)]
+    found = validation.validate_all(las=with_local)
+    errors = [p for problems in found.values() for p in problems if p.level != "warning"]
+    if errors:
+        for p in errors[:25]:
+            say(f"INVALID  {p}")
+        raise RenderError(
+            f"refusing to render: {len(errors)} problem{'s' if len(errors) != 1 else ''} in the data "
+            "(`python -m csdemand validate` lists them all); existing reports are left as they were"
+        )
+
+
+def render_many(las: list[str], period: str = "latest", briefings: list[str] | None = None, out_dir: Path | None = None, jobs: int = 1, log=None, check: bool = True) -> Outcome:
     """Render the chosen briefings for each LA (``["all"]`` for every LA); one failure does not
     stop the rest. ``jobs`` > 1 renders in that many processes, each reusing one kernel. Progress:
     a bar on a terminal, plain lines otherwise. Index pages are rebuilt at the end."""
@@ -361,6 +379,8 @@ def render_many(las: list[str], period: str = "latest", briefings: list[str] | N
     else:
         las = [str(resolve(la).la_number) for la in las]  # bad names fail here, before any work
     slugs = {la: resolve(la).slug for la in las}
+    if check:
+        refuse_invalid_data(las, slugs, say=log or (lambda line: print(line, file=sys.stderr)))
     tasks = [(b.name, la, period, str(out_dir)) for la in las for b in chosen if b.available_for(slugs[la]) or briefings]
     outcome = Outcome()
     start = time.perf_counter()

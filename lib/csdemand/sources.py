@@ -36,15 +36,10 @@ def read_text_table(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     raw = path.read_bytes()
-    if not raw.strip():
+    text = decode_text(raw, path)
+    if not text.strip():
         raise InputError("the file is empty", file=path, expected="a CSV file with a header row")
-    if b"\x00" in raw[:4096]:
-        raise InputError("the file is not text (it holds NUL bytes)", file=path, expected="a CSV file")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # The SFR-era files and their metadata were produced on Windows.
-        text = raw.decode("cp1252")
+    _check_row_lengths(text, path)
     try:
         df = pd.read_csv(
             io.StringIO(text),
@@ -52,7 +47,10 @@ def read_text_table(path: str | Path) -> pd.DataFrame:
             keep_default_na=False,
             skipinitialspace=False,
             quoting=csv.QUOTE_MINIMAL,
+            index_col=False,  # rows ending in an extra comma must not shift every column
         )
+    except pd.errors.EmptyDataError:
+        raise InputError("the file has no header row", file=path, expected="a CSV file with a header row") from None
     except pd.errors.ParserError as exc:
         line = re.search(r"line (\d+)", str(exc))
         raise InputError(
@@ -65,29 +63,74 @@ def read_text_table(path: str | Path) -> pd.DataFrame:
     return df
 
 
+def decode_text(raw: bytes, path: Path) -> str:
+    """UTF-8 (a BOM stripped), else Windows-1252 as the SFR-era files use; InputError otherwise."""
+    if b"\x00" in raw[:4096]:
+        raise InputError("the file is not text (it holds NUL bytes: UTF-16, a spreadsheet or a binary file?)", file=path, expected="a CSV file in UTF-8 or Windows-1252")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        # The SFR-era files and their metadata were produced on Windows.
+        return raw.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"the file is not text in UTF-8 or Windows-1252 (byte {raw[exc.start]:#04x} at position {exc.start})", file=path, expected="a CSV file in UTF-8 or Windows-1252") from None
+
+
+def _check_row_lengths(text: str, path: Path) -> None:
+    """A truncated file (a row with fewer fields than the header) is an error, not blank cells."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, [])
+        for i, row in enumerate(reader, start=2):
+            if row and len(row) < len(header) and any(cell.strip() for cell in row):
+                raise InputError(
+                    f"row has {len(row)} fields but the header has {len(header)} (a truncated or damaged file?)",
+                    file=path,
+                    row=i,
+                    column=header[len(row)].strip(),
+                    expected="the same number of fields on every row",
+                )
+            if len(row) > len(header) and any(cell.strip() for cell in row[len(header):]):
+                raise InputError(
+                    f"row has {len(row)} fields but the header has {len(header)} (a stray comma or a shifted row?)",
+                    file=path,
+                    row=i,
+                    value=row[len(header)],
+                    expected="the same number of fields on every row",
+                )
+    except csv.Error as exc:
+        raise InputError(f"the file cannot be read as CSV ({exc})", file=path, row=reader.line_num or None, expected="well-formed CSV") from None
+
+
+#: A published number: digits, commas only as thousands separators, an optional decimal part.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?|[+-]?\.[0-9]+")
+
+
 def parse_cell(raw: str, *, file: Path, row: int, column: str) -> tuple[float, str]:
     """Parse one published cell into ``(value, status)``.
 
     A number gives ``(number, "")``; a DfE marker gives ``(nan, letter)``; an empty cell gives
     ``(nan, "x")`` (not available). Anything else raises :class:`InputError`.
     """
-    s = raw.strip()
+    s = str(raw).strip()
     if s == "":
         return np.nan, "x"
     low = s.lower()
     if low in tidy.MARKERS:
         return np.nan, tidy.canonical_status(low)
-    try:
+    # Not float() alone: it also reads 'nan', 'inf', '1_000' and non-ASCII digits.
+    if _NUMBER.fullmatch(s):
         return float(s.replace(",", "")), ""
-    except ValueError:
-        raise InputError(
-            "not a number or a known suppression marker",
-            file=file,
-            row=row,
-            column=column,
-            value=raw,
-            expected="a number, or one of " + ", ".join(repr(m) for m in tidy.MARKERS),
-        ) from None
+    raise InputError(
+        "not a number or a known suppression marker",
+        file=file,
+        row=row,
+        column=column,
+        value=raw,
+        expected="a number, or one of " + ", ".join(repr(m) for m in tidy.MARKERS),
+    )
 
 
 def parse_column(df: pd.DataFrame, column: str, file: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -510,9 +553,9 @@ def header_of(path: str | Path) -> list[str]:
     with open(path, "rb") as fh:
         first = fh.readline()
     try:
-        line = first.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        line = first.decode("cp1252")
+        line = decode_text(first, Path(path))
+    except InputError:
+        return []  # not a text file: not a kind this importer reads
     return [c.strip() for c in next(csv.reader([line]))] if line.strip() else []
 
 
