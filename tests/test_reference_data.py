@@ -120,3 +120,11 @@ def test_cp_plan_rates_are_computed_as_the_reference_readme_gives(real):
     cin = real[0]["cin"]
     assert round(_value(cin, "cpp_at31_rate", 2025, la_number=352), 1) == 50.1
     assert round(_value(cin, "cpp_at31_rate", 2013, area_code="E92000001"), 1) == 37.8
+
+
+def test_london_before_2018_is_london_not_inner_or_outer_london(real):
+    cla = real[0]["cla"]
+    # SFR 2013 prints London 10,090, Inner London 4,440 and Outer London 5,650, all coded E12000007
+    assert _value(cla, "cla_count", 2013, area_code="E12000007") == 10090
+    assert _value(cla, "cla_count", 2013, area_code="E13000001") == 4440
+    assert _value(cla, "cla_count", 2013, area_code="E13000002") == 5650

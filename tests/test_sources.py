@@ -129,3 +129,10 @@ def test_windows_1252_text_is_read(tmp_path):
     f.write_bytes("geog_l,geog_c,geog_n,CLA_Mar2015\r\nLA,352,Manchester \u2013 test,1291\r\n".encode("cp1252"))
     df = sources.read_sfr_cla(f)
     assert df["area_name"].iloc[0] == "Manchester \u2013 test"
+
+
+def test_sfr_inner_and_outer_london_rows_keep_their_own_codes(tmp_path):
+    f = tmp_path / "sfr.csv"
+    f.write_bytes(b"New_geog_code,geog_l,geog_c,geog_n,CLA_Mar2013\r\nE12000007,REGION,G,LONDON,10090\r\nE12000007,REGION,H,INNER LONDON,4440\r\nE12000007,REGION,I,OUTER LONDON,5650\r\n")
+    df = sources.read_sfr_cla(f)
+    assert dict(zip(df["area_code"], df["value"])) == {"E12000007": 10090, "E13000001": 4440, "E13000002": 5650}

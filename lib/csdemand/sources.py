@@ -352,6 +352,11 @@ def read_sfr_cla(path: str | Path) -> pd.DataFrame:
         area_code = pd.Series(pd.NA, index=df.index, dtype="object")
     area_code = area_code.where(level != "national", ENGLAND_CODE)
     area_code = area_code.where(level != "regional", area_code.fillna(geog_c.map(letter_to_code)))
+    # 2011-2017 print Inner and Outer London with London's own code (E12000007) and letters that
+    # differ from year to year: without this, the last of the three rows would pass for London.
+    upper = names.str.upper()
+    area_code = area_code.where(~(level.eq("regional") & upper.eq("INNER LONDON")), "E13000001")
+    area_code = area_code.where(~(level.eq("regional") & upper.eq("OUTER LONDON")), "E13000002")
     la_number = pd.to_numeric(geog_c.where(level == "la"), errors="coerce").astype("Int64")
     values, status = parse_column(df, count_col, path)
     # In the SFR files x is the suppression marker (1-5 and secondary), i.e. EES's c.
