@@ -103,7 +103,12 @@ def test_command_line_exits_non_zero_and_names_the_cell_when_a_briefing_fails(tm
 
 def test_unknown_briefing_name_is_refused(tmp_path):
     run = subprocess.run([sys.executable, "-m", "csdemand", "render", "--briefing", "nope", "--out", str(tmp_path)], capture_output=True, text=True)
-    assert run.returncode == 1 and "no briefing notebook named nope" in run.stderr
+    assert run.returncode == 2 and "no briefing notebook named nope" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_period_that_is_not_a_year_or_month_is_bad_input(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "csdemand", "render", "--period", "banana", "--out", str(tmp_path)], capture_output=True, text=True)
+    assert run.returncode == 2 and "not a period" in run.stderr
 
 
 def test_text_from_data_files_is_escaped(monkeypatch, tmp_path):

@@ -210,10 +210,19 @@ def spc_chart(table: pd.DataFrame, label: str, title: str, percent: bool = False
             "Mean": t["centre"].map(fmt),
             "Lower limit": t["lower"].map(fmt),
             "Upper limit": t["upper"].map(fmt),
-            "Signal": t["rules"].replace("", "-"),
+            "Signal": t["rules"].map(_rule_words),
         }
     )
     return Chart(figure_png(fig), alt, title, data)
+
+
+_RULE_WORDS = {"outside_limits": "outside the limits", "shift": "run of 7 on one side", "trend": "7 rising or falling", "two_of_three": "2 of 3 near a limit"}
+
+
+def _rule_words(rules: str) -> str:
+    """'outside_limits,shift' -> 'outside the limits; run of 7 on one side' ('-' for none)."""
+    words = [_RULE_WORDS.get(r.strip(), r.strip()) for r in str(rules).split(",") if r.strip()]
+    return "; ".join(words) if words else "-"
 
 
 def _month_label(v) -> str:
@@ -254,9 +263,15 @@ def _month_axis(ax, index: pd.PeriodIndex, every: int = 12) -> None:
     ax.set_xticks(pos, [index[i].strftime("%b\n%Y") for i in pos], fontsize=8)
 
 
-def its_chart(series: pd.Series, fitted: pd.Series, counterfactual: pd.Series, change: pd.Period, what: str) -> Chart:
+def its_chart(series: pd.Series, its, change: pd.Period, what: str):
     """Monthly counts with the segmented-regression fit and the counterfactual (the pre-change
-    trend and seasons continued) after the change month."""
+    trend and seasons continued) after the change month. ``its``: trends.ItsResult or None."""
+    from .present import Html
+
+    if its is None:
+        return Html('<p class="footnote">Too few months either side of the change date for an interrupted time series.</p>')
+    series = series[series.index <= its.fitted.index.max()]
+    fitted, counterfactual = its.fitted, its.counterfactual
     x = np.arange(len(series))
     fig, ax = plt.subplots(figsize=(8, 3.9))
     ax.plot(x, series.to_numpy(), color="#777777", linewidth=1, marker="o", markersize=2.5, label=f"{what} (actual)")
@@ -335,6 +350,8 @@ def mix_chart(monthly_by: pd.DataFrame, what: str, by: str) -> Chart:
     t = monthly_by.copy()
     years = [m.year + 1 if m.month >= 4 else m.year for m in t.index]
     annual = t.groupby(years).sum()
+    months_in = pd.Series(years).value_counts()
+    annual.index = [f"{y}" if months_in[y] == 12 else f"{y} (part)" for y in annual.index]
     share = annual.div(annual.sum(axis=1), axis=0) * 100
     colours = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
     fig, ax = plt.subplots(figsize=(8, 3.6))

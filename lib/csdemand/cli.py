@@ -52,7 +52,12 @@ def _cmd_synth_early_help(args: argparse.Namespace) -> int:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
+    import re
+
     from .render import render_many
+
+    if not re.fullmatch(r"latest|(19|20)[0-9]{2}(-(0[1-9]|1[0-2]))?", args.period.strip().lower()):
+        raise InputError("not a period", column="--period", value=args.period, expected="a year such as 2025, a month such as 2021-06, or 'latest'")
 
     outcome = render_many(las=args.la, period=args.period, briefings=args.briefing, out_dir=Path(args.out), jobs=args.jobs)
     return 0 if not outcome.failed else 1

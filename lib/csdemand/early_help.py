@@ -19,6 +19,7 @@ from . import disclosure, paths, spc, trends
 from .errors import InputError
 
 EXTRACT_STEM = "early_help_requests"
+ITS_MONTHS_AFTER = 15  # months after the change month that the interrupted time series uses
 
 
 @dataclass
@@ -84,7 +85,9 @@ def analyse(extract: str, la: str, period: str = "latest", change_date: str = "2
     notes = []
     its = None
     try:
-        its = trends.interrupted_time_series(series, change_date)
+        # Up to 15 months after the change: later growth is not the change's doing, and the
+        # estimate should not move as months are added years later.
+        its = trends.interrupted_time_series(series[series.index <= change + ITS_MONTHS_AFTER], change_date)
     except InputError as exc:
         notes.append(f"Interrupted time series not estimated: {exc.message}")
     hub = ehd.monthly_by(df, "hub") if "hub" in df.columns else pd.DataFrame()
@@ -135,7 +138,7 @@ def headlines(e: EarlyHelp) -> list[tuple[str, str, str]]:
         ("Average a month, latest 3 months", _fmt(last3), f"{_label(e.series.index[-3])} to {_label(e.month)}"),
         (f"Before {e.change.strftime('%B %Y')}", _fmt(ba.before_mean), f"a month, {ba.before_start.strftime('%b %Y')} to {ba.before_end.strftime('%b %Y')}"),
         ("Change", f"{ba.pct_change:+.0f}%", f"{ba.change:+,.0f} a month"),
-        (f"Forecast, next {len(fc)} months", _fmt(fc["mean"].sum()), f"95% interval {_fmt(fc['lower_95'].sum())} to {_fmt(fc['upper_95'].sum())}"),
+        (f"Forecast, next {len(fc)} months", _fmt(fc["mean"].sum()), f"about {_fmt(fc['mean'].mean())} a month; monthly 95% intervals in the forecast table"),
     ]
 
 
@@ -160,10 +163,12 @@ def key_messages(e: EarlyHelp) -> list[str]:
     holidays = " (school holidays)" if "August" in low else ""
     msgs.append(f"Requests run highest in {' and '.join(high)} and lowest in {' and '.join(low)}{holidays}.")
     fc = e.forecast
+    first, last = fc.forecast.iloc[0], fc.forecast.iloc[-1]
     msgs.append(
-        f"If the pattern holds, about {_fmt(fc.forecast['mean'].sum())} requests are expected in the next {len(fc.forecast)} months "
-        f"(95% interval {_fmt(fc.forecast['lower_95'].sum())} to {_fmt(fc.forecast['upper_95'].sum())}), "
-        f"{_fmt(fc.forecast['mean'].mean())} a month on average ({fc.chosen}, chosen by a 12-month backtest)."
+        f"If the pattern holds, about {_fmt(fc.forecast['mean'].sum())} requests are expected in the next {len(fc.forecast)} months, "
+        f"{_fmt(fc.forecast['mean'].mean())} a month on average; the 95% interval widens from {_fmt(first['lower_95'])}-{_fmt(first['upper_95'])} "
+        f"in {_label(fc.forecast.index[0])} to {_fmt(last['lower_95'])}-{_fmt(last['upper_95'])} in {_label(fc.forecast.index[-1])} "
+        f"({fc.chosen}, chosen by a 12-month backtest)."
     )
     if not e.outcomes.empty:
         o = e.outcomes[e.outcomes["complete"]].iloc[-1] if e.outcomes["complete"].any() else e.outcomes.iloc[-1]
@@ -265,8 +270,9 @@ def caveats(e: EarlyHelp) -> list[str]:
         "Early help has no national publication: these figures are the council's own and cannot be benchmarked against other authorities.",
         "Months are calendar months of the date a request was received; the month in progress is left out.",
         "The before/after comparison is the average of the three full months before the change date against the latest three months. "
-        "The interrupted time series (segmented regression with calendar-month terms and Newey-West standard errors for autocorrelation) "
-        "estimates the change allowing for the trend and the seasons; the 95% interval shows its uncertainty.",
+        "The latest three months and the three months before the change fall in different seasons, so part of the difference can be seasonal. "
+        "The interrupted time series (segmented regression with calendar-month terms and Newey-West standard errors for autocorrelation, fitted "
+        f"from the start of the data to {ITS_MONTHS_AFTER} months after the change) estimates the change allowing for the trend and the seasons.",
         "Control limits follow NHS England's Making Data Count (XmR: mean plus or minus 2.66 times the average moving range). "
         "Limits are recalculated at a shift only when the analyst asks (the recalculate_at parameter).",
         f"The forecast assumes the recent pattern continues. It is fitted from {e.forecast.fit_start.strftime('%B %Y')} "
@@ -279,7 +285,7 @@ def caveats(e: EarlyHelp) -> list[str]:
 
 def signals(e: EarlyHelp) -> list[str]:
     """The control chart's signals in words."""
-    return spc.describe(e.xmr, "monthly requests")
+    return spc.describe(e.xmr, "the number of requests")
 
 
 def provenance(e: EarlyHelp, parameters: dict):

@@ -203,7 +203,7 @@ def provenance(b: LacBenchmark, parameters: dict):
     sn = codes.neighbour_models().loc[b.model]
     return Provenance(
         title=f"Children looked after: {b.la.name}, {b.period}",
-        subtitle=f"Numbers and rates per 10,000 children at 31 March, against statistical neighbours, the {b.la.region_name} and England",
+        subtitle=f"Numbers and rates per 10,000 children at 31 March, against statistical neighbours, {'London' if b.la.region_name == 'London' else 'the ' + b.la.region_name} and England",
         parameters=parameters,
         sources=used + [{"id": f"sn_{b.model}", "title": sn["label"], "publisher": "Department for Education", "published": sn["published"], "licence": "OGL v3.0", "url": ""}],
         notes=["Contains public sector information licensed under the Open Government Licence v3.0. Source: Department for Education; Office for National Statistics."],

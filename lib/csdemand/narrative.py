@@ -11,6 +11,11 @@ from .looked_after import BAND_WORDS, LacBenchmark
 from .present import fmt_number
 
 
+def _region(name: str) -> str:
+    """'the North West' but 'London' and 'the East of England'."""
+    return name if name == "London" else f"the {name}"
+
+
 def _compare(a: float, b: float, tolerance: float = 0.5) -> str:
     """'above' / 'below' / 'in line with' at the precision rates are published."""
     if np.isnan(a) or np.isnan(b):
@@ -27,7 +32,7 @@ def lac_key_messages(b: LacBenchmark) -> list[str]:
     msgs = [
         f"{fmt_number(b.count)} children were looked after by {name} on 31 March {year}: "
         f"{fmt_number(b.rate)} per 10,000 children aged 0-17, against {fmt_number(b.england_rate)} for England "
-        f"and {fmt_number(b.region_rate)} for the {b.la.region_name}.",
+        f"and {fmt_number(b.region_rate)} for {_region(b.la.region_name)}.",
         f"The rate is {_compare(b.rate, avg.mean)} the average of {name}'s statistical neighbours "
         f"({fmt_number(avg.mean, 1)}, mean of {avg.n_with_value} of {avg.n_neighbours}; median {fmt_number(avg.median, 1)}); "
         f"{name} ranks {b.rank} of {b.n_ranked} in the group, where 1 is the lowest rate.",

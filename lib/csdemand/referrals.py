@@ -286,7 +286,8 @@ def monthly_charts(loc: LocalReferrals | None):
 
     if loc is None:
         return Html('<p class="footnote">No local referrals extract is configured for this authority, so the monthly '
-                    "section is left out. Set the <code>extract</code> parameter to the council's extract.</p>")
+                    "figures are not shown: they need the council's own records (see config/data.yml). The published "
+                    "figures below do not.</p>")
     label = " (synthetic extract)" if loc.synthetic else ""
     counts = charts.spc_chart(loc.counts_spc.table, "Referrals", f"Referrals per month, XmR control chart{label}")
     share = charts.spc_chart(
@@ -302,7 +303,7 @@ def reconciliation_section(loc: LocalReferrals | None, p: PublishedReferrals):
     from .present import Html, show_table
 
     if loc is None or loc.annual.empty:
-        return Html('<p class="footnote">No complete reporting year in a local extract to reconcile.</p>')
+        return Html('<p class="footnote">No local extract with a complete reporting year was supplied, so there is nothing to reconcile.</p>')
     rec = reconciliation(loc.annual, p)
     return show_table(reconciliation_table(rec), "Local extract against DfE's published referrals, complete reporting years")
 

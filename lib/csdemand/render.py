@@ -23,7 +23,7 @@ import nbformat
 
 from . import __version__, atomic, paths
 from .areas import resolve
-from .errors import RenderError
+from .errors import InputError, RenderError
 from .present import PROVENANCE_MIME, esc, month_name
 
 KERNEL_NAME = "csdemand"
@@ -90,7 +90,9 @@ class Executor:
     def _start(self, kernel_name: str, cwd: str) -> None:
         from jupyter_client.manager import KernelManager
 
-        self.km = KernelManager(kernel_name=kernel_name)
+        # IPC (Unix sockets) rather than TCP on localhost: nothing listens on a port, and the
+        # kernel has no "running over TCP without encryption" warning to print into cron logs.
+        self.km = KernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(tempfile.mkdtemp(prefix="csdemand-kernel-"), "k"))
         # Small statsmodels fits run slower, not faster, with a BLAS thread pool fighting the
         # other render process for 2 cores: one thread each (measured: a SARIMA fit 3.6 s -> 0.3 s).
         env = {**os.environ, "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1")}
@@ -104,6 +106,10 @@ class Executor:
             self.kc.stop_channels()
         if self.km is not None and self.km.has_kernel:
             self.km.shutdown_kernel(now=True)
+        if self.km is not None:
+            import shutil
+
+            shutil.rmtree(os.path.dirname(self.km.ip), ignore_errors=True)  # the IPC socket folder
         self.km = self.kc = None
 
     def __enter__(self) -> "Executor":
@@ -164,12 +170,21 @@ def execute(briefing: Briefing, parameters: dict, workdir: Path | None = None) -
 
 
 def provenance_of(nb: nbformat.NotebookNode) -> dict:
-    """The provenance record the notebook displayed (title, parameters, sources)."""
+    """The provenance record the notebook displayed (title, parameters, sources; a source named
+    twice is listed once)."""
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if PROVENANCE_MIME in data:
-                return dict(data[PROVENANCE_MIME])
+                prov = dict(data[PROVENANCE_MIME])
+                seen, unique = set(), []
+                for src in prov.get("sources", []):
+                    key = src.get("id") or src.get("title")
+                    if key not in seen:
+                        seen.add(key)
+                        unique.append(src)
+                prov["sources"] = unique
+                return prov
     raise RenderError("the notebook displayed no provenance record (csdemand.present.Provenance)")
 
 
@@ -226,7 +241,12 @@ def page(prov: dict, body: str, rendered_at: dt.datetime, commit: str) -> str:
         for s in prov.get("sources", [])
     )
     notes = "".join(f"<p>{esc(n)}</p>" for n in prov.get("notes", []))
-    latest_pub = month_name(max((s["published"] for s in prov.get("sources", []) if s.get("published")), default="not stated"))
+    published = [s for s in prov.get("sources", []) if s.get("published") and s.get("publisher") != "Council"]
+    local = [s for s in prov.get("sources", []) if s.get("published") and s.get("publisher") == "Council"]
+    stamp_data = " · ".join(
+        ([f"Data published: {month_name(max(s['published'] for s in published))}"] if published else [])
+        + ([f"Local data to: {month_name(max(s['published'] for s in local))}"] if local else [])
+    ) or "Data published: not stated"
     stamp = rendered_at.strftime("%d %B %Y %H:%M %Z").strip()
     return f"""<!DOCTYPE html>
 <html lang="en-GB">
@@ -245,7 +265,7 @@ def page(prov: dict, body: str, rendered_at: dt.datetime, commit: str) -> str:
 <div class="title-block">
   <h1>{esc(prov['title'])}</h1>
   <p class="subtitle">{esc(prov.get('subtitle', ''))}</p>
-  <p class="meta">Data published: {esc(latest_pub)} &middot; Rendered: {esc(stamp)}</p>
+  <p class="meta">{esc(stamp_data)} &middot; Rendered: {esc(stamp)}</p>
 </div>
 {body}
 </main>
@@ -318,7 +338,7 @@ def choose(briefings: list[str] | None) -> list[Briefing]:
         return available
     unknown = [b for b in briefings if b not in {x.name for x in available}]
     if unknown:
-        raise RenderError(f"no briefing notebook named {', '.join(unknown)}; available: {', '.join(x.name for x in available)}")
+        raise InputError(f"no briefing notebook named {', '.join(unknown)}", column="--briefing", expected="one of " + ", ".join(x.name for x in available))
     return [x for x in available if x.name in briefings]
 
 
@@ -381,7 +401,13 @@ def render_many(las: list[str], period: str = "latest", briefings: list[str] | N
     slugs = {la: resolve(la).slug for la in las}
     if check:
         refuse_invalid_data(las, slugs, say=log or (lambda line: print(line, file=sys.stderr)))
-    tasks = [(b.name, la, period, str(out_dir)) for la in las for b in chosen if b.available_for(slugs[la]) or briefings]
+    tasks = [(b.name, la, period, str(out_dir)) for la in las for b in chosen if b.available_for(slugs[la])]
+    skipped = [f"{b.name} for LA {la}" for la in las for b in chosen if not b.available_for(slugs[la])]
+    if skipped and len(las) <= 20:
+        for s_ in skipped:
+            (log or print)(f"skipped  {s_}: no local {next(b.local_data for b in chosen if b.name == s_.split()[0])} source for this authority in config/data.yml")
+    elif skipped:
+        (log or print)(f"skipped  {len(skipped)} briefings for authorities with no local source in config/data.yml")
     outcome = Outcome()
     start = time.perf_counter()
     tty = sys.stderr.isatty() and log is None

@@ -73,7 +73,11 @@ def published_indicator(spec: pd.Series, df: pd.DataFrame, la: areas_mod.LocalAu
         if then is None:
             return np.nan, significance.Test(np.nan, np.nan, False, "")
         if kind == "rate":
-            return then["value"], significance.change_in_rate(then["numerator"], now["numerator"], then["denominator"], now["denominator"])
+            test = significance.change_in_rate(then["numerator"], now["numerator"], then["denominator"], now["denominator"])
+            # A rate computed on the current ONS base is compared with the earlier year on the same
+            # base (the numbers the test uses), not with the rate printed on an older base.
+            shown = then["numerator"] / then["denominator"] * 10_000 if bool(now["computed"]) and not bool(then["computed"]) and then["denominator"] > 0 else then["value"]
+            return shown, test
         return then["value"], significance.change_in_proportion(then["numerator"], then["denominator"], now["numerator"], now["denominator"])
 
     then1, c1 = change(1)
@@ -135,6 +139,9 @@ def build(la: str, period: str = "latest", model: str = "2025") -> Summary:
             year = (int(text[:4]) + (1 if int(text[5:]) >= 4 else 0)) if len(text) == 7 else int(text)
         except ValueError:
             raise InputError("not a year", column="period", value=period, expected="a reporting year such as 2025, or 'latest'") from None
+    years = sorted(int(y) for y in benchmarks.area_series(cla, "cla_rate", la_number=auth.la_number).dropna().index)
+    if year not in years:
+        raise InputError(f"no data for {year}", column="period", value=period, expected=f"a reporting year from {years[0]} to {years[-1]}")
     tables = {"cla": cla, "cin": cin}
     out = []
     for _, spec in indicators_list().iterrows():
@@ -185,7 +192,7 @@ def table(s: Summary) -> Html:
             f'<td class="num value">{esc(_fmt(ind.value, ind.decimals))}{unit}</td>',
             f'<td class="num">{_arrow(ind, ind.then1, ind.change1)}</td>',
             f'<td class="num">{_arrow(ind, ind.then3, ind.change3)}</td>',
-            f'<td class="num">{esc(_fmt(ind.neighbours_mean, ind.decimals))}{unit if not pd.isna(ind.neighbours_mean) else ""}</td>',
+            f'<td class="num">{esc(_fmt(ind.neighbours_mean, max(1, ind.decimals)))}{unit if not pd.isna(ind.neighbours_mean) else ""}</td>',
             f'<td class="num">{esc(_fmt(ind.england, ind.decimals))}{unit if not pd.isna(ind.england) else ""}</td>',
             f"<td>{vs}</td>",
         ]
@@ -198,15 +205,16 @@ def table(s: Summary) -> Html:
 def footnotes(s: Summary) -> list[str]:
     return [
         "\u25b2 up, \u25bc down, \u25b6 no change; blue marks a move in the better direction and orange a move in the worse direction for "
-        "measures with a clear polarity (fewer re-referrals and repeat plans are better); grey where higher or lower is not in itself "
+        "measures with a clear polarity (fewer re-referrals are better); grey where higher or lower is not in itself "
         "better or worse (looked-after, child protection and referral rates, domestic abuse, early help demand).",
         "* statistically significant at the 5% level (two-sided). Changes: rates per 10,000 by a Poisson test on the rate ratio; "
         "percentages by a two-proportion z-test; early help counts by a Poisson test on the difference of two annual counts. Against "
         "England: the authority's z-score on the funnel around England's value, with Spiegelhalter's overdispersion allowance for the "
         "variation between authorities (without it almost every authority would differ significantly).",
         f"Neighbours' mean: the mean of the authority's 10 statistical neighbours with a value (DfE {s.model} model), as in LAIT. "
-        "Rates are per 10,000 children aged 0-17. Rates marked computed in the detailed briefings (2025 referrals, all child protection "
-        "rates) use the ONS mid-year estimate for the previous mid-year.",
+        "Rates are per 10,000 children aged 0-17. Where DfE printed no rate for the latest year (it is computed here with the current ONS "
+        "estimate), the earlier years in its change columns are recomputed on the same population base, so a change reflects children, "
+        "not a revised population estimate.",
     ]
 
 
