@@ -74,9 +74,10 @@ def trend_chart(comparison: pd.DataFrame, la_name: str, region_name: str, measur
 
     la_s = wide["la"].dropna()
     first, last = la_s.index.min(), la_s.index.max()
+    note = " (computed here, on an older population base)" if first in computed_periods else ""
     alt = (
         f"Line chart of {measure_label.lower()} from {first} to {last}. {la_name} went from "
-        f"{fmt_number(la_s[first], decimals)} to {fmt_number(la_s[last], decimals)}. In {last} its statistical neighbours' mean was "
+        f"{fmt_number(la_s[first], decimals)}{note} to {fmt_number(la_s[last], decimals)}. In {last} its statistical neighbours' mean was "
         f"{fmt_number(wide.loc[last, 'neighbours_mean'], 1)}, {region_name} {fmt_number(wide.loc[last, 'region'], decimals)} and England "
         f"{fmt_number(wide.loc[last, 'england'], decimals)}."
     )

@@ -210,7 +210,9 @@ def footnotes(s: Summary) -> list[str]:
         "* statistically significant at the 5% level (two-sided). Changes: rates per 10,000 by a Poisson test on the rate ratio; "
         "percentages by a two-proportion z-test; early help counts by a Poisson test on the difference of two annual counts. Against "
         "England: the authority's z-score on the funnel around England's value, with Spiegelhalter's overdispersion allowance for the "
-        "variation between authorities (without it almost every authority would differ significantly).",
+        "variation between authorities (without it almost every authority would differ significantly). The tests of change treat the two "
+        "years as independent counts; children looked after and on a plan at 31 March are largely the same children from one year to "
+        "the next, so a flagged change in those rates deserves a look rather than a conclusion.",
         f"Neighbours' mean: the mean of the authority's 10 statistical neighbours with a value (DfE {s.model} model), as in LAIT. "
         "Rates are per 10,000 children aged 0-17. Where DfE printed no rate for the latest year (it is computed here with the current ONS "
         "estimate), the earlier years in its change columns are recomputed on the same population base, so a change reflects children, "
