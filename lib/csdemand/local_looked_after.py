@@ -23,7 +23,7 @@ import pandas as pd
 
 from .errors import InputError
 from .local_referrals import DATE_FORMAT, _raise_at_first
-from .sources import read_text_table
+from .sources import read_text_table, require_columns
 
 COLUMNS: list[str] = ["child_id", "started", "ceased"]
 
@@ -43,15 +43,7 @@ def from_frame(df: pd.DataFrame, source: str) -> pd.DataFrame:
     date, a ``ceased`` that is neither empty nor a date, or one before ``started``.
     """
     df = df.copy()
-    missing = [c for c in COLUMNS if c not in df.columns]
-    if missing:
-        raise InputError(
-            f"missing column(s) {', '.join(repr(c) for c in missing)} in the looked-after extract",
-            file=source,
-            row=1,
-            column=missing[0],
-            expected="a header with " + ", ".join(COLUMNS),
-        )
+    require_columns(df, COLUMNS, source, "looked-after extract")
     for col in COLUMNS:
         df[col] = df[col].str.strip()
     _raise_at_first(df["child_id"] == "", source, df["child_id"], "empty id", "an id on every row")

@@ -25,7 +25,7 @@ import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
 from .errors import InputError
-from .sources import read_text_table
+from .sources import read_text_table, require_columns
 
 COLUMNS: list[str] = ["referral_id", "child_id", "referral_date", "source", "domestic_abuse", "outcome"]
 
@@ -65,15 +65,7 @@ def from_frame(df: pd.DataFrame, source: str) -> pd.DataFrame:
     """
     df = df.copy()
 
-    missing = [c for c in COLUMNS if c not in df.columns]
-    if missing:
-        raise InputError(
-            f"missing column(s) {', '.join(repr(c) for c in missing)} in the referrals extract",
-            file=source,
-            row=1,
-            column=missing[0],
-            expected="a header with " + ", ".join(COLUMNS),
-        )
+    require_columns(df, COLUMNS, source, "referrals extract")
     for col in COLUMNS:
         df[col] = df[col].str.strip()
 
