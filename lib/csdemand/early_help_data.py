@@ -39,7 +39,7 @@ import pandas as pd
 
 from .errors import InputError
 from .local_referrals import DATE_FORMAT, _raise_at_first, reporting_year
-from .sources import read_text_table
+from .sources import read_text_table, require_columns
 
 COLUMNS: list[str] = ["request_id", "family_id", "date_received", "hub", "reason", "outcome"]
 MONTHLY_COLUMNS: list[str] = ["month", "requests"]
@@ -132,15 +132,7 @@ def from_frame(df: pd.DataFrame, source: str) -> pd.DataFrame:
 
 
 def _requests_from_table(df: pd.DataFrame, path: str | Path) -> pd.DataFrame:
-    missing = [c for c in COLUMNS if c not in df.columns]
-    if missing:
-        raise InputError(
-            f"missing column(s) {', '.join(repr(c) for c in missing)} in the early help requests extract",
-            file=path,
-            row=1,
-            column=missing[0],
-            expected="a header with " + ", ".join(COLUMNS),
-        )
+    require_columns(df, COLUMNS, path, "early help requests extract")
     for col in COLUMNS:
         df[col] = df[col].str.strip()
 
