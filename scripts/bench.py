@@ -20,7 +20,8 @@ from pathlib import Path
 
 import nbformat
 
-from csdemand import paths, render
+from csdemand.core import paths
+from csdemand.render import batch as render
 
 
 def floor_seconds(las: list[str]) -> tuple[float, int]:
@@ -29,7 +30,7 @@ def floor_seconds(las: list[str]) -> tuple[float, int]:
     # Warm-up: imports and data caches, as a long-lived process would have them.
     _exec(briefings[0], las[0])
     times = []
-    from csdemand.areas import resolve
+    from csdemand.published.areas import resolve
 
     for la in las:
         for b in [b for b in briefings if b.available_for(resolve(la).slug)]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from csdemand import paths
+from csdemand.core import paths
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PUBLISHED = FIXTURES / "published"

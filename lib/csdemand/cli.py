@@ -9,12 +9,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import paths
-from .errors import InputError, RenderError
+from csdemand.core import paths
+from csdemand.core.errors import InputError, RenderError
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from .importer import import_dfe
+    from csdemand.published.importer import import_dfe
 
     result = import_dfe(args.folder, args.out)
     for f, kind in result.read:
@@ -27,8 +27,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_synth_referrals(args: argparse.Namespace) -> int:
-    from . import store, synthetic
-    from .areas import resolve
+    from csdemand.published import store
+    from csdemand.synthetic import referrals as synthetic
+    from csdemand.published.areas import resolve
 
     la = resolve(args.la)
     targets = synthetic.targets_from_published(store.load("cin"), la.la_number, args.start_year)
@@ -41,7 +42,7 @@ def _cmd_synth_referrals(args: argparse.Namespace) -> int:
 
 
 def _cmd_synth_early_help(args: argparse.Namespace) -> int:
-    from . import synthetic_early_help as seh
+    from csdemand.synthetic import early_help as seh
 
     df = seh.generate_requests(seed=args.seed, start=args.start, end=args.end)
     out = Path(args.out) / "early_help_requests_352-manchester_synthetic.csv"
@@ -54,7 +55,7 @@ def _cmd_synth_early_help(args: argparse.Namespace) -> int:
 def _cmd_render(args: argparse.Namespace) -> int:
     import re
 
-    from .render import render_many
+    from csdemand.render.batch import render_many
 
     if not re.fullmatch(r"latest|(19|20)[0-9]{2}(-(0[1-9]|1[0-2]))?", args.period.strip().lower()):
         raise InputError("not a period", column="--period", value=args.period, expected="a year such as 2025, a month such as 2021-06, or 'latest'")
@@ -64,7 +65,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from . import validation
+    from csdemand.validation import checks as validation
 
     if args.file:
         report = {str(f): validation.check_file(f) for f in args.file}

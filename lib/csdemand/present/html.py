@@ -1,0 +1,160 @@
+"""What a briefing shows, as HTML fragments the notebook displays and the report keeps.
+
+Every chart carries alt text and a "view as table" alternative; every table escapes text that
+came from data files; provenance travels as a machine-readable output the renderer reads.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+PROVENANCE_MIME = "application/vnd.csdemand.provenance+json"
+
+#: Cells that read as figures (right-aligned in tables): 1,280  -3.0%  88.9 (10 of 10)  9 of 11
+_NUMERIC = re.compile(r"[+-]?[\d,]+(\.\d+)?%?( \(\d+ of \d+\))?( of \d+)?|not available|c")
+
+
+def esc(text: object) -> str:
+    """HTML-escape any text that may have come from a data file."""
+    return html.escape(str(text), quote=True)
+
+
+def fmt_number(value: float, decimals: int = 0) -> str:
+    """1,280 / 88.9; 'not available' for NaN."""
+    if value is None or pd.isna(value):
+        return "not available"
+    return f"{value:,.{decimals}f}"
+
+
+def table_html(df: pd.DataFrame, caption: str | None = None, *, index: bool = False, classes: str = "data") -> str:
+    """A plain accessible table: caption, header cells with scope, text escaped."""
+    head = "".join(f'<th scope="col">{esc(c)}</th>' for c in ([df.index.name or ""] if index else []) + list(df.columns))
+    body = []
+    for idx, row in df.iterrows():
+        cells = (f'<th scope="row">{esc(idx)}</th>' if index else "") + "".join(
+            f'<td class="num">{esc(v)}</td>' if _NUMERIC.fullmatch(str(v)) else f"<td>{esc(v)}</td>" for v in row.tolist()
+        )
+        body.append(f"<tr>{cells}</tr>")
+    cap = f"<caption>{esc(caption)}</caption>" if caption else ""
+    return f'<table class="{classes}">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+@dataclass
+class Html:
+    """Raw HTML that the notebook displays as-is (already escaped by whoever built it)."""
+
+    markup: str
+
+    def _repr_html_(self) -> str:
+        return self.markup
+
+
+def show_table(df: pd.DataFrame, caption: str | None = None) -> Html:
+    """A table for display in a briefing (see :func:`table_html`)."""
+    return Html(table_html(df, caption))
+
+
+@dataclass
+class Chart:
+    """A rendered chart: PNG bytes, alt text, a caption and the data behind it.
+
+    Displays as a figure with the image inlined (no file, no other host), its alt text, and a
+    collapsible "View as table" with the same figures.
+    """
+
+    png: bytes
+    alt: str
+    caption: str
+    data: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def _repr_html_(self) -> str:
+        b64 = base64.b64encode(self.png).decode("ascii")
+        table = ""
+        if not self.data.empty:
+            table = f'<details class="as-table"><summary>View as table</summary>{table_html(self.data)}</details>'
+        return (
+            f'<figure class="chart"><img src="data:image/png;base64,{b64}" alt="{esc(self.alt)}">'
+            f"<figcaption>{esc(self.caption)}</figcaption>{table}</figure>"
+        )
+
+
+def figure_png(fig, dpi: int = 110) -> bytes:
+    """PNG bytes of a matplotlib figure, closing it (figures are rendered once, never kept open)."""
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def key_messages(messages: list[str]) -> Html:
+    """The key messages box that opens a briefing."""
+    items = "".join(f"<li>{esc(m)}</li>" for m in messages)
+    return Html(f'<section class="key-messages" aria-labelledby="km"><h2 id="km">Key messages</h2><ul>{items}</ul></section>')
+
+
+def headline_figures(figures: list[tuple[str, str, str]]) -> Html:
+    """A row of headline tiles: (label, big figure, small note)."""
+    tiles = "".join(
+        f'<div class="tile"><div class="tile-label">{esc(label)}</div><div class="tile-value">{esc(value)}</div>'
+        f'<div class="tile-note">{esc(note)}</div></div>'
+        for label, value, note in figures
+    )
+    return Html(f'<div class="tiles">{tiles}</div>')
+
+
+def bullet_list(items: list[str], heading: str | None = None, level: int = 2, css: str = "") -> Html:
+    """A plain list (caveats, sources, footnotes) with an optional heading."""
+    h = f"<h{level}>{esc(heading)}</h{level}>" if heading else ""
+    cls = f' class="{esc(css)}"' if css else ""
+    return Html(h + f"<ul{cls}>" + "".join(f"<li>{esc(i)}</li>" for i in items) + "</ul>")
+
+
+@dataclass
+class Provenance:
+    """What the renderer puts in the title and footer: title, subject, parameters and sources."""
+
+    title: str
+    subtitle: str
+    parameters: dict
+    sources: list[dict]
+    notes: list[str] = field(default_factory=list)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        payload = {"title": self.title, "subtitle": self.subtitle, "parameters": self.parameters, "sources": self.sources, "notes": self.notes}
+        return {PROVENANCE_MIME: payload, "text/plain": f"Provenance: {self.title}"}
+
+
+def sources_used(df: pd.DataFrame) -> list[dict]:
+    """The publications behind the rows of a tidy table, with release and month published."""
+    from csdemand.core import codes
+
+    ids: set[str] = set()
+    for s in df["source"].dropna().unique():
+        ids.update(part.strip() for part in str(s).replace("computed:", "").split("/") if part.strip())
+    ids = {i.split(" (")[0] for i in ids}
+    cat = codes.sources()
+    out = []
+    for i in sorted(ids, key=lambda k: (cat.loc[k, "release"] if k in cat.index else "", k), reverse=True):
+        if i in cat.index:
+            r = cat.loc[i]
+            out.append({"id": i, "title": r["title"], "publisher": r["publisher"], "published": r["published"], "licence": r["licence"], "url": r["url"]})
+    return out
+
+
+def month_name(yyyy_mm: str) -> str:
+    """'2025-11' -> 'November 2025'; anything else unchanged."""
+    import datetime as dt
+
+    try:
+        return dt.datetime.strptime(str(yyyy_mm), "%Y-%m").strftime("%B %Y")
+    except ValueError:
+        return str(yyyy_mm)

@@ -1,0 +1,973 @@
+"""Check a data source and report every problem in it, not just the first.
+
+The readers (:func:`csdemand.local.referrals.read_extract`, :func:`csdemand.local.early_help.load`,
+the published-file readers in :mod:`csdemand.published.sources`) stop at the first bad cell with an
+:class:`~csdemand.core.errors.InputError`: right for a briefing, slow for an analyst fixing an extract.
+This module checks a whole file or table and returns a list of :class:`Problem`, one per bad
+cell, row or file, each naming the source, the row as a spreadsheet shows it (header = row 1),
+the column, what was found and what was expected. It never raises on bad data.
+
+Tables it knows (:data:`SCHEMAS`; the code lists are the readers' own constants):
+
+=========================  =================================================================
+``referrals``              a council's referrals extract, one row per referral
+``early_help_requests``    early help requests, one row per request
+``early_help_monthly``     early help requests counted by month (``month``, ``requests``,
+                           optional ``hub``, ``reason``)
+``looked_after``           children looked after, one row per period of care
+``tidy``                   the tidy tables in ``data/sample`` (``cla``, ``cin``, ``population``)
+=========================  =================================================================
+
+Checks: required columns; dates ``YYYY-MM-DD`` from 2000-01-01 to today; months ``YYYY-MM``;
+counts whole numbers 0 or more; known codes; ids present; no repeated id (or month, or month and
+breakdown); months without gaps (an error in a monthly table, a warning in a record-level extract
+where a month of its span has no records at all); for tidy tables numeric values, known status
+markers, known LA numbers and measures, whole-number periods. Files are also checked for being
+empty, binary or in the wrong encoding, not CSV, or cut short. A warning (``level="warning"``)
+is worth a look but the readers accept it: a month without records, the same child referred
+twice on one day.
+
+Public API: :class:`Problem`, :func:`check_frame`, :func:`check_file`, :func:`validate_all`,
+:func:`count`, :func:`detect_table`, :data:`SCHEMAS`; ``python -m csdemand validate`` prints them.
+
+Reports are capped at :data:`LIMIT` problems per source, the last line saying how many more.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from csdemand.core import codes
+from csdemand.local import early_help as early_help_data
+from csdemand.local import referrals as local_referrals
+from csdemand.core import paths
+from csdemand.core import tidy
+from csdemand.core.errors import InputError
+
+#: Problems listed per source; the rest are counted in a final "... and N more" line.
+LIMIT = 200
+#: Earliest date (and month) a local extract may hold.
+EARLIEST = pd.Timestamp("2000-01-01")
+#: Status letters a tidy table may carry (see :mod:`csdemand.core.tidy`).
+STATUSES: tuple[str, ...] = tuple(sorted({tidy.canonical_status(m) for m in tidy.MARKERS}))
+#: The published tidy tables validated by :func:`validate_all`.
+TIDY_TABLES: tuple[str, ...] = ("cla", "cin", "population")
+
+ERROR = "error"
+WARNING = "warning"
+MORE = "more"  # the closing "... and N more" line of a capped report
+
+
+# --------------------------------------------------------------------------- problems
+
+
+@dataclass
+class Problem:
+    """One problem in a source. ``row`` counts as a spreadsheet does (header = row 1); ``None``
+    for a problem with the whole file or column. ``level`` is ``"error"``, ``"warning"`` (worth a
+    look, the readers accept it) or ``"more"`` for the closing line of a capped report, whose
+    ``count`` says how many problems it stands for."""
+
+    source: str
+    row: int | None
+    column: str | None
+    value: object
+    expected: str
+    message: str
+    level: str = ERROR
+    count: int = 1
+
+    def __str__(self) -> str:
+        if self.level == MORE:
+            return f"{self.source}: {self.message}"
+        where = [self.source]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column!r}")
+        text = ", ".join(where) + ": " + ("warning: " if self.level == WARNING else "") + self.message
+        if self.value is not None:
+            text += f"; found {self.value!r}"
+        if self.expected:
+            text += f"; expected {self.expected}"
+        return text
+
+
+def count(problems: Iterable[Problem]) -> int:
+    """How many problems a report holds, counting those a capped report only summarises."""
+    return sum(p.count for p in problems)
+
+
+class _Report:
+    """Collects problems for one source; materialises at most :data:`LIMIT` per check."""
+
+    def __init__(self, source: str, rows: np.ndarray | None = None) -> None:
+        self.source = source
+        self.rows = rows  # spreadsheet row number of each frame position
+        self.items: list[Problem] = []
+        self.total = 0
+
+    def add(self, message: str, *, row: int | None = None, column: str | None = None, value: object = None, expected: str = "", level: str = ERROR) -> None:
+        self.total += 1
+        self.items.append(Problem(self.source, row, column, value, expected, message, level))
+
+    def mask(
+        self,
+        bad: pd.Series | np.ndarray,
+        column: str | None,
+        values: pd.Series | None,
+        message: str | Callable[[int], str],
+        expected: str,
+        level: str = ERROR,
+    ) -> None:
+        """One problem per True in ``bad`` (positions in the frame); ``message`` may be a function
+        of the position. Only the first :data:`LIMIT` are built: the rest are counted."""
+        bad = np.asarray(bad, dtype=bool)
+        n = int(bad.sum())
+        if not n:
+            return
+        self.total += n
+        for pos in np.flatnonzero(bad)[:LIMIT]:
+            text = message(int(pos)) if callable(message) else message
+            value = None if values is None else values.iloc[pos]
+            self.items.append(Problem(self.source, int(self.rows[pos]), column, value, expected, text, level))
+
+    def finish(self) -> list[Problem]:
+        items = sorted(self.items, key=lambda p: (p.row if p.row is not None else 0))[:LIMIT]
+        more = self.total - len(items)
+        if more > 0:
+            items.append(Problem(self.source, None, None, None, "", f"... and {more:,} more problem{'s' if more != 1 else ''} (only the first {LIMIT} are listed)", MORE, more))
+        return items
+
+
+# --------------------------------------------------------------------------- schemas
+
+
+@dataclass(frozen=True)
+class Schema:
+    """What one kind of table must hold. ``layout`` picks the checks: ``record``, ``monthly`` or ``tidy``."""
+
+    name: str
+    label: str
+    layout: str
+    columns: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()  # must not be empty
+    unique: tuple[str, ...] = ()  # must not repeat (present columns of it, for a monthly table)
+    date: str | None = None
+    month: str | None = None
+    counts: tuple[str, ...] = ()
+    codes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    same_day: tuple[str, str] | None = None  # (person, date): a repeat is a warning
+    end_date: str | None = None  # a date that may be empty, on or after ``date`` when given
+    gap_warning: bool = True  # warn about a month of the span without records
+    signature: tuple[str, ...] = ()  # any of these in a header says "this table"
+
+
+SCHEMAS: dict[str, Schema] = {
+    "referrals": Schema(
+        name="referrals",
+        label="referrals extract (one row per referral)",
+        layout="record",
+        columns=tuple(local_referrals.COLUMNS),
+        ids=("referral_id", "child_id"),
+        unique=("referral_id",),
+        date="referral_date",
+        codes={"source": local_referrals.SOURCES, "domestic_abuse": tuple(local_referrals.DA_CODES), "outcome": local_referrals.OUTCOMES},
+        same_day=("child_id", "referral_date"),
+        signature=("referral_id", "referral_date"),
+    ),
+    "early_help_requests": Schema(
+        name="early_help_requests",
+        label="early help requests extract (one row per request)",
+        layout="record",
+        columns=tuple(early_help_data.COLUMNS),
+        ids=("request_id", "family_id"),
+        unique=("request_id",),
+        date="date_received",
+        # ACCEPTED: what the reader takes (Annex A's "Not recorded" reason too); else the code lists.
+        codes=dict(getattr(early_help_data, "ACCEPTED", early_help_data.CODES)),
+        signature=("request_id", "date_received"),
+    ),
+    "early_help_monthly": Schema(
+        name="early_help_monthly",
+        label="early help requests counted by month",
+        layout="monthly",
+        columns=tuple(early_help_data.MONTHLY_COLUMNS),
+        optional=tuple(early_help_data.BREAKDOWNS),
+        unique=("month",) + tuple(early_help_data.BREAKDOWNS),
+        month="month",
+        counts=("requests",),
+        codes={c: getattr(early_help_data, "ACCEPTED", early_help_data.CODES)[c] for c in early_help_data.BREAKDOWNS},
+        signature=("month",),
+    ),
+    "tidy": Schema(
+        name="tidy",
+        label="tidy table (data/sample cla, cin, population)",
+        layout="tidy",
+        columns=tuple(tidy.TIDY_COLUMNS),
+        signature=("measure",),
+    ),
+}
+
+#: Other names accepted for a schema (the tidy tables by file name).
+try:  # the looked-after extract (one row per period of care), where the module is present
+    from csdemand.local import looked_after as local_looked_after
+
+    SCHEMAS["looked_after"] = Schema(
+        name="looked_after",
+        label="looked-after extract (one row per period of care)",
+        layout="record",
+        columns=tuple(local_looked_after.COLUMNS),
+        ids=("child_id",),
+        date="started",
+        end_date="ceased",
+        gap_warning=False,  # a month without a child starting care is no sign of missing data
+        signature=("started", "ceased"),
+    )
+except ImportError:  # pragma: no cover
+    pass
+
+ALIASES: dict[str, str] = {t: "tidy" for t in TIDY_TABLES} | {"early_help": "early_help_requests", "requests": "early_help_requests"}
+
+
+def schema(table: str) -> Schema:
+    """The schema of a table name (or alias); InputError naming the known tables otherwise."""
+    name = ALIASES.get(table, table)
+    if name not in SCHEMAS:
+        raise InputError(f"unknown table {table!r}", column="table", value=table, expected="one of " + ", ".join(repr(t) for t in list(SCHEMAS) + list(ALIASES)))
+    return SCHEMAS[name]
+
+
+def detect_table(columns: Iterable[str]) -> str | None:
+    """The table a header belongs to (a :data:`SCHEMAS` key), or None when it matches none."""
+    header = {str(c).strip() for c in columns}
+    for name in ("referrals", "early_help_requests", "early_help_monthly", "looked_after"):
+        if name in SCHEMAS and header & set(SCHEMAS[name].signature):
+            return name
+    if "requests" in header:
+        return "early_help_monthly"
+    if {"measure", "value"} & header and len(header & set(tidy.TIDY_COLUMNS)) >= 3:
+        return "tidy"
+    return None
+
+
+def _pick(s: Schema, columns: Iterable[str]) -> Schema:
+    """The early help source may come in either layout: a monthly header gets the monthly checks."""
+    if s.name == "early_help_requests" and detect_table(columns) == "early_help_monthly":
+        return SCHEMAS["early_help_monthly"]
+    return s
+
+
+def _one_of(allowed: Iterable[str]) -> str:
+    return "one of " + ", ".join(repr(a) for a in allowed)
+
+
+# --------------------------------------------------------------------------- frames
+
+
+def check_frame(df: pd.DataFrame, table: str, source: str, *, today: date | str | None = None) -> list[Problem]:
+    """Every problem in a table of strings (as read from a CSV, all cells text).
+
+    ``table`` is a :data:`SCHEMAS` key or alias (``cla``, ``cin``, ``population`` are ``tidy``);
+    ``source`` names it in the report; rows are numbered from 2 (the header is row 1). ``today``
+    (default: the real today) bounds dates. Never raises on bad data.
+    """
+    rep = _Report(str(source))
+    try:
+        s = schema(table)
+    except InputError as exc:
+        rep.add(exc.message, column="table", value=table, expected=exc.expected or "")
+        return rep.finish()
+    rep.rows = np.arange(len(df)) + 2
+    try:
+        _check(df, _pick(s, df.columns), rep, _today(today))
+    except Exception as exc:  # never a traceback for bad data: say what broke instead
+        rep.add(f"the check stopped unexpectedly ({type(exc).__name__}: {exc})", expected="a table this check can read")
+    return rep.finish()
+
+
+def _today(today: date | str | None) -> pd.Timestamp:
+    return pd.Timestamp(date.today() if today is None else today).normalize()
+
+
+def _as_strings(df: pd.DataFrame, rep: _Report) -> pd.DataFrame:
+    """Cells as stripped strings (NaN -> ""), header names stripped, repeated names reported and dropped."""
+    out = df.copy()
+    out.columns = [str(c).strip() for c in out.columns]
+    dup = pd.Index(out.columns).duplicated()
+    for name in sorted(set(out.columns[dup])):
+        rep.add("the column name appears more than once in the header", row=1, column=name, expected="each column once")
+    out = out.loc[:, ~dup]
+    for col in out.columns:
+        s = out[col]
+        if not (pd.api.types.is_string_dtype(s.dtype) and not s.isna().any()):
+            s = s.astype(object).where(s.notna(), "").astype(str)
+        out[col] = s.astype(str).str.strip()
+    return out
+
+
+def _check(df: pd.DataFrame, s: Schema, rep: _Report, today: pd.Timestamp) -> None:
+    df = _as_strings(df, rep)
+    missing = [c for c in s.columns if c not in df.columns]
+    for c in missing:
+        rep.add(
+            f"missing column {c!r}: the {s.label} needs it",
+            row=1,
+            column=c,
+            expected="a header with " + ", ".join(s.columns) + (" (optionally " + ", ".join(s.optional) + ")" if s.optional else ""),
+        )
+    if len(df) == 0:
+        rep.add("no data rows: the table has a header only", row=None, expected="at least one row of data", level=WARNING)
+        return
+    if s.layout == "record":
+        _check_records(df, s, rep, today)
+    elif s.layout == "monthly":
+        _check_monthly(df, s, rep, today)
+    else:
+        _check_tidy(df, s, rep, today)
+
+
+def _check_ids(df: pd.DataFrame, s: Schema, rep: _Report) -> None:
+    for col in s.ids:
+        if col in df.columns:
+            rep.mask(df[col] == "", col, df[col], "empty id", "an id on every row")
+
+
+def _check_codes(df: pd.DataFrame, s: Schema, rep: _Report) -> None:
+    for col, allowed in s.codes.items():
+        if col not in df.columns:
+            continue
+        values = df[col]
+        empty = values == ""
+        what = col.replace("_", " ")
+        rep.mask(empty, col, values, f"missing {what} code", _one_of(allowed))
+        rep.mask(~values.isin(allowed) & ~empty, col, values, f"unknown {what} code", _one_of(allowed))
+
+
+def _key(df: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """One string per row joining ``columns`` (vectorised)."""
+    key = df[columns[0]].astype(str)
+    if len(columns) > 1:
+        key = key.str.cat([df[c].astype(str) for c in columns[1:]], sep="\x1f")
+    return key
+
+
+def _check_repeats(df: pd.DataFrame, rep: _Report, columns: list[str], among: np.ndarray, message: Callable[[int, int], str], expected: str, level: str = ERROR, column: str | None = None) -> None:
+    """Flag rows (within ``among``) whose key repeats an earlier row's; the message gets (pos, first row)."""
+    if not columns:
+        return
+    key = _key(df, columns).where(among, None)
+    dup = key.duplicated(keep="first").to_numpy() & among
+    if not dup.any():
+        return
+    firsts = ~key.duplicated(keep="first").to_numpy() & among
+    first_row = pd.Series(rep.rows[firsts], index=key[firsts].to_numpy())
+    first_of = first_row.reindex(key[dup].to_numpy()).to_numpy()
+    lookup = dict(zip(np.flatnonzero(dup), first_of))
+    col = column or columns[0]
+    rep.mask(dup, col, df[col], lambda pos: message(pos, int(lookup[pos])), expected, level)
+
+
+def _check_dates(df: pd.DataFrame, col: str, rep: _Report, today: pd.Timestamp) -> pd.Series:
+    """Parse a date column, reporting empty, unparseable, future and pre-2000 dates; valid dates returned (NaT elsewhere)."""
+    values = df[col]
+    expected = "a date YYYY-MM-DD"
+    dates = pd.to_datetime(values, format=local_referrals.DATE_FORMAT, errors="coerce")
+    empty = (values == "").to_numpy()
+    bad = dates.isna().to_numpy()
+    rep.mask(empty, col, values, "missing date", expected)
+    rep.mask(bad & ~empty, col, values, "not a date", expected)
+    future = (dates > today).to_numpy()
+    early = (dates < EARLIEST).to_numpy()
+    rep.mask(future, col, values, "date in the future", f"a date no later than today ({today:%Y-%m-%d})")
+    rep.mask(early, col, values, f"date before {EARLIEST:%Y-%m-%d}", f"a date from {EARLIEST:%Y-%m-%d} to today")
+    return dates.where(~(future | early))
+
+
+def _check_records(df: pd.DataFrame, s: Schema, rep: _Report, today: pd.Timestamp) -> None:
+    _check_ids(df, s, rep)
+    dates = _check_dates(df, s.date, rep, today) if s.date in df.columns else None
+    _check_codes(df, s, rep)
+
+    key = [c for c in s.unique if c in df.columns]
+    if key:
+        among = (df[key[0]] != "").to_numpy()
+        _check_repeats(df, rep, key, among, lambda pos, first: f"{key[0]} repeats the one on row {first}", "each record once (ids unique)")
+
+    if s.same_day and dates is not None and s.same_day[0] in df.columns:
+        person, day = s.same_day
+        among = ((df[person] != "") & dates.notna()).to_numpy()
+        _check_repeats(
+            df,
+            rep,
+            [person, day],
+            among,
+            lambda pos, first: f"{person} {df[person].iloc[pos]} has another record on the same day (row {first}): both count, and the later one counts as a re-referral",
+            "one record per person per day, unless there really were two",
+            WARNING,
+            column=person,
+        )
+
+    if s.end_date and s.end_date in df.columns:
+        values = df[s.end_date]
+        given = (values != "").to_numpy()
+        ends = pd.to_datetime(values, format=local_referrals.DATE_FORMAT, errors="coerce")
+        rep.mask(given & ends.isna().to_numpy(), s.end_date, values, "not a date", "a date YYYY-MM-DD, or empty")
+        rep.mask((ends > today).to_numpy(), s.end_date, values, "date in the future", f"a date no later than today ({today:%Y-%m-%d})")
+        if dates is not None:
+            rep.mask((ends < dates).to_numpy(), s.end_date, values, f"{s.end_date} is before {s.date}", f"a date on or after {s.date!r}")
+
+    if s.gap_warning and dates is not None and dates.notna().any():
+        months = dates.dropna().dt.to_period("M")
+        span = pd.period_range(months.min(), months.max(), freq="M")
+        for m in span.difference(pd.PeriodIndex(months.unique())):
+            rep.add(
+                f"no records at all in {m} (the extract runs {span[0]} to {span[-1]}): is a month missing?",
+                column=s.date,
+                value=str(m),
+                expected="records in every month from the first to the last",
+                level=WARNING,
+            )
+
+
+#: Counts and months as the readers accept them, but ASCII digits only (``re`` alone also takes
+#: Arabic-Indic or full-width digits, which ``float`` then reads).
+_COUNT_RE = re.compile(early_help_data._COUNT_RE.pattern, re.ASCII)
+_MONTH_RE = re.compile(early_help_data._MONTH_RE.pattern, re.ASCII)
+#: Larger counts cannot be held exactly (a float64 holds integers exactly up to 2**53).
+MAX_COUNT = 2**53
+
+
+def _check_counts(df: pd.DataFrame, col: str, rep: _Report) -> None:
+    values = df[col]
+    expected = "a whole number, 0 or more"
+    empty = (values == "").to_numpy()
+    shaped = values.str.fullmatch(_COUNT_RE).fillna(False).to_numpy(dtype=bool)
+    rep.mask(empty, col, values, "missing count", expected + " (0 if none)")
+    rep.mask(~shaped & ~empty, col, values, "text in a count", expected)
+    numbers = pd.to_numeric(values.where(shaped, "").str.replace(",", "", regex=False), errors="coerce").astype("float64")
+    rep.mask((numbers < 0).to_numpy(), col, values, "negative count", expected)
+    rep.mask(((numbers % 1) != 0).to_numpy() & numbers.notna().to_numpy(), col, values, "not a whole number", expected)
+    rep.mask((numbers > MAX_COUNT).to_numpy(), col, values, "count too large to be true (or to hold exactly)", f"a whole number below {MAX_COUNT:,}")
+
+
+def _check_monthly(df: pd.DataFrame, s: Schema, rep: _Report, today: pd.Timestamp) -> None:
+    months = None
+    if s.month in df.columns:
+        values = df[s.month]
+        expected = "a month YYYY-MM, such as 2020-01"
+        empty = (values == "").to_numpy()
+        ok = values.str.fullmatch(_MONTH_RE).fillna(False).to_numpy(dtype=bool)
+        rep.mask(empty, s.month, values, "missing month", expected)
+        rep.mask(~ok & ~empty, s.month, values, "not a month", expected)
+        # Months as integers (year x 12 + month - 1): no Period for year 0 or 9999 to trip over.
+        shaped = values.where(ok, "0000-01")
+        number = shaped.str.slice(0, 4).astype("int64").to_numpy() * 12 + shaped.str.slice(5, 7).astype("int64").to_numpy() - 1
+        now, first = today.to_period("M"), EARLIEST.to_period("M")
+        future = ok & (number > now.year * 12 + now.month - 1)
+        early = ok & (number < first.year * 12 + first.month - 1)
+        rep.mask(future, s.month, values, "month in the future", f"a month no later than this one ({now})")
+        rep.mask(early, s.month, values, f"month before {first}", f"a month from {first} to {now}")
+        keep = ok & ~future & ~early
+        months = pd.PeriodIndex(values[keep].to_numpy(), freq="M") if keep.any() else pd.PeriodIndex([], freq="M")
+    for col in s.counts:
+        if col in df.columns:
+            _check_counts(df, col, rep)
+    _check_codes(df, s, rep)
+
+    key = [c for c in s.unique if c in df.columns]
+    if s.month in key:
+        among = (df[s.month] != "").to_numpy()
+        what = key[0] if len(key) == 1 else ", ".join(key[:-1]) + " and " + key[-1]
+        _check_repeats(
+            df,
+            rep,
+            key,
+            among,
+            lambda pos, first: f"{what} repeat{'s' if len(key) == 1 else ''} the one on row {first}",
+            "each month once" if len(key) == 1 else f"each {what} once",
+        )
+    if months is not None and len(months):
+        span = pd.period_range(months.min(), months.max(), freq="M")
+        for m in span.difference(pd.PeriodIndex(months.unique())):
+            rep.add(
+                f"month {m} is missing: months must run without gaps from {span[0]} to {span[-1]}",
+                column=s.month,
+                value=str(m),
+                expected="a row for every month (0 requests if none)",
+            )
+
+
+# --------------------------------------------------------------------------- tidy tables
+
+
+def _known_la_numbers() -> set[int] | None:
+    """LA numbers in ``areas.csv`` (None when it cannot be read)."""
+    try:
+        from csdemand.published import store
+
+        return set(pd.to_numeric(store.load("areas")["la_number"], errors="coerce").dropna().astype(int))
+    except Exception:
+        return None
+
+
+def _known_measures() -> set[str] | None:
+    try:
+        return set(codes.measures().index)
+    except Exception:
+        return None
+
+
+def _check_number(df: pd.DataFrame, col: str, rep: _Report, expected: str) -> pd.Series:
+    values = df[col]
+    numbers = pd.to_numeric(values.str.replace(",", "", regex=False), errors="coerce")
+    bad = (numbers.isna() | ~np.isfinite(numbers.astype(float))).to_numpy() & (values != "").to_numpy()
+    rep.mask(bad, col, values, "not a number", expected)
+    return numbers.where(~bad)
+
+
+def _check_tidy(df: pd.DataFrame, s: Schema, rep: _Report, today: pd.Timestamp) -> None:
+    numbers = {}
+    for col in ("value", "numerator", "denominator"):
+        if col in df.columns:
+            numbers[col] = _check_number(df, col, rep, "a number, or empty")
+
+    if "status" in df.columns:
+        status = df["status"]
+        rep.mask(~status.isin(("",) + STATUSES), "status", status, "unknown status marker", "empty, or one of " + ", ".join(repr(x) for x in STATUSES) + " (see csdemand.core.tidy)")
+        if "value" in df.columns:
+            has_value = (df["value"] != "").to_numpy()
+            withheld = (status != "").to_numpy()
+            rep.mask(has_value & withheld, "value", df["value"], lambda pos: f"a value withheld as {status.iloc[pos]!r} still has a figure", "an empty value where the status marks it withheld")
+            rep.mask(~has_value & ~withheld, "value", df["value"], "an empty value without a status marker", "a figure, or a status saying why there is none")
+
+    level = df["geographic_level"] if "geographic_level" in df.columns else None
+    if level is not None:
+        rep.mask(~level.isin(tidy.GEOGRAPHIC_LEVELS), "geographic_level", level, "unknown geographic level", _one_of(tidy.GEOGRAPHIC_LEVELS))
+
+    if "la_number" in df.columns:
+        la = df["la_number"]
+        la_num = pd.to_numeric(la, errors="coerce")
+        shaped = la.str.fullmatch(r"\d{3}").fillna(False).to_numpy(dtype=bool)
+        empty = (la == "").to_numpy()
+        rep.mask(~shaped & ~empty, "la_number", la, "not an LA number", "a three-digit DfE LA number such as 352, or empty for England and regions")
+        if level is not None:
+            rep.mask(empty & (level == "la").to_numpy(), "la_number", la, "an LA row without an LA number", "a three-digit DfE LA number")
+        known = _known_la_numbers()
+        if known is None:
+            rep.add("cannot check LA numbers: areas.csv could not be read", column="la_number", expected=f"areas.csv in {paths.data_dir()}", level=WARNING)
+        else:
+            unknown = shaped & ~la_num.isin(list(known)).to_numpy()
+            rep.mask(unknown, "la_number", la, "unknown local authority (not in areas.csv)", "an LA number listed in areas.csv, such as 352 for Manchester")
+
+    for col in ("period", "release"):
+        if col in df.columns:
+            values = df[col]
+            ok = values.str.fullmatch(r"\d{4}").fillna(False).to_numpy(dtype=bool)
+            rep.mask(~ok, col, values, "not a whole number (a year)", "a year such as 2025")
+            if col == "period":
+                rep.mask(ok & (pd.to_numeric(values, errors="coerce") > today.year).to_numpy(), col, values, "period in the future", f"a year no later than {today.year}")
+
+    if "measure" in df.columns:
+        measure = df["measure"]
+        rep.mask(measure == "", "measure", measure, "missing measure", "a measure id from reference/measures.csv")
+        known = _known_measures()
+        if known is not None:
+            rep.mask(~measure.isin(list(known)) & (measure != ""), "measure", measure, "unknown measure", "a measure id from reference/measures.csv")
+
+    if "area_code" in df.columns:
+        rep.mask(df["area_code"] == "", "area_code", df["area_code"], "missing area code", "an ONS GSS code such as E08000003")
+
+    if "computed" in df.columns:
+        comp = df["computed"].str.lower()
+        rep.mask(~comp.isin(("true", "false")), "computed", df["computed"], "not True or False", "True or False")
+
+    key_cols = [c for c in ("period", "measure") if c in df.columns]
+    if len(key_cols) == 2 and "area_code" in df.columns:
+        area = df["area_code"]
+        if "la_number" in df.columns and level is not None:
+            area = df["la_number"].where(level == "la", area)  # LA numbers survive GSS code changes
+        keyed = df.assign(_area=area)
+        _check_repeats(
+            keyed,
+            rep,
+            ["_area", "period", "measure"],
+            np.ones(len(df), dtype=bool),
+            lambda pos, first: f"the same area, period and measure as row {first}",
+            "one figure per area, period and measure",
+            column="measure",
+        )
+
+
+# --------------------------------------------------------------------------- files
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_MAGIC = (
+    (b"PK\x03\x04", "an Excel workbook (or a zip archive), not a CSV file"),
+    (b"\xd0\xcf\x11\xe0", "an old-style Excel (.xls) workbook, not a CSV file"),
+    (b"%PDF", "a PDF, not a CSV file"),
+    (b"\x1f\x8b", "a gzip archive, not a CSV file"),
+)
+_SAVE_AS = "a CSV file saved as UTF-8 (in Excel: Save As 'CSV UTF-8 (Comma delimited)')"
+
+
+def _line_of(text: str | bytes, pos: int) -> int:
+    nl = "\n" if isinstance(text, str) else b"\n"
+    return text.count(nl, 0, pos) + 1
+
+
+def _decode(raw: bytes, rep: _Report) -> str | None:
+    """The file's text, or None after reporting why it is not readable text."""
+    if not raw.strip():
+        rep.add("the file is empty", expected="a CSV file with a header row and data rows")
+        return None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        rep.add("the file is UTF-16 text, not UTF-8", row=None, value=raw[:2], expected=_SAVE_AS)
+        return None
+    for magic, what in _MAGIC:
+        if raw.startswith(magic):
+            rep.add(f"the file is {what}", value=raw[:4], expected=_SAVE_AS)
+            return None
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        sample = raw[:4096]
+        utf16 = sample.count(0) >= len(sample) * 0.3 and (sample[1::2].count(0) > len(sample) * 0.4 or sample[0::2].count(0) > len(sample) * 0.4)
+        what = "the file looks like UTF-16 text without a byte-order mark (NUL bytes between letters)" if utf16 else "the file is not text: it holds NUL bytes (a binary file?)"
+        rep.add(what, row=_line_of(raw, nul), value=raw[max(0, nul - 4) : nul + 4], expected=_SAVE_AS)
+        return None
+    try:
+        text = raw.decode("utf-8-sig")
+        windows = False
+    except UnicodeDecodeError as exc:
+        try:
+            text = raw.decode("cp1252")
+            windows = True
+        except UnicodeDecodeError:
+            rep.add(
+                "the file is in an unknown encoding: its bytes are neither UTF-8 nor Windows-1252 text",
+                row=_line_of(raw, exc.start),
+                value=raw[exc.start : exc.start + 8],
+                expected=_SAVE_AS,
+            )
+            return None
+    text = text.rstrip("\x1a")  # a DOS end-of-file marker
+    if not text.strip():
+        rep.add("the file is empty (it holds only a byte-order mark or white space)", expected="a CSV file with a header row and data rows")
+        return None
+    m = _CONTROL.search(text)
+    if m:
+        rep.add(
+            "the file holds control characters: it is not text in UTF-8 or Windows-1252 (a binary file, or the wrong encoding)",
+            row=_line_of(text, m.start()),
+            value=m.group(),
+            expected=_SAVE_AS,
+        )
+        return None
+    if windows:
+        high = sum(1 for ch in text if ord(ch) > 127)
+        if high > max(8, len(text) * 0.1):
+            rep.add("the file is not UTF-8 and does not read as Windows-1252 text either (too many unusual characters)", expected=_SAVE_AS)
+            return None
+    first = text.lstrip()[:1]
+    if first == "<":
+        rep.add("the file is HTML or XML (a web page or a download error?), not CSV", row=1, value=text.lstrip()[:40], expected="a CSV file")
+        return None
+    if first and first in "{[":
+        rep.add("the file is JSON, not CSV", row=1, value=text.lstrip()[:40], expected="a CSV file")
+        return None
+    return text
+
+
+def _parse(text: str, rep: _Report) -> tuple[list[list[str]], int | None]:
+    """Every record of the CSV text, and the spreadsheet row of a quote that never closes (or None).
+
+    An unclosed quote swallows the rest of the file into one field: it is reported at the row
+    where it opens, and that record should be left out.
+    """
+    odd_quotes = text.count('"') % 2 == 1
+    reader = csv.reader(io.StringIO(text, newline=""), strict=False)
+    rows: list[list[str]] = []
+    last_start = 1  # physical line on which the last record began (tracked only when it matters)
+    prev_end = 0
+    try:
+        if not odd_quotes:
+            rows = list(reader)
+        else:
+            for rec in reader:
+                rows.append(rec)
+                last_start = prev_end + 1
+                prev_end = reader.line_num
+    except csv.Error as exc:
+        rep.add(
+            f"the file cannot be read as CSV after this row ({exc}): most likely a quote that never closes",
+            row=len(rows) + 1,
+            expected="quotes in pairs, and the same number of fields on every row",
+        )
+        return rows, None
+    if rows and odd_quotes:
+        tail = "".join(io.StringIO(text, newline="").readlines()[last_start - 1 :])
+        if tail.count('"') % 2:
+            rep.add(
+                "a quoted field opens on this row and never closes: the file is truncated, or a quote is missing",
+                row=len(rows),  # the record's index, 1-based: its spreadsheet row
+                value=tail[:40],
+                expected='a closing " for every opening one',
+            )
+            return rows, len(rows)
+    return rows, None
+
+
+def _shape(rows: list[list[str]], rep: _Report, truncated_at: int | None) -> tuple[list[list[str]], np.ndarray]:
+    """Data rows with the header's number of fields, and their spreadsheet row numbers.
+
+    Rows with another number of fields are reported (the last one, if short, as a truncated file)
+    and left out, as are blank lines and the record of an unclosed quote (``truncated_at``).
+    """
+    n = len(rows[0])
+    body = rows[1:] if truncated_at is None else rows[1 : truncated_at - 1]
+    lengths = np.fromiter((len(r) for r in body), dtype=np.int64, count=len(body))
+    blank = lengths == 0
+    # A line holding only spaces reads as one field: a blank row, as a spreadsheet shows it.
+    if n > 1:
+        for i in np.flatnonzero(lengths == 1):
+            if body[i][0].strip() == "":
+                blank[i] = True
+    wrong = (lengths != n) & ~blank
+    rownums = np.arange(len(body)) + 2
+    if wrong.any():
+        last = len(body) - 1
+        while last >= 0 and blank[last]:
+            last -= 1
+        idx = np.flatnonzero(wrong)
+        for i in idx[:LIMIT]:
+            k = int(lengths[i])
+            if i == last and k < n and truncated_at is None:
+                message = f"the last row is cut short: it has {k} of the header's {n} fields (a truncated file?)"
+            else:
+                message = f"the row has {k} field{'s' if k != 1 else ''}; the header has {n}"
+            rep.add(message, row=int(rownums[i]), value=",".join(body[i])[:60], expected=f"{n} fields, as in the header")
+        rep.total += max(0, len(idx) - LIMIT)
+    keep = ~wrong & ~blank
+    good = body if keep.all() else [r for r, k in zip(body, keep) if k]
+    return good, rownums[keep]
+
+
+def check_file(path: str | Path, table: str | None = None, *, today: date | str | None = None) -> list[Problem]:
+    """Every problem in a CSV file; ``table`` (a :data:`SCHEMAS` key or alias) is judged by the
+    header when None. Also reports files that are empty, binary, in the wrong encoding, not CSV,
+    or cut short, and runs the matching reader on a published DfE/ONS file. Never raises."""
+    path = Path(path)
+    rep = _Report(str(path))
+    try:
+        _check_file(path, table, rep, _today(today))
+    except Exception as exc:  # never a traceback for bad data
+        rep.add(f"the check stopped unexpectedly ({type(exc).__name__}: {exc})", expected="a CSV file this check can read")
+    return rep.finish()
+
+
+def _check_file(path: Path, table: str | None, rep: _Report, today: pd.Timestamp) -> None:
+    s = None
+    if table is not None:
+        try:
+            s = schema(table)
+        except InputError as exc:
+            rep.add(exc.message, column="table", value=table, expected=exc.expected or "")
+            return
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        rep.add("no such file", expected="the path of a CSV file")
+        return
+    except IsADirectoryError:
+        rep.add("this is a folder, not a file", expected="the path of a CSV file")
+        return
+    except OSError as exc:
+        rep.add(f"the file cannot be read ({exc.strerror or exc})", expected="a readable CSV file")
+        return
+    text = _decode(raw, rep)
+    if text is None:
+        return
+    rows, truncated_at = _parse(text, rep)
+    if not rows or truncated_at == 1:
+        return
+    header = [h.strip() for h in rows[0]]
+    if not any(header):
+        rep.add("the first row is blank: the header must be on row 1", row=1, value=",".join(rows[0]), expected="a header row naming the columns on row 1")
+        return
+    if s is None:
+        name = detect_table(header)
+        if name is None:
+            if len(header) == 1:
+                for sep, what in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
+                    if sep in header[0]:
+                        rep.add(f"the fields are separated by {what}, not commas", row=1, value=header[0][:60], expected="a comma-separated (CSV) file")
+                        return
+                rep.add("not a CSV file: the header row has a single field and no commas", row=1, value=header[0][:60], expected="a comma-separated header row")
+                return
+            before = rep.total
+            _shape(rows, rep, truncated_at)  # a published file cut short: say so, not the reader's stumble
+            if _check_published(path, rep, run=rep.total == before):
+                return
+            rep.add(
+                "cannot tell which table this is from its header",
+                row=1,
+                value=",".join(header)[:120],
+                expected="; or ".join(f"{sc.label}: {', '.join(sc.columns)}" for sc in SCHEMAS.values()),
+            )
+            return
+        s = SCHEMAS[name]
+    s = _pick(s, header)
+    body, rownums = _shape(rows, rep, truncated_at)
+    df = pd.DataFrame(body, columns=range(len(header)), dtype=str) if body else pd.DataFrame({i: pd.Series(dtype=str) for i in range(len(header))})
+    df.columns = header
+    rep.rows = rownums
+    _check(df, s, rep, today)
+
+
+def _check_published(path: Path, rep: _Report, run: bool = True) -> bool:
+    """Run the reader of a published DfE/ONS file (if ``run``), if the header is one; True when it was one."""
+    from csdemand.published import sources
+
+    try:
+        kind = sources.recognise(path)
+    except Exception:
+        return False
+    if kind is None:
+        return False
+    if not run:
+        return True
+    try:
+        kind.reader(path)
+    except InputError as exc:
+        rep.add(f"{exc.message} (published file, {kind.name}: only the first problem is reported)", row=exc.row, column=exc.column, value=exc.value, expected=exc.expected or "")
+    except Exception as exc:
+        rep.add(f"the {kind.name} reader failed ({type(exc).__name__}: {exc})", expected=f"a {kind.name} file as published")
+    return True
+
+
+def problem_from_error(exc: InputError, source: str) -> Problem:
+    """An :class:`InputError` (raised by a reader) as a problem of ``source``."""
+    return Problem(source, exc.row, exc.column, exc.value, exc.expected or "", exc.message)
+
+
+# --------------------------------------------------------------------------- everything configured
+
+
+def validate_all(config: object = None, las: Iterable[str | int] | None = None, *, today: date | str | None = None) -> dict[str, list[Problem]]:
+    """Problems in every configured local source and in the published tidy tables, by source.
+
+    Local sources come from :mod:`csdemand.local.sources` when it is there (every table of the
+    configuration, for each LA in ``las``, default Manchester 352); without it, from the CSV files
+    under ``data/sample/local``. The tidy tables are ``cla``, ``cin`` and ``population`` in the
+    data folder. A source with no problems maps to an empty list.
+    """
+    out: dict[str, list[Problem]] = {}
+    local = _local_sources_module()
+    if local is not None:
+        out.update(_validate_configured(local, config, las, today))
+    else:
+        out.update(_validate_sample_local(las, today))
+    data = paths.data_dir()
+    for name in TIDY_TABLES:
+        file = data / f"{name}.csv"
+        label = _display(file)
+        out[label] = [replace(p, source=label) for p in check_file(file, name, today=today)]
+    return out
+
+
+def _display(where: object) -> str:
+    """A path (or a label holding one) relative to the working folder when it lies inside it."""
+    text = str(where)
+    cwd = str(Path.cwd())
+    return text.replace(cwd.rstrip("/") + "/", "") if cwd != "/" else text
+
+
+def _resolve_las(las: Iterable[str | int] | None):
+    from csdemand.published.areas import LocalAuthority, resolve
+
+    if las is None:
+        las = ["352"]
+    return [la if isinstance(la, LocalAuthority) else resolve(la) for la in las]
+
+
+def _local_sources_module():
+    try:
+        from csdemand.local import sources as local_sources  # configured local data sources (config/data.yml)
+    except ImportError:
+        return None
+    needed = ("load_config", "source_label", "is_configured", "read_raw")
+    return local_sources if all(hasattr(local_sources, n) for n in needed) else None
+
+
+def _validate_sample_local(las, today) -> dict[str, list[Problem]]:
+    folder = paths.data_dir() / "local"
+    files = sorted(folder.glob("*.csv")) if folder.is_dir() else []
+    if las is not None:
+        slugs = [la.slug for la in _resolve_las(las)]
+        files = [f for f in files if any(slug in f.name for slug in slugs)]
+    return {_display(f): [replace(p, source=_display(f)) for p in check_file(f, today=today)] for f in files}
+
+
+def _validate_configured(local, config, las, today) -> dict[str, list[Problem]]:
+    """Every table of the configuration, for every LA: a CSV source gets the full file checks,
+    other formats (xlsx, sql, Annex A) are read as text and checked as a table."""
+    out: dict[str, list[Problem]] = {}
+    try:
+        cfg = local.load_config(config) if config is None or isinstance(config, (str, Path)) else config
+        tables = list(cfg["tables"])
+    except InputError as exc:
+        label = exc.file or "data config"
+        return {label: [problem_from_error(exc, label)]}
+    for la in _resolve_las(las):
+        for table in tables:
+            try:
+                label = str(local.source_label(table, la.slug, cfg))
+            except Exception:
+                label = f"{table} for {la.name}"
+            label = f"{_display(label)} ({table}, {la.name})"
+            try:
+                entry = cfg["tables"][table]
+                if not local.is_configured(table, la.slug, cfg):
+                    why = f"${entry['url_env']} is not set" if entry.get("format") == "sql" else "the file does not exist"
+                    out[label] = [Problem(label, None, None, None, f"the source that tables.{table} in {_display(cfg.get('file', 'the data config'))} names", f"nothing to check for {la.name}: {why}", WARNING)]
+                    continue
+                if entry.get("format") == "csv" and hasattr(local, "resolve_path"):
+                    path = local.resolve_path(table, la.slug, cfg, la.la_number)
+                    problems = check_file(path, table if ALIASES.get(table, table) in SCHEMAS else None, today=today)
+                    out[label] = [replace(p, source=label) if p.source == str(path) else p for p in problems]
+                    continue
+                raw = local.read_raw(table, la.slug, la.la_number, cfg)
+            except InputError as exc:
+                out[label] = [problem_from_error(exc, label)]
+                continue
+            except Exception as exc:
+                out[label] = [Problem(label, None, None, None, "a readable source", f"the source cannot be read ({type(exc).__name__}: {exc})")]
+                continue
+            if ALIASES.get(table, table) in SCHEMAS:
+                out[label] = check_frame(raw, table, label, today=today)
+            else:
+                out[label] = _check_with_reader(local, table, la, cfg, label)
+    return out
+
+
+def _check_with_reader(local, table: str, la, cfg, label: str) -> list[Problem]:
+    """A table this module has no schema for: its own reader's first error, if any."""
+    try:
+        local.load(table, la.slug, la.la_number, cfg)
+    except InputError as exc:
+        p = problem_from_error(exc, label)
+        p.message += " (only the first problem is reported for this table)"
+        return [p]
+    except Exception as exc:
+        return [Problem(label, None, None, None, "a readable source", f"the reader failed ({type(exc).__name__}: {exc})")]
+    return []

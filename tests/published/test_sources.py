@@ -1,0 +1,138 @@
+"""Readers of the published formats: markers, BOMs, CRLF, layouts, and clear errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from csdemand.published import sources
+from csdemand.core.errors import InputError
+
+from tests.conftest import PUBLISHED
+
+
+def test_cla_2025_layout_reads_bom_header_and_manchester_2025():
+    df = sources.read_ees_cla(PUBLISHED / "cla_number_and_rate_per_10k_children_2021_to_2025.csv")
+    m = df[(df["la_number"] == 352) & (df["period"] == 2025)].set_index("measure")
+    assert m.loc["cla_count", "value"] == 1280
+    assert m.loc["cla_rate", "value"] == 97
+    assert m.loc["cla_rate", "numerator"] == 1280
+    assert m.loc["cla_rate", "denominator"] == 131831
+    assert set(df["source"]) == {"cla_ees_2025"} and set(df["release"]) == {2025}
+
+
+def test_suppressed_count_is_status_c_never_zero():
+    df = sources.read_ees_cla(PUBLISHED / "cla_number_and_rate_per_10k_children_2021_to_2025.csv")
+    city = df[(df["la_number"] == 201) & (df["period"] == 2025)]
+    assert set(city["status"]) == {"c"}
+    assert city["value"].isna().all()
+
+
+def test_la_that_did_not_exist_is_status_z():
+    df = sources.read_ees_cla(PUBLISHED / "cla_number_and_rate_per_10k_children_2021_to_2025.csv")
+    cumbria = df[(df["la_number"] == 909) & (df["period"] == 2025) & (df["measure"] == "cla_count")]
+    assert cumbria["status"].tolist() == ["z"]
+
+
+def test_cla_2022_layout_reads_population_count_label_and_number_column():
+    df = sources.read_ees_cla(PUBLISHED / "cla_number_and_rate_per_10k_children_2018_to_2022.csv")
+    m = df[(df["la_number"] == 352) & (df["period"] == 2021)].set_index("measure")
+    assert m.loc["cla_count", "value"] == 1370
+    assert m.loc["cla_rate", "value"] == 111
+    assert set(df["release"]) == {2021}
+
+
+def test_sfr_2010_reads_crlf_region_letters_and_mid_2009_population():
+    df = sources.read_sfr_cla(PUBLISHED / "SFR27_2010_March.csv")
+    eng = df[(df["geographic_level"] == "national") & (df["measure"] == "cla_count")]
+    assert eng["area_code"].tolist() == ["E92000001"] and eng["value"].tolist() == [64400]
+    nw = df[(df["geographic_level"] == "regional") & (df["measure"] == "cla_count")]
+    assert nw["area_code"].tolist() == ["E12000002"]
+    pop = df[(df["la_number"] == 352) & (df["measure"] == "population_0_17")]
+    assert pop["period"].tolist() == [2009] and pop["value"].tolist() == [95800]
+
+
+def test_sfr_2017_reads_la_order_column_and_scilly_row_with_empty_level():
+    df = sources.read_sfr_cla(PUBLISHED / "SFR50_CLA2017.csv")
+    scilly = df[df["la_number"] == 420]
+    assert scilly["geographic_level"].tolist() == ["la"] and scilly["value"].tolist() == [0]
+    assert df[(df["la_number"] == 352)]["value"].tolist() == [1165]
+
+
+def test_ons_population_not_available_is_status_x():
+    df = sources.read_ons_population(PUBLISHED / "ons_mid-year_population_estimates.csv")
+    dorset = df[df["la_number"] == 835]
+    assert dorset["status"].tolist() == ["x"] and np.isnan(dorset["value"].iloc[0])
+    assert df[(df["la_number"] == 352) & (df["period"] == 2024)]["value"].tolist() == [131831]
+
+
+def test_neighbours_2025_strips_trailing_spaces_in_closeness():
+    sn = sources.read_neighbours_2025(PUBLISHED / "sn_model_2025_wide.csv")
+    m = sn[sn["la_number"] == 352].sort_values("sn_rank")
+    assert m["sn_la_number"].tolist() == [892, 330, 391, 308, 380, 355, 806, 852, 309, 353]
+    assert m["closeness"].tolist()[2] == "Close"
+
+
+def test_neighbours_2021_reads_repeated_snp_headers_and_marks_old_authorities():
+    sn = sources.read_neighbours_2021(PUBLISHED / "New_Statistical_Neighbour_Groupings_April_2021.csv")
+    assert sn[sn["la_number"] == 909]["pre_lgr"].all()
+    assert not sn[sn["la_number"] == 352]["pre_lgr"].any()
+    assert len(sn[sn["la_number"] == 352]) == 10
+    assert sn[sn["la_number"] == 909]["la_name"].iloc[0] == "Cumbria"
+
+
+@pytest.mark.parametrize(
+    "raw,expected",
+    [("c", (None, "c")), ("x", (None, "x")), ("z", (None, "z")), ("u", (None, "u")), (":", (None, "x")), ("low", (None, "k")), ("1,302", (1302.0, "")), (" 97 ", (97.0, ""))],
+)
+def test_parse_cell_maps_markers_to_status_and_numbers_to_values(raw, expected, tmp_path):
+    value, status = sources.parse_cell(raw, file=tmp_path / "f.csv", row=2, column="c")
+    assert status == expected[1]
+    assert (np.isnan(value) if expected[0] is None else value == expected[0])
+
+
+def test_unknown_marker_names_file_row_column_and_what_was_expected(published):
+    f = published / "cla_number_and_rate_per_10k_children_2021_to_2025.csv"
+    lines = f.read_text(encoding="utf-8-sig").splitlines()
+    lines[5] = lines[5].rsplit(",", 1)[0] + ",n/a"
+    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        sources.read_ees_cla(f)
+    e = err.value
+    assert e.row == 6 and e.column == "rate_per_10000" and e.value == "n/a"
+    assert f.name in str(e) and "row 6" in str(e) and "expected a number" in str(e)
+
+
+def test_missing_column_is_named(published):
+    f = published / "ons_mid-year_population_estimates.csv"
+    text = f.read_text().replace("population_estimate", "population", 1)
+    f.write_text(text)
+    with pytest.raises(InputError, match=r"row 1, column 'population_estimate'.*missing column"):
+        sources.read_ons_population(f)
+
+
+def test_file_of_another_kind_is_not_recognised(tmp_path):
+    f = tmp_path / "referrals.csv"
+    f.write_text("time_period,referral_count\n2025,6342\n")
+    assert sources.recognise(f) is None
+
+
+def test_empty_file_is_a_clear_error(tmp_path):
+    f = tmp_path / "empty.csv"
+    f.write_text("")
+    with pytest.raises(InputError, match="empty"):
+        sources.read_text_table(f)
+
+
+def test_windows_1252_text_is_read(tmp_path):
+    f = tmp_path / "sfr.csv"
+    f.write_bytes("geog_l,geog_c,geog_n,CLA_Mar2015\r\nLA,352,Manchester \u2013 test,1291\r\n".encode("cp1252"))
+    df = sources.read_sfr_cla(f)
+    assert df["area_name"].iloc[0] == "Manchester \u2013 test"
+
+
+def test_sfr_inner_and_outer_london_rows_keep_their_own_codes(tmp_path):
+    f = tmp_path / "sfr.csv"
+    f.write_bytes(b"New_geog_code,geog_l,geog_c,geog_n,CLA_Mar2013\r\nE12000007,REGION,G,LONDON,10090\r\nE12000007,REGION,H,INNER LONDON,4440\r\nE12000007,REGION,I,OUTER LONDON,5650\r\n")
+    df = sources.read_sfr_cla(f)
+    assert dict(zip(df["area_code"], df["value"])) == {"E12000007": 10090, "E13000001": 4440, "E13000002": 5650}

@@ -1,0 +1,109 @@
+"""The rendered briefing in a real browser (Debian's headless Chromium, driven by Playwright)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from csdemand.briefings import looked_after
+from csdemand.render import batch as render
+from csdemand.briefings import summary
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (make test installs Debian's chromium where it can: needs root and apt)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def page_of(browser, test_output):
+    out = test_output / "browser"
+    lac = next(b for b in render.discover() if b.name == "looked_after")
+    report = render.render_one(lac, "352", "latest", out)
+    if True:  # one page per briefing, one browser per module
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        errors, requests = [], []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(report.as_uri(), wait_until="load")
+        page.screenshot(path=str(test_output / "looked_after_manchester.png"), full_page=True)
+        yield page, errors, requests
+        page.close()
+
+
+def test_page_loads_without_console_errors(page_of):
+    _, errors, _ = page_of
+    assert errors == []
+
+
+def test_nothing_is_requested_from_another_host(page_of):
+    _, _, requests = page_of
+    assert all(u.startswith(("file:", "data:")) for u in requests), requests
+
+
+def test_every_chart_image_loads_with_alt_text(page_of):
+    page, _, _ = page_of
+    images = page.eval_on_selector_all("img", "els => els.map(e => [e.complete && e.naturalWidth > 0, e.alt.length])")
+    assert len(images) == 3
+    assert all(ok and alt > 40 for ok, alt in images)
+
+
+def test_tables_are_present_and_headings_in_order(page_of):
+    page, _, _ = page_of
+    assert page.locator("table").count() >= 3
+    levels = page.eval_on_selector_all("h1,h2,h3", "els => els.map(e => Number(e.tagName[1]))")
+    assert levels[0] == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:]))
+
+
+def test_headline_figures_match_lib(page_of):
+    page, _, _ = page_of
+    b = looked_after.benchmark("352")
+    tiles = page.eval_on_selector_all(".tile-value", "els => els.map(e => e.textContent.trim())")
+    assert tiles[:4] == [f"{b.count:,.0f}", f"{b.rate:.0f}", f"{b.neighbour_average.mean:.1f}", f"{b.england_rate:.0f}"]
+    assert tiles[:4] == ["1,280", "97", "88.9", "67"]
+
+
+@pytest.fixture(scope="module")
+def summary_page(browser, test_output):
+    out = test_output / "browser"
+    briefing = next(b for b in render.discover() if b.name == "summary")
+    report = render.render_one(briefing, "352", "latest", out)
+    if True:  # one page per briefing, one browser per module
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        errors = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(report.as_uri(), wait_until="load")
+        page.screenshot(path=str(test_output / "summary_manchester.png"), full_page=True)
+        page.pdf(path=str(test_output / "summary_manchester.pdf"), format="A4")
+        yield page, errors
+        page.close()
+
+
+def test_summary_loads_without_errors_and_its_figures_match_lib(summary_page):
+    page, errors = summary_page
+    assert errors == []
+    s = summary.build("352")
+    shown = dict(page.eval_on_selector_all("table.summary tbody tr", "rows => rows.map(r => [r.dataset.indicator, r.querySelector('td.value').textContent.trim()])"))
+    for ind in s.indicators:
+        unit = "%" if ind.kind == "percent" else ""
+        assert shown[ind.key] == f"{ind.value:,.{ind.decimals}f}{unit}", ind.key
+    assert shown["cla_rate"] == "97" and shown["rereferral_pct"] == "18.4%"
+
+
+def test_summary_prints_on_one_a4_page_plus_its_sources_page(summary_page, test_output):
+    pdf = (test_output / "summary_manchester.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") <= 2
