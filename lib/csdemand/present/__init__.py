@@ -6,6 +6,7 @@ May import: core, methods. Notebooks use ``from csdemand import present`` for th
 from csdemand.present.html import (  # noqa: F401  (the notebooks' vocabulary)
     PROVENANCE_MIME,
     Chart,
+    Figure,
     Html,
     Provenance,
     bullet_list,

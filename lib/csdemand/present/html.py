@@ -118,18 +118,73 @@ def bullet_list(items: list[str], heading: str | None = None, level: int = 2, cs
     return Html(h + f"<ul{cls}>" + "".join(f"<li>{esc(i)}</li>" for i in items) + "</ul>")
 
 
+def _json_number(value: object) -> float | None:
+    """A number for a JSON record: NaN, None and pd.NA become null."""
+    try:
+        return None if value is None or pd.isna(value) else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One headline figure of a briefing, as data: what a scheduler, a dashboard or the next run
+    reads from the briefing's JSON record (``figures``).
+
+    ``value`` in the measure's unit (a rate per 10,000, a percentage 0-100, a count); ``status``
+    the DfE marker where the value is withheld (``c``, ``x``, ``z``...), else empty;
+    ``comparators`` e.g. ``neighbours_mean``, ``neighbours_median``, ``region``, ``england``;
+    ``flags`` the judgements shown beside it, e.g. ``{"vs_england": "lower", "change_1y": "",
+    "rank": "3 of 11", "band": "C"}`` (an empty string: no flag).
+    """
+
+    measure: str
+    area_code: str
+    period: str
+    value: float | None
+    status: str = ""
+    label: str = ""
+    unit: str = ""
+    la_number: int | None = None
+    comparators: dict = field(default_factory=dict)
+    flags: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "measure": self.measure,
+            "label": self.label,
+            "area_code": self.area_code,
+            "la_number": None if self.la_number is None or pd.isna(self.la_number) else int(self.la_number),
+            "period": str(self.period),
+            "value": _json_number(self.value),
+            "status": self.status or "",
+            "unit": self.unit,
+            "comparators": {k: _json_number(v) for k, v in self.comparators.items()},
+            "flags": {k: ("" if v is None else v) for k, v in self.flags.items()},
+        }
+
+
 @dataclass
 class Provenance:
-    """What the renderer puts in the title and footer: title, subject, parameters and sources."""
+    """What the renderer puts in the title and footer (title, subject, parameters, sources) and in
+    the JSON record beside the page (``figures``: the headline figures as :class:`Figure`)."""
 
     title: str
     subtitle: str
     parameters: dict
     sources: list[dict]
     notes: list[str] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        payload = {"title": self.title, "subtitle": self.subtitle, "parameters": self.parameters, "sources": self.sources, "notes": self.notes}
+        payload = {
+            "title": self.title,
+            "subtitle": self.subtitle,
+            "parameters": self.parameters,
+            "sources": self.sources,
+            "notes": self.notes,
+            "figures": [f.as_dict() if isinstance(f, Figure) else dict(f) for f in self.figures],
+        }
         return {PROVENANCE_MIME: payload, "text/plain": f"Provenance: {self.title}"}
 
 

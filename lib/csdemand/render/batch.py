@@ -311,6 +311,7 @@ def render_one(briefing: Briefing, la: str, period: str, out_dir: Path, executor
         "period": resolved_period,
         "order": briefing.order,
         "rendered_at": rendered_at.isoformat(timespec="seconds"),
+        "figures": prov.get("figures", []),
     }
     _write_atomically({target: html, target.with_suffix(".ipynb"): nbformat.writes(executed), target.with_suffix(".json"): json.dumps(record, indent=1)})
     return target
