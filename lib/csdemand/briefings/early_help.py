@@ -76,7 +76,7 @@ def analyse(extract: str, la: str, period: str = "latest", change_date: str = "2
     got = read_records(extract, auth, "early_help_requests")
     if got is None:
         raise InputError(f"no early help data configured for {auth.name}", file="config/data.yml", column="tables.early_help_requests", expected="a source for this authority (see README, 'Your own data')")
-    df, label, synthetic = got
+    df, label, synthetic = got.frame, got.label, got.synthetic
     path = Path(label)
     full = ehd.full_months(ehd.monthly_totals(df)).astype(float)
     month = resolve_month(full, period)

@@ -206,7 +206,7 @@ def local(extract: str, la: areas_mod.LocalAuthority, month: str = "latest", mon
     got = read_records(extract, la, "referrals")
     if got is None:
         return None
-    raw, label, synthetic = got
+    raw, label, synthetic = got.frame, got.label, got.synthetic
     path = Path(label)
     records = lr.flag_rereferrals(raw)
     full = lr.monthly(records)

@@ -106,7 +106,7 @@ def early_help_indicator(la: areas_mod.LocalAuthority, period: int) -> Indicator
     got = read_records("config", la, "early_help_requests")
     if got is None:
         return None
-    annual = early_help_data.outcomes(got[0]).set_index("period")
+    annual = early_help_data.outcomes(got.frame).set_index("period")
     complete = annual[annual["complete"]]
     years = [int(y) for y in complete.index if y <= period]
     if not years:

@@ -406,7 +406,7 @@ def _early_help(r: _Reader, records: list[tuple[int, tuple]]) -> pd.DataFrame:
     if not reason_known:
         notes.append(f"Annex A List 2 has no reason: every assessment's reason is '{ehd.NOT_RECORDED}'.")
     notes.append("Annex A List 2 has no outcome: every assessment is 'Support offered', so step-ups to social care are unknown.")
-    df.attrs.update({"hub_recorded": hub_known, "reason_recorded": reason_known, "notes": notes})
+    df.attrs.update({"hub_recorded": hub_known, "reason_recorded": reason_known, "outcome_recorded": False, "notes": notes})
     return df
 
 

@@ -38,7 +38,7 @@ import os
 import string
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -372,10 +372,30 @@ def extract_meta(path: str | Path) -> dict:
     return json.loads(meta.read_text(encoding="utf-8")) if meta.exists() else {}
 
 
-def read_records(extract: str, la, table: str = "referrals") -> tuple[pd.DataFrame, str, bool] | None:
-    """A local table through the one door, for the LA ``la`` (anything with ``slug`` and ``la_number``): ``"config"`` (or ``"sample"``) reads the source named in
-    ``config/data.yml`` for this LA (None when it has none); anything else is a file path.
-    Returns the validated records, a label for the source and whether it is synthetic."""
+class LocalRecords(NamedTuple):
+    """A local table as a briefing receives it.
+
+    ``frame``: the validated records; ``label``: where they came from; ``synthetic``: whether the
+    source says it is synthetic (its ``.meta.json``); ``not_recorded``: the fields the source does
+    not hold (e.g. Annex A has no ``domestic_abuse``, ``hub``, ``reason`` or early help
+    ``outcome``): their columns carry placeholders, and a briefing leaves out what needs them.
+    """
+
+    frame: pd.DataFrame
+    label: str
+    synthetic: bool
+    not_recorded: frozenset[str] = frozenset()
+
+
+def not_recorded_fields(df: pd.DataFrame) -> frozenset[str]:
+    """The fields a reader marked as not held by its source (``df.attrs``: ``<field>_recorded`` False)."""
+    return frozenset(k[: -len("_recorded")] for k, v in df.attrs.items() if k.endswith("_recorded") and v is False)
+
+
+def read_records(extract: str, la, table: str = "referrals") -> LocalRecords | None:
+    """A local table through the one door, for the LA ``la`` (anything with ``slug`` and
+    ``la_number``): ``"config"`` (or ``"sample"``) reads the source named in ``config/data.yml``
+    for this LA (None when it has none); anything else is a file path."""
     if extract.strip().lower() in ("config", "sample", ""):
         if not is_configured(table, la.slug):
             return None
@@ -392,4 +412,4 @@ def read_records(extract: str, la, table: str = "referrals") -> tuple[pd.DataFra
             df = early_help_data.load(path)
         label = str(path)
     synthetic = bool(path is not None and extract_meta(path).get("synthetic", False))
-    return df, label, synthetic
+    return LocalRecords(df, label, synthetic, not_recorded_fields(df))
