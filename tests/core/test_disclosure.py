@@ -424,13 +424,15 @@ def month_windows(draw):
     window of printed months that may start or end inside a year."""
     n_years = draw(st.integers(1, 4))
     months = [str(pd.Period("2021-04", freq="M") + i) for i in range(12 * n_years)]
-    counts = draw(st.lists(st.one_of(st.integers(0, 5), st.integers(6, 30)), min_size=len(months), max_size=len(months)))
+    # about one month in eight is 1 to 5, so most years have none, one or two
+    counts = draw(st.lists(st.integers(0, 40), min_size=len(months), max_size=len(months)))
     years = [2022 + k for k in range(n_years)]
     sums = {y: months[12 * k : 12 * k + 12] for k, y in enumerate(years)}
     values = pd.Series(counts + [sum(counts[12 * k : 12 * k + 12]) for k in range(n_years)], index=pd.Index(months + years, dtype=object), dtype=float)
-    start = draw(st.integers(0, len(months) - 1))
-    end = draw(st.integers(start + 1, len(months)))
-    printed_years = draw(st.lists(st.sampled_from(years), unique=True))
+    # windows of whole years (as the briefing's 36 months) or starting and ending anywhere
+    start = draw(st.one_of(st.sampled_from(range(0, len(months), 12)), st.integers(0, len(months) - 1)))
+    end = draw(st.one_of(st.just(len(months)), st.integers(start + 1, len(months))))
+    printed_years = draw(st.lists(st.sampled_from(years), unique=True, min_size=1))
     return values, {y: sums[y] for y in printed_years}, months[start:end] + printed_years
 
 
