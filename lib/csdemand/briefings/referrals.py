@@ -149,7 +149,7 @@ def _published_values(df: pd.DataFrame, measure: str, la_number: int) -> dict[in
 def _marker(value: float, *statuses: str) -> str:
     """The marker of a figure built from others: ``c`` if any of them is withheld, else the first
     other marker, else ``x`` where the figure is missing, else ``""``."""
-    statuses = tuple("" if s is None or (isinstance(s, float) and np.isnan(s)) else str(s) for s in statuses)
+    statuses = tuple("" if numbers.is_missing(s) else str(s).strip() for s in statuses)
     if "c" in statuses:
         return "c"
     other = next((s for s in statuses if s), "")
@@ -173,8 +173,8 @@ def reconciliation(local_annual: pd.DataFrame, p: PublishedReferrals) -> pd.Data
     rows = []
     for _, r in local_annual.iterrows():
         y = int(r["period"])
-        ln, ls = float(r["referrals"]), str(r.get("referrals_status", "") or "")
-        lp, lps = float(r["rereferral_pct"]), str(r.get("rereferral_status", "") or "")
+        ln, ls = float(r["referrals"]), r.get("referrals_status", "")
+        lp, lps = float(r["rereferral_pct"]), r.get("rereferral_status", "")
         pn, pns = pub_n.get(y, (np.nan, "x"))
         pr, prs = pub_r.get(y, (np.nan, "x"))
         diff = ln - pn
@@ -407,7 +407,8 @@ def latest_month(loc: LocalReferrals | None) -> dict | None:
         "da_upper": r["da_upper"],
         "da_status": r["da_status"],
         "sentences": sentences,
-        "signals": [s for s in loc.signals if not s.startswith("No special-cause")],
+        # a signal, not the absence of one, nor "too few values" for a chart whose months are withheld
+        "signals": [s for s in loc.signals if not s.startswith("No special-cause") and "Too few values" not in s],
     }
 
 
@@ -446,7 +447,7 @@ def _spc_alt(what: str, data: pd.DataFrame, label: str, n_signals: int) -> str:
     return (
         f"Control chart of {what} by month from {data['Month'].iloc[0]} to {last['Month']}. Latest {last[label]}; mean {last['Mean']}, "
         f"process limits {last['Lower limit']} to {last['Upper limit']}. {n_signals} month{'s' if n_signals != 1 else ''} show special-cause variation."
-        + (f" {withheld} month{'s are' if withheld != 1 else ' is'} withheld (c: {disclosure.WITHHELD_WORDS}) and left out of the chart, its mean and its limits." if withheld else "")
+        + (f" {withheld} month{'s are' if withheld != 1 else ' is'} withheld as c (a count of 1 to 5, or a figure from which one could be worked out) and left out of the chart, its mean and its limits." if withheld else "")
     )
 
 

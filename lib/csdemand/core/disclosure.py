@@ -17,7 +17,22 @@ The rules, as the DfE statistical releases (CLA, CIN, CPP) apply them:
   non-zero cell that is not a total; a total only when no such cell is left; a zero last of all.
   This repeats until no withheld cell can be worked out from what the table shows (see
   :func:`recoverable`, which also catches the rarer cell recoverable only by combining several
-  rows and columns).
+  rows and columns) and the withheld cells of a row or column do not add up to 1 to 5 (two
+  withheld months of 3 and 2 beside their total would say "5 between them":
+  :func:`recoverable_sums`).
+* **Sums across tables** (:func:`protect_sums`, :func:`protect_series_with_total`). The same
+  rule where the sums cut across what a page prints: monthly counts in one table and the
+  reporting years' totals in another, or months outside a chart's window that a printed year's
+  total still constrains (an unprinted month of 1 to 5 must not be derivable either).
+  :func:`exposed` lists what a reader could still work out.
+* **Percentages with their bases** (:func:`protect_shares`). A percentage ``p`` printed beside its
+  base ``n`` gives the count back as ``p * n``: 269 referrals and 0.4% re-referrals leave only 1.
+  A share is withheld where its base is, or where any count consistent with the printed share
+  and base (:func:`counts_consistent_with`: within half a unit of the last printed place, either
+  rounding), or the rest of the base, is 1 to 5. What is built on a withheld share (its interval,
+  a difference from another figure) is withheld with it.
+
+Withheld figures print as ``c``; a table that shows one carries :data:`FOOTNOTE_C`.
 
 All functions take and return plain arrays, Series or tidy tables; none of them prints.
 """
