@@ -339,3 +339,178 @@ def test_apply_returns_a_tidy_table():
 )
 def test_format_value_shows_markers_or_the_number(value, status, decimals, shown):
     assert disclosure.format_value(value, status, decimals) == shown
+
+
+# --------------------------------------------------------------------------------------------
+# sums across tables: months and their years, a series and its total
+# --------------------------------------------------------------------------------------------
+
+MONTHS_2025 = [f"{y}-{m:02d}" for y, m in [(2024, m) for m in range(4, 13)] + [(2025, m) for m in range(1, 4)]]
+
+
+def test_a_month_of_3_beside_its_11_printed_months_and_the_annual_total_forces_a_second_month():
+    # May = 3: without a second withheld month it is the year's total minus the other eleven
+    parts = pd.Series([8, 3, 7, 9, 6, 10, 7, 8, 6, 9, 7, 8], index=MONTHS_2025)
+    values, status, total, total_status = disclosure.protect_series_with_total(parts)
+    assert status[status == "c"].index.tolist() == ["2024-05", "2024-08"]  # 3, and the smallest other non-zero (6, the first)
+    assert total == 88 and total_status == ""
+    assert values["2024-04"] == 8 and np.isnan(values["2024-05"]) and np.isnan(values["2024-08"])
+    # the reader's arithmetic: 88 - the printed months = 9, shared by two withheld months
+    assert total - values.sum() == 9
+
+
+def test_two_withheld_months_adding_to_5_force_a_third():
+    # 3 and 2 withheld beside the total would still show "these two months had 5 between them"
+    parts = pd.Series([8, 3, 7, 9, 6, 10, 7, 8, 6, 9, 7, 2], index=MONTHS_2025)
+    _, status, _, total_status = disclosure.protect_series_with_total(parts)
+    assert status[status == "c"].index.tolist() == ["2024-05", "2024-08", "2025-03"]
+    assert total_status == ""
+
+
+def test_total_is_withheld_when_every_other_part_is_zero():
+    parts = pd.Series([0, 4, 0], index=["a", "b", "c"])
+    values, status, total, total_status = disclosure.protect_series_with_total(parts)
+    assert status.tolist() == ["", "c", ""] and total_status == "c" and np.isnan(total)
+
+
+def test_a_month_not_shown_is_protected_when_the_year_total_and_the_other_months_give_it_away():
+    # the chart shows 11 months of the year; the 12th (3 referrals) is outside its window
+    values = pd.Series([3, 8, 7, 9, 6, 10, 7, 8, 6, 9, 7, 8, 88], index=MONTHS_2025 + [2025], dtype=float)
+    shown = MONTHS_2025[1:] + [2025]
+    status = disclosure.protect_sums(values, {2025: MONTHS_2025}, shown=shown)
+    assert status.index.tolist() == shown
+    assert status[status == "c"].index.tolist() == ["2024-08"]  # the smallest printed month: 88 - the rest is now 9
+    assert disclosure.exposed(values, {2025: MONTHS_2025}, status) == []
+
+
+def test_a_large_month_not_shown_needs_nothing_withheld():
+    values = pd.Series([40, 8, 7, 9, 6, 10, 7, 8, 6, 9, 7, 8, 125], index=MONTHS_2025 + [2025], dtype=float)
+    status = disclosure.protect_sums(values, {2025: MONTHS_2025}, shown=MONTHS_2025[1:] + [2025])
+    assert (status == "").all()
+
+
+def test_exposed_names_a_withheld_month_that_the_total_gives_back():
+    values = pd.Series([8, 3, 7, 9, 6, 10, 7, 8, 6, 9, 7, 8, 88], index=MONTHS_2025 + [2025], dtype=float)
+    status = pd.Series("", index=values.index, dtype=object)
+    status["2024-05"] = "c"
+    assert disclosure.exposed(values, {2025: MONTHS_2025}, status) == [("2024-05",)]
+
+
+def test_sums_must_name_labels_that_have_values():
+    from csdemand.core.errors import InputError
+
+    with pytest.raises(InputError, match="no value for '2024-13'"):
+        disclosure.protect_sums(pd.Series([1.0, 2.0], index=["2024-12", 2025]), {2025: ["2024-12", "2024-13"]})
+
+
+def test_protect_table_withholds_a_third_cell_when_two_withheld_add_up_to_5():
+    table = pd.DataFrame({"a": [3], "b": [2], "c": [20], "Total": [25]}, index=["Police"])
+    protected, status = disclosure.protect_table(table, ["a", "b", "c"], total_col="Total")
+    assert status.loc["Police"].tolist() == ["c", "c", "c", ""]
+    assert protected.loc["Police", "Total"] == 25
+    assert disclosure.recoverable_sums(table, status, total_col="Total") == []
+
+
+def test_recoverable_sums_finds_two_withheld_cells_that_add_up_to_5():
+    table = pd.DataFrame({"a": [3], "b": [2], "c": [20], "Total": [25]}, index=["Police"])
+    status = pd.DataFrame({"a": ["c"], "b": ["c"], "c": [""], "Total": [""]}, index=["Police"])
+    assert disclosure.recoverable(table, status, total_col="Total") == []  # neither alone...
+    assert disclosure.recoverable_sums(table, status, total_col="Total") == [(("Police", "a"), ("Police", "b"))]  # ...but together 5
+
+
+@st.composite
+def month_windows(draw):
+    """Up to four reporting years of monthly counts (small ones common), the years' totals, and a
+    window of printed months that may start or end inside a year."""
+    n_years = draw(st.integers(1, 4))
+    months = [str(pd.Period("2021-04", freq="M") + i) for i in range(12 * n_years)]
+    # about one month in eight is 1 to 5, so most years have none, one or two
+    counts = draw(st.lists(st.integers(0, 40), min_size=len(months), max_size=len(months)))
+    years = [2022 + k for k in range(n_years)]
+    sums = {y: months[12 * k : 12 * k + 12] for k, y in enumerate(years)}
+    values = pd.Series(counts + [sum(counts[12 * k : 12 * k + 12]) for k in range(n_years)], index=pd.Index(months + years, dtype=object), dtype=float)
+    # windows of whole years (as the briefing's 36 months) or starting and ending anywhere
+    start = draw(st.one_of(st.sampled_from(range(0, len(months), 12)), st.integers(0, len(months) - 1)))
+    end = draw(st.one_of(st.just(len(months)), st.integers(start + 1, len(months))))
+    printed_years = draw(st.lists(st.sampled_from(years), unique=True, min_size=1))
+    return values, {y: sums[y] for y in printed_years}, months[start:end] + printed_years
+
+
+@settings(max_examples=150, deadline=None)
+@given(month_windows())
+def test_no_month_of_1_to_5_can_be_worked_out_from_printed_months_and_years(case):
+    values, sums, shown = case
+    status = disclosure.protect_sums(values, sums, shown=shown)
+    assert disclosure.exposed(values, sums, status) == []
+    for label in shown:
+        if 1 <= values[label] <= 5:
+            assert status[label] == "c"
+    # independently of the module: per printed year, what the printed months leave is never 1 to 5,
+    # and never a single withheld or unprinted month of 1 to 5
+    for year, months in sums.items():
+        if status[year] != "":
+            continue
+        unknown = [m for m in months if m not in status.index or status[m] == "c"]
+        rest = values[year] - sum(values[m] for m in months if m not in unknown)
+        assert not 1 <= rest <= 5
+        if len(unknown) == 1:
+            assert unknown[0] not in status.index or status[unknown[0]] != "c"
+            assert not 1 <= values[unknown[0]] <= 5
+
+
+# --------------------------------------------------------------------------------------------
+# percentages with their bases
+# --------------------------------------------------------------------------------------------
+
+
+def test_269_referrals_and_0_4_percent_rereferrals_leave_only_1_so_the_percentage_is_withheld():
+    assert list(disclosure.counts_consistent_with(0.4, 269)) == [1]
+    shares, status = disclosure.protect_shares([1], [269])
+    assert status[0] == "c" and np.isnan(shares[0])
+
+
+def test_a_share_is_printed_when_no_count_it_leaves_possible_is_1_to_5():
+    shares, status = disclosure.protect_shares([8, 50], [269, 269])
+    assert status.tolist() == ["", ""]
+    assert round(shares[0], 4) == round(8 / 269 * 100, 4)
+    assert list(disclosure.counts_consistent_with(3.0, 269)) == [8]  # 3.0% of 269 is 8 and only 8
+
+
+def test_a_share_whose_rest_of_the_base_is_1_to_5_is_withheld():
+    # 98.5% of 269 leaves 4 referrals that were not re-referrals
+    _, status = disclosure.protect_shares([265], [269])
+    assert status[0] == "c"
+    shares, status = disclosure.protect_shares([265], [269], complement=False)
+    assert status[0] == "" and round(shares[0], 1) == 98.5
+
+
+def test_zero_percent_of_a_large_base_is_withheld_because_it_could_be_1_to_9():
+    assert list(disclosure.counts_consistent_with(0.0, 20000)) == list(range(0, 11))
+    _, status = disclosure.protect_shares([0, 0], [20000, 269])
+    assert status.tolist() == ["c", ""]  # 0.0% of 269 can only be 0
+
+
+def test_a_share_of_a_withheld_or_small_base_is_withheld_and_of_no_base_is_not_applicable():
+    _, status = disclosure.protect_shares([20, 1, 0, 0], [40, 3, 0, np.nan], base_status=["c", "", "", ""])
+    assert status.tolist() == ["c", "c", "z", "x"]
+
+
+def test_counts_consistent_with_keeps_both_ends_of_the_rounding_interval():
+    # 2% (no decimals) of 200 is 1.5% to 2.5%: 3 to 5, whichever way halves are rounded
+    assert list(disclosure.counts_consistent_with(2, 200, decimals=0)) == [3, 4, 5]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 3000), st.data(), st.sampled_from([0, 1, 2]))
+def test_a_printed_share_never_leaves_a_count_of_1_to_5_possible(base, data, decimals):
+    from csdemand.core import numbers
+
+    k = data.draw(st.integers(0, base))
+    shares, status = disclosure.protect_shares([k], [base], decimals=decimals)
+    if 1 <= base <= 5 or 1 <= k <= 5 or 1 <= base - k <= 5:
+        assert status[0] == "c"
+    if status[0] == "":
+        printed = numbers.round_half_up(shares[0], decimals)
+        could_be = list(disclosure.counts_consistent_with(printed, base, decimals))
+        assert k in could_be
+        assert not any(1 <= c <= 5 or 1 <= base - c <= 5 for c in could_be)

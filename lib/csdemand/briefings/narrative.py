@@ -99,8 +99,8 @@ def _rank_words(rank: int, n: int) -> str:
 
 def referral_key_messages(p, local_latest: dict | None = None) -> list[str]:
     """Key messages for the referrals briefing. ``p`` is :class:`referrals.PublishedReferrals`;
-    ``local_latest`` optionally carries the local extract's latest month: month, referrals,
-    da_share, da_lower, da_upper, signals (list of sentences)."""
+    ``local_latest`` optionally carries the local extract's latest month
+    (:func:`referrals.latest_month`): its protected ``sentences`` and ``signals``."""
     name, year = p.la.name, p.period
     r, rr = p.rate, p.rereferral
     msgs = [
@@ -120,11 +120,8 @@ def referral_key_messages(p, local_latest: dict | None = None) -> list[str]:
         "These overlap and must not be added together."
     )
     if local_latest:
-        msgs.append(
-            f"In the local extract, {fmt_number(local_latest['referrals'])} referrals were received in {local_latest['month_label']}; "
-            f"domestic abuse was recorded in {fmt_number(local_latest['da_share'] * 100, 1)}% of them "
-            f"(95% interval {fmt_number(local_latest['da_lower'] * 100, 1)}% to {fmt_number(local_latest['da_upper'] * 100, 1)}%)."
-        )
+        # Built with disclosure control by referrals.latest_month (c with the reason, never nan).
+        msgs.extend(local_latest["sentences"])
         msgs.extend(local_latest.get("signals", [])[:1])
     return msgs
 

@@ -19,6 +19,7 @@ from csdemand.published import areas as areas_mod
 from csdemand.methods import benchmarks
 from csdemand.core import codes
 from csdemand.core import disclosure
+from csdemand.core import numbers
 from csdemand.published import store
 from csdemand.core.errors import InputError
 from csdemand.local.sources import extract_meta, read_records  # noqa: F401  (extract_meta used by tests)
@@ -135,71 +136,199 @@ def da_table(p: PublishedReferrals) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _published_values(df: pd.DataFrame, measure: str, la_number: int) -> dict[int, tuple[float, str]]:
+    """One LA's published values of a measure by year, with their DfE markers: ``{year: (value, status)}``."""
+    rows = df[(df["measure"] == measure) & (df["geographic_level"] == "la") & (df["la_number"] == la_number)].sort_values("period", kind="mergesort")
+    status = rows["status"].astype("object").where(rows["status"].notna(), "") if "status" in rows else pd.Series("", index=rows.index)
+    out: dict[int, tuple[float, str]] = {}
+    for y, v, st in zip(rows["period"], rows["value"], status):
+        out[int(y)] = (float(v) if pd.notna(v) else np.nan, str(st).strip())  # the newest row for a year wins
+    return out
+
+
+def _marker(value: float, *statuses: str) -> str:
+    """The marker of a figure built from others: ``c`` if any of them is withheld, else the first
+    other marker, else ``x`` where the figure is missing, else ``""``."""
+    statuses = tuple("" if numbers.is_missing(s) else str(s).strip() for s in statuses)
+    if "c" in statuses:
+        return "c"
+    other = next((s for s in statuses if s), "")
+    if other:
+        return other
+    return "x" if value is None or pd.isna(value) else ""
+
+
 def reconciliation(local_annual: pd.DataFrame, p: PublishedReferrals) -> pd.DataFrame:
     """The local extract's annual totals against DfE's published figures for the same years.
 
-    ``local_annual`` is :func:`local_referrals.annual`. Differences are local minus published,
-    in referrals and as % of the published figure; re-referral % in percentage points.
+    ``local_annual`` is :attr:`LocalReferrals.annual` (or :func:`local_referrals.annual`; without
+    the ``*_status`` columns every local figure counts as shown). Differences are local minus
+    published, in referrals and as % of the published figure; re-referral % in percentage points,
+    as the difference of the two figures as printed (1 decimal). Each figure has a ``*_status``
+    column: ``c`` where it, or a figure it is worked out from, is withheld (a difference beside a
+    printed figure gives the other one back), ``x`` where missing.
     """
-    df = p.data
-    pub_n = benchmarks.area_series(df, "referrals", la_number=p.la.la_number)
-    pub_r = benchmarks.area_series(df, REREFERRAL, la_number=p.la.la_number)
+    pub_n = _published_values(p.data, "referrals", p.la.la_number)
+    pub_r = _published_values(p.data, REREFERRAL, p.la.la_number)
     rows = []
     for _, r in local_annual.iterrows():
         y = int(r["period"])
-        pn, pr = pub_n.get(y, np.nan), pub_r.get(y, np.nan)
+        ln, ls = float(r["referrals"]), r.get("referrals_status", "")
+        lp, lps = float(r["rereferral_pct"]), r.get("rereferral_status", "")
+        pn, pns = pub_n.get(y, (np.nan, "x"))
+        pr, prs = pub_r.get(y, (np.nan, "x"))
+        diff = ln - pn
+        diff_pct = diff / pn * 100 if pn else np.nan
+        pts = numbers.change_as_printed(lp, pr, 1)
         rows.append(
             {
                 "period": y,
                 "complete": bool(r["complete"]),
-                "local_referrals": int(r["referrals"]),
+                "local_referrals": ln,
+                "local_status": _marker(ln, ls),
                 "published_referrals": pn,
-                "difference": r["referrals"] - pn,
-                "difference_pct": (r["referrals"] - pn) / pn * 100 if pn else np.nan,
-                "local_rereferral_pct": r["rereferral_pct"],
+                "published_status": _marker(pn, pns),
+                "difference": diff,
+                "difference_status": _marker(diff, ls, pns),
+                "difference_pct": diff_pct,
+                "difference_pct_status": _marker(diff_pct, ls, pns),
+                "local_rereferral_pct": lp,
+                "local_rereferral_status": _marker(lp, lps),
                 "published_rereferral_pct": pr,
-                "rereferral_difference_pts": r["rereferral_pct"] - pr,
+                "published_rereferral_status": _marker(pr, prs),
+                "rereferral_difference_pts": pts,
+                "rereferral_difference_status": _marker(pts, lps, prs),
             }
         )
     return pd.DataFrame(rows)
 
 
 def reconciliation_table(rec: pd.DataFrame) -> pd.DataFrame:
-    """Display form of :func:`reconciliation`."""
+    """Display form of :func:`reconciliation`: withheld figures read ``c``, missing ones ``x``."""
+
+    def col(values: str, status: str, decimals: int, **kw) -> list[str]:
+        st = rec[status] if status in rec else pd.Series("", index=rec.index)
+        return [numbers.fmt(v, decimals, status=s, **kw) for v, s in zip(rec[values], st)]
+
     return pd.DataFrame(
         {
             "Year": [f"{y}{'' if c else ' (part year)'}" for y, c in zip(rec["period"], rec["complete"])],
-            "Local extract": rec["local_referrals"].map(lambda v: _fmt(v, 0)),
-            "Published (DfE)": rec["published_referrals"].map(lambda v: _fmt(v, 0)),
-            "Difference": rec["difference"].map(lambda v: "not available" if pd.isna(v) else f"{v:+,.0f}"),
-            "Difference %": rec["difference_pct"].map(lambda v: "not available" if pd.isna(v) else f"{v:+.1f}%"),
-            "Re-referrals % local": rec["local_rereferral_pct"].map(_fmt),
-            "Re-referrals % published": rec["published_rereferral_pct"].map(_fmt),
-            "Difference (points)": rec["rereferral_difference_pts"].map(lambda v: "not available" if pd.isna(v) else f"{round(v, 1) + 0.0:+.1f}"),
+            "Local extract": col("local_referrals", "local_status", 0),
+            "Published (DfE)": col("published_referrals", "published_status", 0),
+            "Difference": col("difference", "difference_status", 0, sign=True),
+            "Difference %": col("difference_pct", "difference_pct_status", 1, sign=True, unit="%"),
+            "Re-referrals % local": col("local_rereferral_pct", "local_rereferral_status", 1),
+            "Re-referrals % published": col("published_rereferral_pct", "published_rereferral_status", 1),
+            "Difference (points)": col("rereferral_difference_pts", "rereferral_difference_status", 1, sign=True),
         }
     )
 
 
+def markers_footnote(shown: pd.DataFrame | list) -> str:
+    """The footnote for the markers a table (or a list of printed figures) shows, one sentence
+    each, in the order c, x, z (empty when it shows none)."""
+    values = shown.to_numpy(dtype=object) if isinstance(shown, pd.DataFrame) else np.asarray(shown, dtype=object)
+    cells = set(values.ravel().tolist())
+    notes = [disclosure.FOOTNOTE_C] if "c" in cells else []
+    notes += [f"{m}: {numbers.MARKER_MEANINGS[m]}" for m in ("x", "z") if m in cells]
+    return ". ".join(notes) + "." if notes else ""
+
+
 # --------------------------------------------------------------------------- the local extract
+
+#: Said where the source holds no domestic-abuse flag (Annex A List 3), instead of a share of 0%.
+DA_NOT_RECORDED = "{source} does not record domestic abuse at referral; the published figures at the end of assessment are shown instead."
 
 
 @dataclass
 class LocalReferrals:
-    """The council's own referrals extract, aggregated (no record-level data leaves this object)."""
+    """The council's own referrals extract, aggregated and protected: no record-level data, and no
+    count of 1 to 5 nor a figure from which one could be worked out, leaves this object unmarked.
+
+    ``monthly`` (the months shown, oldest first): ``month`` (``YYYY-MM``), ``referrals`` and
+    ``referrals_status``; ``domestic_abuse``, ``da_share`` (0-1), ``da_pct`` (0-100, the figure
+    printed), ``da_lower``/``da_upper`` (95% Wilson interval, 0-1) and ``da_status``. ``annual``
+    (complete reporting years up to ``month``): ``period``, ``referrals``, ``referrals_status``,
+    ``rereferrals``, ``rereferral_pct`` (0-100), ``rereferral_status``, ``complete``. A withheld
+    figure is NaN with status ``c``; see :func:`protect_local`.
+    """
 
     path: Path
     synthetic: bool
     month: str  # the last month reported, YYYY-MM
-    monthly: pd.DataFrame  # local_referrals.monthly, up to ``month``, last 36 months
-    annual: pd.DataFrame  # local_referrals.annual, complete years only up to ``month``
-    counts_spc: object  # spc.SpcResult (XmR on monthly referrals)
-    da_spc: object  # spc.SpcResult (Laney p' on the monthly domestic-abuse share)
+    monthly: pd.DataFrame
+    annual: pd.DataFrame
+    counts_spc: object  # spc.SpcResult (XmR on the monthly referrals shown)
+    da_spc: object | None  # spc.SpcResult (Laney p' on the domestic-abuse shares shown); None when not recorded
     signals: list[str]
+    da_recorded: bool = True
+    source_name: str = "The local source"
+
+
+def _year_months(year: int) -> list[str]:
+    """The months of a reporting year: April of ``year - 1`` to March of ``year``, as ``YYYY-MM``."""
+    return [str(pd.Period(f"{year - 1}-04", freq="M") + i) for i in range(12)]
+
+
+def protect_local(months: pd.DataFrame, shown: list[str], annual: pd.DataFrame, da_recorded: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Disclosure control of everything the briefing shows from a local extract: ``(monthly, annual)``.
+
+    ``months`` is :func:`local_referrals.monthly` up to the last month reported (every month, shown
+    or not); ``shown`` the months the charts show; ``annual`` the complete years the
+    reconciliation shows (:func:`local_referrals.annual`). The page prints each shown month's
+    referrals and each year's total, and a year's total is the sum of its 12 months, so:
+
+    * counts of 1 to 5 are withheld (``c``), and further months or totals are withheld until no
+      withheld count, no unshown month of 1 to 5 and no sum of 1 to 5 over several months can be
+      worked out from a year's total and its printed months (:func:`disclosure.protect_sums`);
+    * the monthly domestic-abuse share (with its Wilson interval) and the annual re-referral %
+      are withheld where their base is, or where the share and its printed base give a count of
+      1 to 5 back, or could (:func:`disclosure.protect_shares`, at the 1 decimal printed). The
+      rest of the base counts too: 99.6% of 269 leaves 1.
+    """
+    m = months.set_index("month")
+    a = annual.set_index("period")
+    years = [int(y) for y in a.index]
+    labels = pd.Index(list(m.index) + years, dtype="object")
+    values = pd.Series(np.append(m["referrals"].to_numpy(dtype=float), a["referrals"].to_numpy(dtype=float)), index=labels)
+    status = disclosure.protect_sums(values, {y: _year_months(y) for y in years}, shown=list(shown) + years)
+
+    mon = m.loc[list(shown)].reset_index()
+    mon["referrals_status"] = status.loc[list(shown)].to_numpy()
+    base = mon["referrals"].to_numpy(dtype=float)
+    mon["referrals"] = mon["referrals"].astype(float).where(mon["referrals_status"] == "")
+    if da_recorded:
+        pct, da_status = disclosure.protect_shares(mon["domestic_abuse"].to_numpy(dtype=float), base, decimals=1, scale=100, base_status=mon["referrals_status"].to_numpy())
+    else:  # the source holds no flag: nothing to show, not a share of 0%
+        pct, da_status = np.full(len(mon), np.nan), np.full(len(mon), "z", dtype=object)
+    shown_da = np.asarray(da_status) == ""
+    mon["da_status"] = da_status
+    mon["da_pct"] = pct
+    for c in ("domestic_abuse", "da_share", "da_lower", "da_upper"):
+        mon[c] = mon[c].astype(float).where(shown_da)
+    mon = mon[["month", "referrals", "referrals_status", "domestic_abuse", "da_share", "da_pct", "da_lower", "da_upper", "da_status"]]
+
+    ann = a.reset_index()
+    ann["referrals_status"] = status.loc[years].to_numpy() if years else np.array([], dtype=object)
+    pct, rr_status = disclosure.protect_shares(ann["rereferrals"].to_numpy(dtype=float), ann["referrals"].to_numpy(dtype=float), decimals=1, scale=100, base_status=ann["referrals_status"].to_numpy())
+    ann["rereferral_pct"] = pct
+    ann["rereferral_status"] = rr_status
+    ann["rereferrals"] = ann["rereferrals"].astype(float).where(np.asarray(rr_status) == "")
+    ann["referrals"] = ann["referrals"].astype(float).where(ann["referrals_status"] == "")
+    ann = ann[["period", "referrals", "referrals_status", "rereferrals", "rereferral_pct", "rereferral_status", "complete"]]
+    return mon, ann
+
+
+def _source_name(label: str) -> str:
+    """How a sentence names the local source: Annex A, or the source in general."""
+    return "Annex A" if "annex" in label.lower() else "The local source"
 
 
 def local(extract: str, la: areas_mod.LocalAuthority, month: str = "latest", months_shown: int = 36) -> LocalReferrals | None:
-    """Read and summarise the local referrals (see :func:`read_records`; None without any).
-    ``month`` (``YYYY-MM`` or ``latest``): the last month shown."""
+    """Read, summarise and protect the local referrals (see :func:`read_records`; None without
+    any). ``month`` (``YYYY-MM`` or ``latest``): the last month shown; ``months_shown`` months
+    up to it are charted. Control charts are drawn from the protected figures only: a withheld
+    month is a gap, left out of the mean and the limits, which would otherwise give it back."""
     from csdemand.local import referrals as lr
     from csdemand.methods import spc
 
@@ -207,6 +336,7 @@ def local(extract: str, la: areas_mod.LocalAuthority, month: str = "latest", mon
     if got is None:
         return None
     raw, label, synthetic = got.frame, got.label, got.synthetic
+    da_recorded = "domestic_abuse" not in got.not_recorded
     path = Path(label)
     records = lr.flag_rereferrals(raw)
     full = lr.monthly(records)
@@ -217,62 +347,162 @@ def local(extract: str, la: areas_mod.LocalAuthority, month: str = "latest", mon
         if last not in set(full["month"]):
             raise InputError(f"month {last} is not in the extract", file=label, column="month", value=month, expected=f"a month from {full['month'].iloc[0]} to {full['month'].iloc[-1]}")
     upto = records[records["referral_date"] < (pd.Period(last, freq="M") + 1).to_timestamp()]
-    mon = full[full["month"] <= last].tail(months_shown).reset_index(drop=True)
-    # Only aggregates leave here, and small ones are withheld as DfE would (1 to 5 -> c).
-    mon = disclosure.protect_counts(mon, ["referrals", "rereferrals", "domestic_abuse", "nfa"], {"referrals": ["da_share", "da_lower", "da_upper", "rereferral_pct"], "domestic_abuse": ["da_share", "da_lower", "da_upper"], "rereferrals": ["rereferral_pct"]})
+    months = full[full["month"] <= last].reset_index(drop=True)
+    shown = months["month"].tail(months_shown).tolist()
     ann = lr.annual(upto)
-    ann = ann[ann["complete"]]
+    ann = ann[ann["complete"]].reset_index(drop=True)
+    # Only aggregates leave here, protected as DfE would protect them, and against subtraction.
+    mon, ann = protect_local(months, shown, ann, da_recorded)
     idx = pd.PeriodIndex(mon["month"], freq="M")
     counts = spc.xmr(pd.Series(mon["referrals"].to_numpy(dtype=float), index=idx))
-    da = spc.p_chart(pd.Series(mon["domestic_abuse"].to_numpy(dtype=float), index=idx), pd.Series(mon["referrals"].to_numpy(dtype=float), index=idx), laney=True)
     # Name the chart in each sentence: "Shift: ..." alone does not say which measure moved.
     signals = [s if s.startswith("No special-cause") else f"Monthly referrals. {s}" for s in spc.describe(counts, "monthly referrals")]
-    signals += [s if s.startswith("No special-cause") else f"Domestic-abuse share. {s}" for s in spc.describe(da, "the domestic-abuse share")]
-    return LocalReferrals(path, synthetic, last, mon, ann, counts, da, signals)
+    da = None
+    if da_recorded:
+        den = mon["referrals"].where(mon["da_status"] == "")
+        da = spc.p_chart(pd.Series(mon["domestic_abuse"].to_numpy(dtype=float), index=idx), pd.Series(den.to_numpy(dtype=float), index=idx), laney=True)
+        signals += [s if s.startswith("No special-cause") else f"Domestic-abuse share. {s}" for s in spc.describe(da, "the domestic-abuse share")]
+    return LocalReferrals(path, synthetic, last, mon, ann, counts, da, signals, da_recorded, _source_name(label))
+
+
+def _pct(v: float) -> str:
+    return numbers.fmt(v, 1, unit="%")
 
 
 def latest_month(loc: LocalReferrals | None) -> dict | None:
-    """The latest month's figures for the key messages (or None without an extract)."""
+    """The latest month's figures for the key messages (or None without an extract), protected.
+
+    ``sentences``: the key-message sentences, a withheld figure as ``c`` with the reason, and why
+    no domestic-abuse share is given where the source does not record it; ``referrals`` /
+    ``referrals_status``, ``da_pct`` / ``da_status`` (and ``da_share``, ``da_lower``,
+    ``da_upper``, 0-1): the figures, NaN where withheld; ``signals``: the charts' signals.
+    """
     if loc is None:
         return None
     r = loc.monthly.iloc[-1]
+    label = pd.Period(r["month"], freq="M").strftime("%B %Y")
+    why = disclosure.WITHHELD_WORDS
+    if r["referrals_status"]:
+        text = f"In the local extract, the number of referrals received in {label} is {numbers.fmt(np.nan, status=r['referrals_status'])} ({why})"
+        text += ", and so is the share with domestic abuse recorded." if loc.da_recorded else "."
+    else:
+        text = f"In the local extract, {numbers.plural(r['referrals'], 'referral')} {'was' if r['referrals'] == 1 else 'were'} received in {label}"
+        if loc.da_recorded and r["da_status"] == "":
+            text += f"; domestic abuse was recorded in {_pct(r['da_pct'])} of them (95% interval {_pct(r['da_lower'] * 100)} to {_pct(r['da_upper'] * 100)})."
+        elif loc.da_recorded and r["da_status"] == "c":
+            text += f"; the share with domestic abuse recorded is c ({why})."
+        else:
+            text += "."
+    sentences = [text]
+    if not loc.da_recorded:
+        sentences.append(DA_NOT_RECORDED.format(source=loc.source_name))
     return {
-        "month_label": pd.Period(r["month"], freq="M").strftime("%B %Y"),
+        "month_label": label,
         "referrals": r["referrals"],
+        "referrals_status": r["referrals_status"],
+        "da_recorded": loc.da_recorded,
+        "da_pct": r["da_pct"],
         "da_share": r["da_share"],
         "da_lower": r["da_lower"],
         "da_upper": r["da_upper"],
-        "signals": [s for s in loc.signals if not s.startswith("No special-cause")],
+        "da_status": r["da_status"],
+        "sentences": sentences,
+        # a signal, not the absence of one, nor "too few values" for a chart whose months are withheld
+        "signals": [s for s in loc.signals if not s.startswith("No special-cause") and "Too few values" not in s],
     }
 
 
+def local_headline(loc: LocalReferrals) -> tuple[str, str, str]:
+    """The headline tile for the latest month of the local extract (``c`` with the reason when withheld)."""
+    r = loc.monthly.iloc[-1]
+    note = "local extract" + (" (synthetic)" if loc.synthetic else "")
+    if r["referrals_status"] == "c":
+        note += f"; {disclosure.FOOTNOTE_C}"
+    return (f"Referrals in {pd.Period(loc.month, freq='M').strftime('%b %Y')}", numbers.fmt(r["referrals"], 0, status=r["referrals_status"]), note)
+
+
+def _spc_data(table: pd.DataFrame, label: str, shown: pd.Series, status: pd.Series, percent: bool, interval: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The "view as table" of a control chart, protected: each month's figure as printed
+    (``shown``, in the chart's unit) or its marker (``c`` withheld); mean and limits from the
+    months shown, ``x`` where a month has none (it is left out of the chart)."""
+    from csdemand.present.charts import _month_label, _rule_words
+
+    scale, d, unit = (100, 1, "%") if percent else (1, 0, "")
+    t = table.reset_index(drop=True)
+    st = status.reset_index(drop=True)
+    data = {"Month": t["x"].map(_month_label).tolist(), label: [numbers.fmt(v, d, status=s, unit=unit) for v, s in zip(shown.reset_index(drop=True), st)]}
+    if interval is not None:
+        lo, hi = interval["lower"].reset_index(drop=True), interval["upper"].reset_index(drop=True)
+        data["95% interval (Wilson)"] = [f"{_pct(a * 100)} to {_pct(b * 100)}" if s == "" else numbers.fmt(np.nan, status=s) for a, b, s in zip(lo, hi, st)]
+    for name, c in (("Mean", "centre"), ("Lower limit", "lower"), ("Upper limit", "upper")):
+        data[name] = [numbers.fmt(v * scale, d, unit=unit) for v in t[c]]
+    data["Signal"] = [_rule_words(r) if s == "" else "-" for r, s in zip(t["rules"], st)]
+    return pd.DataFrame(data)
+
+
+def _spc_alt(what: str, data: pd.DataFrame, label: str, n_signals: int) -> str:
+    """Alt text of a protected control chart: the latest month as printed, the mean and limits of the months shown."""
+    last = data.iloc[-1]
+    withheld = int((data[label] == "c").sum())
+    return (
+        f"Control chart of {what} by month from {data['Month'].iloc[0]} to {last['Month']}. Latest {last[label]}; mean {last['Mean']}, "
+        f"process limits {last['Lower limit']} to {last['Upper limit']}. {n_signals} month{'s' if n_signals != 1 else ''} show special-cause variation."
+        + (f" {withheld} month{'s are' if withheld != 1 else ' is'} withheld as c (a count of 1 to 5, or a figure from which one could be worked out) and left out of the chart, its mean and its limits." if withheld else "")
+    )
+
+
+def _footnote_html(shown: pd.DataFrame, chart: bool = False) -> str:
+    """The markers footnote under a table or chart, as HTML (empty when it shows no marker)."""
+    from csdemand.present.html import esc
+
+    text = markers_footnote(shown)
+    if chart and (shown == "c").to_numpy().any():
+        text += " Months marked c are gaps in the chart and are left out of its mean and limits."
+    return f'<p class="footnote">{esc(text)}</p>' if text else ""
+
+
 def monthly_charts(loc: LocalReferrals | None):
-    """The two control charts (counts XmR, domestic-abuse share p') and the signals in words."""
+    """The two control charts (counts XmR, domestic-abuse share p') and the signals in words.
+
+    Withheld months are gaps in the charts and ``c`` in their tables and alt text; where the
+    source does not record domestic abuse the share chart is left out and a sentence says why."""
     from csdemand.present import charts
-    from csdemand.present.html import Html, bullet_list
+    from csdemand.present.html import Html, bullet_list, esc
 
     if loc is None:
         return Html('<p class="footnote">No local referrals extract is configured for this authority, so the monthly '
                     "figures are not shown: they need the council's own records (see config/data.yml). The published "
                     "figures below do not.</p>")
     label = " (synthetic extract)" if loc.synthetic else ""
+    mon = loc.monthly
     counts = charts.spc_chart(loc.counts_spc.table, "Referrals", f"Referrals per month, XmR control chart{label}")
-    share = charts.spc_chart(
-        loc.da_spc.table, "Domestic abuse share", f"Share of referrals with domestic abuse recorded, Laney p' chart with 95% Wilson intervals{label}",
-        percent=True, interval=loc.monthly[["da_lower", "da_upper"]].rename(columns={"da_lower": "lower", "da_upper": "upper"}),
-    )
+    # The chart draws the protected series (gaps); its table and alt text are rebuilt with markers.
+    counts.data = _spc_data(loc.counts_spc.table, "Referrals", mon["referrals"], mon["referrals_status"], percent=False)
+    counts.alt = _spc_alt("referrals", counts.data, "Referrals", int(loc.counts_spc.table["signal"].sum()))
+    parts = [counts._repr_html_(), _footnote_html(counts.data[["Referrals"]], chart=True)]
+    if loc.da_recorded:
+        interval = mon[["da_lower", "da_upper"]].rename(columns={"da_lower": "lower", "da_upper": "upper"})
+        share = charts.spc_chart(
+            loc.da_spc.table, "Domestic abuse share", f"Share of referrals with domestic abuse recorded, Laney p' chart with 95% Wilson intervals{label}",
+            percent=True, interval=interval,
+        )
+        share.data = _spc_data(loc.da_spc.table, "Domestic abuse share", mon["da_pct"], mon["da_status"], percent=True, interval=interval)
+        share.alt = _spc_alt("the share of referrals with domestic abuse recorded", share.data, "Domestic abuse share", int(loc.da_spc.table["signal"].sum()))
+        parts += [share._repr_html_(), _footnote_html(share.data.drop(columns=["Month", "Signal"]), chart=True)]
+    else:
+        parts.append(f'<p class="note">{esc(DA_NOT_RECORDED.format(source=loc.source_name))}</p>')
     words = bullet_list(loc.signals, "What the control charts show", level=3)
-    return Html(counts._repr_html_() + share._repr_html_() + words.markup)
+    return Html("".join(parts) + words.markup)
 
 
 def reconciliation_section(loc: LocalReferrals | None, p: PublishedReferrals):
-    """Reconciliation table, or a note when there is no extract."""
+    """Reconciliation table (withheld figures ``c``, with a footnote), or a note when there is no extract."""
     from csdemand.present.html import Html, show_table
 
     if loc is None or loc.annual.empty:
         return Html('<p class="footnote">No local extract with a complete reporting year was supplied, so there is nothing to reconcile.</p>')
-    rec = reconciliation(loc.annual, p)
-    return show_table(reconciliation_table(rec), "Local extract against DfE's published referrals, complete reporting years")
+    table = reconciliation_table(reconciliation(loc.annual, p))
+    return Html(show_table(table, "Local extract against DfE's published referrals, complete reporting years").markup + _footnote_html(table.drop(columns=["Year"])))
 
 
 def headlines(p: PublishedReferrals, loc: LocalReferrals | None) -> list[tuple[str, str, str]]:
@@ -285,8 +515,7 @@ def headlines(p: PublishedReferrals, loc: LocalReferrals | None) -> list[tuple[s
         (f"Domestic abuse (parent), {p.da_period}", f"{_fmt(da.value)}%", f"of assessments with a factor; England {_fmt(da.england_value)}%"),
     ]
     if loc is not None:
-        last = loc.monthly.iloc[-1]
-        tiles.append((f"Referrals in {pd.Period(loc.month, freq='M').strftime('%b %Y')}", _fmt(last["referrals"], 0), "local extract" + (" (synthetic)" if loc.synthetic else "")))
+        tiles.append(local_headline(loc))  # protected: c with the reason when the month is withheld
     return tiles
 
 

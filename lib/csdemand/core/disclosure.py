@@ -17,19 +17,37 @@ The rules, as the DfE statistical releases (CLA, CIN, CPP) apply them:
   non-zero cell that is not a total; a total only when no such cell is left; a zero last of all.
   This repeats until no withheld cell can be worked out from what the table shows (see
   :func:`recoverable`, which also catches the rarer cell recoverable only by combining several
-  rows and columns).
+  rows and columns) and the withheld cells of a row or column do not add up to 1 to 5 (two
+  withheld months of 3 and 2 beside their total would say "5 between them":
+  :func:`recoverable_sums`).
+* **Sums across tables** (:func:`protect_sums`, :func:`protect_series_with_total`). The same
+  rule where the sums cut across what a page prints: monthly counts in one table and the
+  reporting years' totals in another, or months outside a chart's window that a printed year's
+  total still constrains (an unprinted month of 1 to 5 must not be derivable either).
+  :func:`exposed` lists what a reader could still work out.
+* **Percentages with their bases** (:func:`protect_shares`). A percentage ``p`` printed beside its
+  base ``n`` gives the count back as ``p * n``: 269 referrals and 0.4% re-referrals leave only 1.
+  A share is withheld where its base is, or where any count consistent with the printed share
+  and base (:func:`counts_consistent_with`: within half a unit of the last printed place, either
+  rounding), or the rest of the base, is 1 to 5. What is built on a withheld share (its interval,
+  a difference from another figure) is withheld with it.
+
+Withheld figures print as ``c``; a table that shows one carries :data:`FOOTNOTE_C`.
 
 All functions take and return plain arrays, Series or tidy tables; none of them prints.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+import math
+from collections.abc import Hashable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 
+from csdemand.core import numbers
 from csdemand.core.errors import InputError
 from csdemand.core.tidy import MARKERS, canonical_status
 
@@ -66,6 +84,10 @@ RATE_BASES: dict[str, tuple[str, ...]] = {
 }
 
 ROUNDED_LEVELS = ("national", "regional")
+
+#: The footnote under any table that shows ``c`` (and the reason a sentence gives for one).
+FOOTNOTE_C = "c: suppressed, a count of 1 to 5 or a figure from which one could be worked out"
+WITHHELD_WORDS = "suppressed: a count of 1 to 5, or a figure from which one could be worked out"
 
 #: Markers :func:`format_value` shows in place of a figure.
 SHOWN_MARKERS = ("c", "x", "z", "u", "k")
@@ -243,6 +265,78 @@ def _status_cells(status: pd.DataFrame, cols: list[Hashable], marker: str = "c")
     return [(r, c) for r in status.index for c in cols if status.at[r, c] == marker]
 
 
+def _same_sign_sum(line: dict[Hashable, float], unknown: set[Hashable], values: dict[Hashable, float]) -> float | None:
+    """What a sum line gives away about its unknown cells: their total when they are all parts, or
+    all the total (a sum of counts, fixed by the visible cells); None when parts and total are both
+    unknown (their difference is only a sum of visible cells), or fewer than two are unknown."""
+    cells = [c for c in line if c in unknown]
+    if len(cells) < 2 or len({line[c] > 0 for c in cells}) != 1:
+        return None
+    return float(sum(values.get(c, np.nan) for c in cells))
+
+
+def _exposures(values: dict[Hashable, float], lines: list[dict[Hashable, float]], unknown: list[Hashable], withheld: set[Hashable]) -> list[tuple[Hashable, ...]]:
+    """What a reader can work out, in the order found: a withheld cell fixed by the sums (as a
+    1-tuple); a cell not shown at all whose fixed value is 1 to 5; the unknown cells of one sum
+    line whose fixed total is 1 to 5 (a count of 1 to 5 over several cells)."""
+    out: list[tuple[Hashable, ...]] = []
+    for cell in _determined(unknown, lines):
+        if cell in withheld or bool(_small(np.array([values.get(cell, np.nan)]))[0]):
+            out.append((cell,))
+    unknown_set = set(unknown)
+    for line in lines:
+        total = _same_sign_sum(line, unknown_set, values)
+        if total is not None and THRESHOLD_LOW <= total <= THRESHOLD_HIGH:
+            out.append(tuple(c for c in line if c in unknown_set))
+    return out
+
+
+def _secondary(values: dict[Hashable, float], lines: list[dict[Hashable, float]], shown: list[Hashable], withheld: set[Hashable], totals: set[Hashable]) -> set[Hashable]:
+    """Secondary suppression over any set of sum lines; returns the withheld shown cells.
+
+    ``values`` holds every cell the lines name (shown or not); ``shown`` lists the cells the page
+    prints, in the order ties are broken; ``withheld`` those of them already withheld; cells not
+    in ``shown`` are unknown to the reader from the start. A shown cell whose value is NaN (``x``:
+    missing) protects nothing and is never chosen. One cell is withheld at a time, until
+    :func:`_exposures` finds nothing: for a fixed cell, a visible cell of a line where it is the
+    only unknown (else any visible cell that unfixes it); for a line whose unknown cells add up to
+    1 to 5, a visible cell of that line. Preference: the smallest non-zero part, then a total,
+    then a zero. Each step withholds one more cell, so this ends.
+    """
+    withheld = set(withheld)
+    shown_set = set(shown)
+    order = {c: i for i, c in enumerate(shown)}
+    cells = list(dict.fromkeys([c for line in lines for c in line] + list(shown)))
+    hidden = [c for c in cells if c not in shown_set]
+
+    def preference(cell: Hashable) -> tuple:
+        v = values[cell]
+        return (v == 0, cell in totals, v, order[cell])
+
+    while True:
+        unknown = hidden + [c for c in shown if c in withheld]
+        found = _exposures(values, lines, unknown, withheld)
+        if not found:
+            return withheld
+        visible = [c for c in shown if c not in withheld and not np.isnan(values.get(c, np.nan))]
+        if not visible:  # everything is withheld already
+            return withheld
+        group = found[0]
+        if len(group) == 1:
+            cell = group[0]
+            alone = [line for line in lines if cell in line and sum(u in line for u in unknown) == 1]
+            candidates = [v for v in visible if any(v in line for line in alone)]
+            if not candidates:
+                candidates = [v for v in visible if cell not in _determined(unknown + [v], lines)] or visible
+        else:
+            candidates = [v for v in visible if any(v in line and all(g in line for g in group) for line in lines)] or visible
+        withheld.add(min(candidates, key=preference))
+
+
+def _table_values(table: pd.DataFrame, cols: list[Hashable]) -> pd.DataFrame:
+    return pd.DataFrame({c: _numbers(table[c].to_numpy(), str(c)) for c in cols}, index=table.index)
+
+
 def recoverable(table: pd.DataFrame, status: pd.DataFrame, total_col: Hashable | None = None, total_row: Hashable | None = None) -> list[Cell]:
     """Withheld (``c``) cells that could be worked out exactly from the visible cells and the
     totals printed in the same table, as ``(row label, column)`` in table order.
@@ -251,6 +345,7 @@ def recoverable(table: pd.DataFrame, status: pd.DataFrame, total_col: Hashable |
     the others); so is one recoverable only by adding and subtracting several rows and columns.
     Cells marked ``x`` are treated as known to the reader (cautious: they protect nothing).
     ``status`` has the table's rows and the protected columns (value columns and total column).
+    See :func:`recoverable_sums` for withheld cells whose sum gives a count of 1 to 5 away.
     """
     cols = list(status.columns)
     value_cols = [c for c in cols if c != total_col]
@@ -259,6 +354,19 @@ def recoverable(table: pd.DataFrame, status: pd.DataFrame, total_col: Hashable |
         raise InputError("status and table have different rows")
     lines = _lines(list(status.index), cols, total_col, total_row)
     return _determined(_status_cells(status, cols), lines)
+
+
+def recoverable_sums(table: pd.DataFrame, status: pd.DataFrame, total_col: Hashable | None = None, total_row: Hashable | None = None) -> list[tuple[Cell, ...]]:
+    """Groups of withheld cells in one row or column whose sum the table gives away (its total
+    minus the visible cells) and is 1 to 5: e.g. a 2 and a 3 withheld beside a printed total
+    show that the two add up to 5. Empty after :func:`protect_table`."""
+    cols = list(status.columns)
+    _table_cells(table, [c for c in cols if c != total_col], total_col, total_row)
+    values = _table_values(table, cols)
+    lines = _lines(list(status.index), cols, total_col, total_row)
+    unknown = _status_cells(status, cols)
+    vals = {(r, c): values.at[r, c] for r in status.index for c in cols}
+    return [g for g in _exposures(vals, lines, unknown, set(unknown)) if len(g) > 1]
 
 
 def protect_table(table: pd.DataFrame, value_cols: list[Hashable], total_col: Hashable | None = None, total_row: Hashable | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -271,47 +379,192 @@ def protect_table(table: pd.DataFrame, value_cols: list[Hashable], total_col: Ha
     (withheld) or ``x`` (missing in the input).
 
     Rule: every cell (totals included) from 1 to 5 is withheld. Then, while any withheld cell can
-    be worked out from the table (:func:`recoverable`), one more cell is withheld: where the cell
-    is the only one withheld in a row or column, the smallest non-zero non-total visible cell of
-    that row or column; failing that a total; a zero last. A cell recoverable only through
-    several rows and columns gets the smallest visible cell that stops it being recoverable. Each
-    step withholds one more cell, so this ends; what it ends on is a table in which no withheld
-    cell is recoverable (and so no row or column has exactly one).
+    be worked out from the table (:func:`recoverable`), or the withheld cells of a row or column
+    add up to 1 to 5 (:func:`recoverable_sums`), one more cell is withheld: where the cell is the
+    only one withheld in a row or column, the smallest non-zero non-total visible cell of that
+    row or column; failing that a total; a zero last. A cell recoverable only through several
+    rows and columns gets the smallest visible cell that stops it being recoverable. Each step
+    withholds one more cell, so this ends; what it ends on is a table in which no withheld cell
+    is recoverable (and so no row or column has exactly one) and no row or column gives away a
+    sum of 1 to 5.
     """
     cols = _table_cells(table, value_cols, total_col, total_row)
     rows = list(table.index)
-    values = pd.DataFrame({c: _numbers(table[c].to_numpy(), str(c)) for c in cols}, index=table.index)
+    values = _table_values(table, cols)
     status = pd.DataFrame({c: pd.Series("", index=table.index, dtype="object") for c in cols})
     for c in cols:
         _, st = suppress_counts(values[c])
         status[c] = st
     lines = _lines(rows, cols, total_col, total_row)
-    row_pos = {r: i for i, r in enumerate(rows)}
-    col_pos = {c: j for j, c in enumerate(cols)}
-
-    def preference(cell: Cell) -> tuple:
-        v = values.at[cell]
-        return (v == 0, cell[0] == total_row or cell[1] == total_col, v, row_pos[cell[0]], col_pos[cell[1]])
-
-    while True:
-        unknown = _status_cells(status, cols)
-        found = _determined(unknown, lines)
-        if not found:
-            break
-        cell = found[0]
-        visible = [(r, c) for r in rows for c in cols if status.at[r, c] == ""]
-        alone = [line for line in lines if cell in line and sum(u in line for u in unknown) == 1]
-        candidates = [v for v in visible if any(v in line for line in alone)]
-        if not candidates:
-            candidates = [v for v in visible if cell not in _determined(unknown + [v], lines)] or visible
-        if not candidates:  # everything is withheld already
-            break
-        status.at[min(candidates, key=preference)] = "c"
+    shown = [(r, c) for r in rows for c in cols]
+    vals = {cell: values.at[cell] for cell in shown}
+    totals = {cell for cell in shown if cell[0] == total_row or cell[1] == total_col}
+    withheld = _secondary(vals, lines, shown, set(_status_cells(status, cols)), totals)
+    for cell in withheld:
+        status.at[cell] = "c"
 
     protected = table.copy()
     for c in cols:
         protected[c] = values[c].where(status[c] == "").astype("float64")
     return protected, status
+
+
+def _sum_lines(sums: Mapping[Hashable, Sequence[Hashable]], labels: pd.Index) -> list[dict[Hashable, float]]:
+    lines = []
+    for total, parts in sums.items():
+        missing = [c for c in [total, *parts] if c not in labels]
+        if missing:
+            raise InputError(f"no value for {missing[0]!r}", column=str(missing[0]), expected="a value for every total and part the sums name")
+        if total in parts:
+            raise InputError(f"{total!r} is listed among its own parts", column=str(total))
+        line = {p: 1.0 for p in parts}
+        line[total] = -1.0
+        lines.append(line)
+    return lines
+
+
+def protect_sums(values: pd.Series, sums: Mapping[Hashable, Sequence[Hashable]], shown: Sequence[Hashable] | None = None, status: pd.Series | None = None) -> pd.Series:
+    """Primary and secondary suppression of counts that a page shows beside sums of them, when the
+    sums cut across one table (months and the years that contain them, a mix and its total).
+
+    ``values``: every count, by label (months, years, categories...), shown or not; ``sums``: for
+    each total's label, the labels of the parts it is the sum of (each total equals the sum of its
+    parts exactly); ``shown``: the labels the page prints (default all), in the order ties are
+    broken; ``status``: markers already set for shown labels (``c`` withheld, ``x`` missing).
+
+    Returns the status of each shown label: ``""`` (print it), ``c`` (withhold) or ``x``. After
+    it: every shown count of 1 to 5 is ``c``; no ``c`` cell, and no unprinted count of 1 to 5, can
+    be worked out from the printed cells and the sums (:func:`exposed`); and no sum line's unknown
+    cells add up to 1 to 5. Counts that are never printed (months outside the window a chart
+    shows) are unknowns the reader cannot see but that a printed total still constrains.
+    """
+    values = pd.Series(_numbers(values.to_numpy(), "values"), index=values.index)
+    if not values.index.is_unique:
+        raise InputError("values must have distinct labels", expected="one value per month, year or category")
+    shown = list(values.index) if shown is None else list(shown)
+    missing = [c for c in shown if c not in values.index]
+    if missing:
+        raise InputError(f"no value for shown label {missing[0]!r}", column=str(missing[0]))
+    lines = _sum_lines(sums, values.index)
+    out = pd.Series("", index=pd.Index(shown, dtype="object"), dtype="object")
+    if status is not None:
+        st = _statuses(status.reindex(shown).to_numpy(dtype=object), len(shown))
+        out[:] = st
+    v = values.reindex(shown).to_numpy()
+    out[(np.isnan(v)) & (out == "").to_numpy()] = "x"
+    out[_small(v) & (out == "").to_numpy()] = "c"
+    vals = values.to_dict()
+    totals = {t for t in sums}
+    withheld = _secondary(vals, lines, shown, {c for c in shown if out[c] == "c"}, totals)
+    for c in withheld:
+        out[c] = "c"
+    return out
+
+
+def exposed(values: pd.Series, sums: Mapping[Hashable, Sequence[Hashable]], status: pd.Series) -> list[tuple[Hashable, ...]]:
+    """What a reader can work out from a page that prints the labels in ``status`` (``""`` printed,
+    ``c`` withheld, ``x`` missing and known) beside ``sums`` (as in :func:`protect_sums`): each
+    withheld cell fixed by the printed cells and the sums, each unprinted count of 1 to 5 so fixed
+    (1-tuples), and each group of unknown cells of one sum whose total is fixed at 1 to 5.
+    Empty after :func:`protect_sums`. Uses the true ``values`` of the unknown cells."""
+    values = pd.Series(_numbers(values.to_numpy(), "values"), index=values.index)
+    lines = _sum_lines(sums, values.index)
+    st = {k: s for k, s in zip(status.index, _statuses(status.to_numpy(dtype=object), len(status)))}
+    cells = list(dict.fromkeys([c for line in lines for c in line] + list(st)))
+    unknown = [c for c in cells if c not in st or st[c] == "c"]
+    withheld = {c for c, s in st.items() if s == "c"}
+    return _exposures(values.to_dict(), lines, unknown, withheld)
+
+
+def protect_series_with_total(parts: pd.Series, total: float | None = None) -> tuple[pd.Series, pd.Series, float, str]:
+    """A series of counts printed with its total (months and their year, a mix and its total):
+    ``(parts, parts_status, total, total_status)``, withheld values NaN with status ``c``.
+
+    ``total`` defaults to the sum of ``parts``. Counts of 1 to 5 are withheld; then, so that none
+    can be worked out as the total minus the others (nor a sum of 1 to 5 over several of them),
+    the smallest other non-zero part is withheld as well, the total only when no part is left.
+    """
+    parts_f = pd.Series(_numbers(parts.to_numpy(), "parts"), index=parts.index)
+    tot = float(np.nansum(parts_f.to_numpy())) if total is None else float(_numbers([total], "total")[0])
+    # Positions as labels: the parts' own labels may be anything, and the total needs one of its own.
+    n = len(parts_f)
+    values = pd.Series(np.append(parts_f.to_numpy(), tot), index=range(n + 1))
+    status = protect_sums(values, {n: list(range(n))})
+    part_status = pd.Series(status.iloc[:-1].to_numpy(), index=parts.index, dtype="object")
+    total_status = str(status.iloc[-1])
+    return parts_f.where(part_status == ""), part_status, (tot if total_status == "" else np.nan), total_status
+
+
+# --------------------------------------------------------------------------------------------
+# percentages with their bases
+# --------------------------------------------------------------------------------------------
+
+
+def counts_consistent_with(printed: float, base: int, decimals: int = 1, scale: float = 100) -> range:
+    """The counts ``k`` (0 to ``base``) that a reader cannot rule out from a share printed as
+    ``printed`` (already rounded to ``decimals`` places, in units of ``1/scale``: a percentage for
+    100) of a printed ``base``: those with ``k / base * scale`` within half a unit of the last
+    printed place of ``printed``, ends included, whatever the rounding rule. Exact (fractions)."""
+    if base is None or pd.isna(base) or pd.isna(printed) or base <= 0:
+        return range(0)
+    n = int(base)
+    p = Fraction(Decimal(repr(float(printed))))
+    half = Fraction(1, 2 * 10 ** int(decimals))
+    sc = Fraction(Decimal(repr(float(scale))))
+    lo = (p - half) * n / sc
+    hi = (p + half) * n / sc
+    return range(max(0, math.ceil(lo)), min(n, math.floor(hi)) + 1)
+
+
+def protect_shares(numerators, bases, decimals: int = 1, scale: float = 100, base_status=None, complement: bool = True):
+    """Percentages (or shares) printed beside their bases: ``(shares, status)``.
+
+    A share ``p`` of a printed base ``n`` gives the count back as ``p * n`` (269 referrals and
+    0.4% re-referrals: only 1 fits). So the share is withheld (``c``) where its base is withheld
+    (``base_status`` ``c``, or a base of 1 to 5), where its numerator is 1 to 5, and where any
+    count the reader cannot rule out from the printed share and base is 1 to 5
+    (:func:`counts_consistent_with`): a printed 0.0% of 20,000 could be 1 to 9. With
+    ``complement`` (the default) the same holds for the rest of the base, ``n - k`` (99.6% of
+    269 leaves 1). ``shares`` are ``numerators / bases * scale`` where printed; NaN where
+    withheld, with status ``z`` where the base is 0 (no share), ``x`` where it or the numerator
+    is missing, and the base's own marker where it has one. Intervals and anything else
+    built on a withheld share must be withheld with it. Shapes follow ``numerators``.
+    """
+    num = _numbers(numerators, "numerators")
+    den = _numbers(bases, "bases")
+    if den.size == 1 and num.size != 1:
+        den = np.full(num.size, den[0])
+    if den.size != num.size:
+        raise InputError("numerators and bases differ in length", column="bases", expected=f"{num.size} bases")
+    bst = _statuses(base_status, num.size)
+    n = num.size
+    share = np.full(n, np.nan)
+    status = np.full(n, "", dtype=object)
+    for i in range(n):
+        k, b = num[i], den[i]
+        if bst[i] == "c" or _small(np.array([b]))[0]:
+            status[i] = "c"
+            continue
+        if bst[i] or np.isnan(b):
+            status[i] = bst[i] or "x"
+            continue
+        if b <= 0:  # no base, no share
+            status[i] = "z"
+            continue
+        if np.isnan(k):
+            status[i] = "x"
+            continue
+        value = k / b * scale
+        printed = numbers.round_half_up(value, decimals)
+        could_be = counts_consistent_with(printed, int(b), decimals, scale)
+        small = any(THRESHOLD_LOW <= c <= THRESHOLD_HIGH for c in could_be)
+        if complement:
+            small = small or any(THRESHOLD_LOW <= int(b) - c <= THRESHOLD_HIGH for c in could_be)
+        if small or THRESHOLD_LOW <= k <= THRESHOLD_HIGH:
+            status[i] = "c"
+            continue
+        share[i] = value
+    return _like(numerators, share), _like(numerators, status, dtype="object")
 
 
 # --------------------------------------------------------------------------------------------

@@ -234,27 +234,42 @@ def _month_label(v) -> str:
         return str(v)
 
 
-def grouped_bars(table: pd.DataFrame, category: str, series: list[str], label: str, title: str, decimals: int = 1) -> Chart:
+def grouped_bars(table: pd.DataFrame, category: str, series: list[str], label: str, title: str, decimals: int = 1, status: pd.DataFrame | None = None) -> Chart:
     """Grouped horizontal bars: one group per ``category`` value, one bar per column in ``series``
-    (the first is the authority, drawn in its colour)."""
+    (the first is the authority, drawn in its colour).
+
+    ``status`` (optional, same rows, a column per series) holds DfE markers: a withheld (``c``) or
+    missing value draws no bar and reads as its marker (``x`` where missing without one) in the
+    bar label, the alt text and the table, never ``nan``. Numbers print half up."""
+    from csdemand.core.numbers import fmt
+
+    def shown(col: str) -> list[str]:
+        st = status[col] if status is not None and col in status else pd.Series("", index=table.index)
+        return [fmt(v, decimals, status=s) for v, s in zip(table[col], st.reindex(table.index).fillna(""))]
+
+    text = {col: shown(col) for col in series}
     colours = [PALETTE["la"], PALETTE["neighbours"], PALETTE["england"], PALETTE["region"]]
     fig, ax = plt.subplots(figsize=(8, 0.9 * len(table) + 1.2))
     h = 0.8 / len(series)
     y = np.arange(len(table))[::-1]
     for i, col in enumerate(series):
-        ax.barh(y + (len(series) / 2 - i - 0.5) * h, table[col], height=h, color=colours[i % len(colours)], label=col)
-        for yi, v in zip(y + (len(series) / 2 - i - 0.5) * h, table[col]):
-            ax.text(v + 0.3, yi, f"{v:.{decimals}f}", va="center", fontsize=7.5)
+        values = pd.to_numeric(table[col], errors="coerce").to_numpy(dtype=float)
+        drawn = values.copy()
+        if status is not None and col in status:
+            drawn[(status[col].reindex(table.index).fillna("") != "").to_numpy()] = np.nan  # a withheld value draws no bar
+        ax.barh(y + (len(series) / 2 - i - 0.5) * h, np.nan_to_num(drawn, nan=0.0), height=h, color=colours[i % len(colours)], label=col)
+        for yi, v, t in zip(y + (len(series) / 2 - i - 0.5) * h, drawn, text[col]):
+            ax.text((0 if np.isnan(v) else v) + 0.3, yi, t, va="center", fontsize=7.5)
     ax.set_yticks(y, table[category], fontsize=9)
     ax.set_xlabel(label, fontsize=9)
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncols=len(series))
     fig.tight_layout()
-    parts = "; ".join(f"{r[category]}: " + ", ".join(f"{c} {r[c]:.{decimals}f}" for c in series) for _, r in table.iterrows())
+    parts = "; ".join(f"{r[category]}: " + ", ".join(f"{c} {text[c][k]}" for c in series) for k, (_, r) in enumerate(table.iterrows()))
     alt = f"Bar chart of {label.lower()}. {parts}."
     data = table[[category] + series].copy()
     for c in series:
-        data[c] = data[c].map(lambda v: f"{v:.{decimals}f}")
+        data[c] = text[c]
     return Chart(figure_png(fig), alt, title, data)
 
 
