@@ -228,8 +228,7 @@ def pair(p: Panel, y1: int, y2: int) -> pd.DataFrame:
     """LAs with a published value and counts in both years: ``x1, n1, x2, n2`` (rates on the
     same-base population) and ``shared`` (children in both stocks, for a stock measure), by LA."""
     a, b = testable(p, y1), testable(p, y2)
-    m = a[["numerator", "denominator"]].join(b[["numerator", "denominator"]], how="inner", lsuffix="1", rsuffix="2")
-    m.columns = ["x1", "n1", "x2", "n2"]
+    m = a[["numerator", "denominator"]].set_axis(["x1", "n1"], axis=1).join(b[["numerator", "denominator"]].set_axis(["x2", "n2"], axis=1), how="inner")
     if p.kind == "rate":
         for col, y in (("n1", y1), ("n2", y2)):
             base = p.population.reindex(pd.MultiIndex.from_arrays([m.index.to_numpy(), np.full(len(m), y)])).to_numpy()
