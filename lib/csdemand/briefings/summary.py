@@ -73,6 +73,11 @@ class Change:
     def available(self) -> bool:
         return not numbers.is_missing(self.shown)
 
+    @property
+    def significant(self) -> bool:
+        """Flagged by the test, with both figures shown."""
+        return self.available and self.test.significant
+
 
 @dataclass
 class Indicator:
