@@ -139,3 +139,14 @@ def test_summary_with_suppressed_figures_prints_on_one_a4_page(browser, test_out
     finally:
         page.close()
     assert _pdf_pages(test_output / "summary_city_of_london.pdf") == 1
+
+
+def test_summary_json_record_carries_the_headline_figures(summary_page, test_output):
+    import json
+
+    record = json.loads((test_output / "browser" / "352-manchester" / "2025" / "summary.json").read_text(encoding="utf-8"))
+    figures = {f["measure"]: f for f in record["figures"]}
+    assert list(figures) == ["early_help_requests", "referrals_rate", "rereferral_pct", "da_parent_pct", "cpp_at31_rate", "cla_rate"]
+    lac = figures["cla_rate"]
+    assert lac["value"] == 97 and lac["period"] == "2025" and lac["comparators"]["england"] == 67
+    assert set(lac["flags"]) == {"vs_england", "change_1y", "change_3y", "rank"} and lac["flags"]["vs_england"] == ""
