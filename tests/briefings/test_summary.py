@@ -204,6 +204,13 @@ def test_no_key_message_contradicts_the_table(la):
             assert f"{ind.against_england} than England" in m.text and ind.against_england.capitalize() in row.replace("Significantly l", "L").replace("Significantly h", "H")
 
 
+def test_a_change_on_small_numbers_gives_no_percentage():
+    cpp = by_key(built("857"))["cpp_at31_rate"]  # Rutland: about 6 children on a plan in 2022, 28 in 2025
+    assert cpp.change3.small and not cpp.change1.small
+    words = summary.change_words(cpp, cpp.change3, "over 3 years")
+    assert "(small numbers: fewer than 20 in a year)" in words and "%)" not in words
+
+
 def test_better_and_worse_in_colour_and_words(manchester):
     row = row_html(manchester, "rereferral_pct")
     assert 'class="move good"' in row and ">better<" in row  # re-referrals fell: better, in blue and in words

@@ -36,6 +36,9 @@ SPANS = (1, 3)
 #: A value this far from the neighbours' mean (as a share of it) is a "clear distance" when the
 #: authority is also the highest or lowest of its group, or at twice this distance on its own.
 CLEAR_DISTANCE = 0.25
+#: Below this many children (the count behind a rate or percentage) a percentage change is not
+#: given in words: 6 to 28 children is +365%.
+SMALL = 20
 
 
 # --------------------------------------------------------------------------- indicators
@@ -68,6 +71,7 @@ class Change:
     pct: float
     test: significance.Result
     reference: float = np.nan
+    small: bool = False  # a count below SMALL in either year: no percentage change in words
 
     @property
     def available(self) -> bool:
@@ -321,7 +325,9 @@ def published_change(p: Panel, la_number: int, year: int, span: int, value: floa
         test = significance.change_test(m["x1"], m["n1"], m["x2"], m["n2"], i, p.kind, shared=_shared(p, m))
     else:
         test = significance.not_tested(f"no published count for both {y1} and {year}")
-    return Change(span, y1, then_value, then_status, shown, pct, test, _reference_change(p, m))
+    counts = [r["numerator"] for r in (now_row, then_row) if r is not None]
+    small = any(pd.notna(c) and c < SMALL for c in counts)
+    return Change(span, y1, then_value, then_status, shown, pct, test, _reference_change(p, m), small)
 
 
 def published_indicator(spec: pd.Series, p: Panel, la: areas_mod.LocalAuthority, year: int, neighbour_numbers: list[int]) -> Indicator:
@@ -497,6 +503,8 @@ def _size(ind: Indicator, ch: Change) -> str:
         return f"{size} percentage point{'' if size == '1' else 's'}"
     pct = numbers.fmt(abs(ch.pct), 0)
     pct_words = "less than 1%" if pct == "0" else f"{pct}%"
+    if ch.small:
+        pct_words = f"small numbers: fewer than {SMALL} in a year"
     return f"{size} per 10,000 ({pct_words})" if ind.kind == "rate" else f"{size} ({pct_words})"
 
 
