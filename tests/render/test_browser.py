@@ -9,6 +9,7 @@ import pytest
 from csdemand.briefings import looked_after
 from csdemand.render import batch as render
 from csdemand.briefings import summary
+from csdemand.core import numbers
 
 pytestmark = pytest.mark.browser
 
@@ -76,21 +77,31 @@ def test_headline_figures_match_lib(page_of):
     assert tiles[:4] == ["1,280", "97", "88.9", "67"]
 
 
-@pytest.fixture(scope="module")
-def summary_page(browser, test_output):
+def _summary_page(browser, test_output, la: str, name: str):
     out = test_output / "browser"
     briefing = next(b for b in render.discover() if b.name == "summary")
-    report = render.render_one(briefing, "352", "latest", out)
-    if True:  # one page per briefing, one browser per module
-        page = browser.new_page(viewport={"width": 1100, "height": 900})
-        errors = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(report.as_uri(), wait_until="load")
-        page.screenshot(path=str(test_output / "summary_manchester.png"), full_page=True)
-        page.pdf(path=str(test_output / "summary_manchester.pdf"), format="A4")
-        yield page, errors
-        page.close()
+    report = render.render_one(briefing, la, "latest", out)
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(report.as_uri(), wait_until="load")
+    page.screenshot(path=str(test_output / f"summary_{name}.png"), full_page=True)
+    page.pdf(path=str(test_output / f"summary_{name}.pdf"), format="A4")
+    return page, errors
+
+
+def _pdf_pages(path) -> int:
+    pdf = path.read_bytes()
+    assert pdf.startswith(b"%PDF")
+    return pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+
+
+@pytest.fixture(scope="module")
+def summary_page(browser, test_output):
+    page, errors = _summary_page(browser, test_output, "352", "manchester")
+    yield page, errors
+    page.close()
 
 
 def test_summary_loads_without_errors_and_its_figures_match_lib(summary_page):
@@ -98,12 +109,44 @@ def test_summary_loads_without_errors_and_its_figures_match_lib(summary_page):
     assert errors == []
     s = summary.build("352")
     shown = dict(page.eval_on_selector_all("table.summary tbody tr", "rows => rows.map(r => [r.dataset.indicator, r.querySelector('td.value').textContent.trim()])"))
+    assert list(shown) == [i.key for i in s.indicators]
     for ind in s.indicators:
-        unit = "%" if ind.kind == "percent" else ""
-        assert shown[ind.key] == f"{ind.value:,.{ind.decimals}f}{unit}", ind.key
-    assert shown["cla_rate"] == "97" and shown["rereferral_pct"] == "18.4%"
+        assert shown[ind.key] == numbers.fmt(ind.value, ind.decimals, status=ind.status, unit="%" if ind.kind == "percent" else ""), ind.key
+    assert shown["cla_rate"] == "97" and shown["rereferral_pct"] == "18.4%" and shown["early_help_requests"] == "14,412"
+    messages = page.eval_on_selector_all(".key-messages li", "els => els.map(e => e.textContent.trim())")
+    assert messages == summary.key_messages(s)
 
 
-def test_summary_prints_on_one_a4_page_plus_its_sources_page(summary_page, test_output):
-    pdf = (test_output / "summary_manchester.pdf").read_bytes()
-    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") <= 2
+def test_summary_better_moves_are_blue_and_say_better(summary_page):
+    page, _ = summary_page
+    good = page.locator('tr[data-indicator="rereferral_pct"] .move.good').first
+    assert good.evaluate("e => getComputedStyle(e).color") == "rgb(11, 94, 168)"  # the stray } once left it grey
+    assert "better" in good.inner_text()
+
+
+def test_summary_prints_on_one_a4_page(summary_page, test_output):
+    assert _pdf_pages(test_output / "summary_manchester.pdf") == 1
+
+
+def test_summary_with_suppressed_figures_prints_on_one_a4_page(browser, test_output):
+    page, errors = _summary_page(browser, test_output, "201", "city_of_london")
+    try:
+        assert errors == []
+        cla = page.locator('tr[data-indicator="cla_rate"] td.value').inner_text().strip()
+        assert cla == "c"
+        body = page.inner_text("main")
+        assert "nan" not in body.lower().split() and "None" not in body and "not available%" not in body
+    finally:
+        page.close()
+    assert _pdf_pages(test_output / "summary_city_of_london.pdf") == 1
+
+
+def test_summary_json_record_carries_the_headline_figures(summary_page, test_output):
+    import json
+
+    record = json.loads((test_output / "browser" / "352-manchester" / "2025" / "summary.json").read_text(encoding="utf-8"))
+    figures = {f["measure"]: f for f in record["figures"]}
+    assert list(figures) == ["early_help_requests", "referrals_rate", "rereferral_pct", "da_parent_pct", "cpp_at31_rate", "cla_rate"]
+    lac = figures["cla_rate"]
+    assert lac["value"] == 97 and lac["period"] == "2025" and lac["comparators"]["england"] == 67
+    assert set(lac["flags"]) == {"vs_england", "change_1y", "change_3y", "rank"} and lac["flags"]["vs_england"] == ""

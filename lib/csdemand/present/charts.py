@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from csdemand.core import numbers  # noqa: E402
 from csdemand.methods import funnel  # noqa: E402
 from csdemand.present.html import Chart, figure_png, fmt_number  # noqa: E402
 
@@ -122,17 +123,19 @@ def neighbour_bars(values: pd.DataFrame, la_number: int, england: float, neighbo
 
 def funnel_chart(points: pd.DataFrame, la_number: int, neighbour_numbers: list[int], target_rate: float, tau2: float, measure_label: str, period: int) -> Chart:
     """Funnel plot: every LA's rate against its child population, England's rate as the target,
-    95% and 99.8% limits with the overdispersion allowance (solid) and pure Poisson (dotted)."""
+    95% and 99.8% limits allowing for the spread between authorities (solid; drawn on the log
+    scale of :mod:`csdemand.methods.funnel`, so asymmetric: wider above England than below) and
+    for chance alone (dotted). ``tau2`` is :func:`funnel.estimate_overdispersion`'s."""
     fig, ax = plt.subplots(figsize=(8, 5.0))
     n = np.geomspace(points["denominator"].min() * 0.8, points["denominator"].max() * 1.1, 200)
     adj = funnel.limits(target_rate, n, tau2)
     poi = funnel.limits(target_rate, n, 0.0)
     for tag, colour, label in (("95", PALETTE["limit95"], "95% limits"), ("99_8", PALETTE["limit998"], "99.8% limits")):
-        ax.plot(n, adj[f"upper_{tag}"], color=colour, linewidth=1.4, label=f"{label} (allowing for overdispersion)")
+        ax.plot(n, adj[f"upper_{tag}"], color=colour, linewidth=1.4, label=f"{label}, allowing for the spread between authorities")
         ax.plot(n, adj[f"lower_{tag}"], color=colour, linewidth=1.4)
-        ax.plot(n, poi[f"upper_{tag}"], color=colour, linewidth=0.8, linestyle=":")
+        ax.plot(n, poi[f"upper_{tag}"], color=colour, linewidth=0.8, linestyle=":", label=f"{label}, chance alone" if tag == "95" else None)
         ax.plot(n, poi[f"lower_{tag}"], color=colour, linewidth=0.8, linestyle=":")
-    ax.axhline(target_rate, color=PALETTE["england"], linewidth=1, label=f"England {target_rate:.0f}")
+    ax.axhline(target_rate, color=PALETTE["england"], linewidth=1, label=f"England {numbers.fmt(target_rate, 0)}")
     others = points[~points["la_number"].isin(neighbour_numbers + [la_number])]
     nb = points[points["la_number"].isin(neighbour_numbers)]
     me = points[points["la_number"] == la_number]
@@ -142,28 +145,33 @@ def funnel_chart(points: pd.DataFrame, la_number: int, neighbour_numbers: list[i
     for _, r in me.iterrows():
         ax.annotate(r["area_name"], (r["denominator"], r["rate"]), xytext=(6, 6), textcoords="offset points", fontsize=9, fontweight="bold")
     ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x:,.0f}"))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: numbers.fmt(x, 0)))
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("Children aged 0-17 (ONS mid-year estimate, log scale)", fontsize=9)
     ax.set_ylabel(measure_label, fontsize=9)
-    ax.set_ylim(0, max(points["rate"].max(), adj["upper_99_8"].max()) * 1.05)
+    # The upper 99.8% limit of the smallest authorities runs far above every point: keep the points in view.
+    top = np.nanmax([points["rate"].max() * 1.15, float(np.nanmin([adj["upper_99_8"].max(), points["rate"].max() * 1.6]))])
+    ax.set_ylim(0, top)
     _style(ax)
     ax.legend(frameon=False, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3)
     fig.tight_layout()
-    pos = me["position"].iloc[0] if len(me) else "not available"
-    outside = points[points["position"].str.contains("99.8")]
+    pos = me["position"].iloc[0] if len(me) else "not assessed"
+    above = int(points["position"].str.startswith("above").sum())
+    below = int(points["position"].str.startswith("below").sum())
+    outside = int(points["position"].str.contains("99.8").sum())
     alt = (
         f"Funnel plot of {measure_label.lower()} in {period} for {len(points)} local authorities against their child population. "
-        f"England's rate is {target_rate:.0f}. "
-        + (f"{me['area_name'].iloc[0]} ({me['rate'].iloc[0]:.0f}) is {pos}. " if len(me) else "")
-        + f"{len(outside)} authorities lie outside the 99.8% limits after allowing for overdispersion."
+        f"England's rate is {numbers.fmt(target_rate, 0)}. "
+        + (f"{me['area_name'].iloc[0]} ({numbers.fmt(me['rate'].iloc[0], 0)}) is {pos}. " if len(me) else "")
+        + f"Allowing for the spread between authorities, {above} lie above the 95% limits and {below} below; "
+        + (f"{outside} outside the 99.8% limits." if outside else "none outside the 99.8% limits.")
     )
     table = points.assign(
         group=np.where(points["la_number"] == la_number, "This authority", np.where(points["la_number"].isin(neighbour_numbers), "Neighbour", "")),
     ).sort_values("rate", ascending=False)[["area_name", "group", "denominator", "count", "rate", "position"]]
     table.columns = ["Local authority", "", "Children 0-17", "Looked after", "Rate per 10,000", "Position"]
-    for c in ("Children 0-17", "Looked after"):
-        table[c] = table[c].map(lambda x: fmt_number(x))
+    for c in ("Children 0-17", "Looked after", "Rate per 10,000"):
+        table[c] = table[c].map(lambda x: numbers.fmt(x, 0))
     return Chart(figure_png(fig), alt, f"{measure_label} in {period}: funnel plot of all local authorities", table)
 
 
