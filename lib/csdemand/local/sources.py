@@ -187,7 +187,10 @@ def _parse_yaml(text: str, path: Path) -> object:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         context = getattr(exc, "context", None)
-        message = f"not valid YAML ({_one_line(problem)}{', ' + _one_line(context) if context else ''})"
+        if getattr(exc, "csdemand_refusal", False):  # our own rule, not a YAML syntax error
+            message = _one_line(problem)
+        else:
+            message = f"not valid YAML ({_one_line(problem)}{', ' + _one_line(context) if context else ''})"
         raise ConfigError(message, file=path, row=mark.line + 1 if mark else None, expected="a YAML mapping like config/data.yml") from None
     except (RecursionError, MemoryError):
         raise ConfigError("not a usable config: the YAML is nested too deeply or too large", file=path, expected="a YAML mapping like config/data.yml") from None
@@ -210,7 +213,9 @@ def _strict_loader():
             event = self.peek_event()
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
                 # Aliases let a few lines stand for gigabytes (an "alias bomb"); a config needs none.
-                raise ComposerError(None, None, "YAML anchors and aliases (&name, *name) are not allowed in the data config: write each value out", event.start_mark)
+                refusal = ComposerError(None, None, "YAML anchors and aliases (&name, *name) are not allowed in the data config: write each value out", event.start_mark)
+                refusal.csdemand_refusal = True
+                raise refusal
             return super().compose_node(parent, index)
 
         def construct_mapping(self, node, deep=False):
@@ -225,12 +230,14 @@ def _strict_loader():
                         continue  # SafeLoader reports an unhashable key itself
                     line = key_node.start_mark.line + 1
                     if key in seen:
-                        raise ConstructorError(
+                        refusal = ConstructorError(
                             None,
                             None,
                             f"the key {key!r} is given twice in one mapping, on lines {seen[key]} and {line} (the second would silently replace the first)",
                             key_node.start_mark,
                         )
+                        refusal.csdemand_refusal = True
+                        raise refusal
                     seen[key] = line
             return super().construct_mapping(node, deep=deep)
 
