@@ -569,6 +569,10 @@ def parse_database_url(url: str, var: str) -> DatabaseURL:
         raise InputError(f"${var} is not a usable SQLAlchemy URL ({type(exc).__name__}: {mask_secrets(_first_line(exc), secrets)})", expected=_URL_EXPECTED) from None
     ours = (unquote(user) if user else None, unquote(password) if password is not None else None)
     theirs = (parsed.username or None, parsed.password if parsed.password is not None else None)
+    try:
+        parsed.get_dialect()  # an unknown dialect fails here, in our words
+    except Exception as exc:  # NoSuchModuleError, ImportError
+        raise InputError(f"the URL cannot be used ({type(exc).__name__}: {mask_secrets(_first_line(exc), secrets)})", expected=_URL_EXPECTED) from None
     if ours != theirs or "@" in (parsed.host or ""):
         raise InputError(
             f"the user name or password in ${var} holds a character that must be %-encoded (a / or ? in a password): "
