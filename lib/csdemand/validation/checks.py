@@ -783,6 +783,16 @@ def _parse(text: str, rep: _Report) -> tuple[list[list[str]], int | None]:
                 last_start = prev_end + 1
                 prev_end = reader.line_num
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            # Python's csv (and so the readers) stops at a cell over its limit: say so, at the
+            # line where it stopped, rather than blame a quote.
+            limit = csv.field_size_limit()
+            rep.add(
+                f"a cell is longer than {limit:,} characters, which the readers refuse (text pasted into a cell, or a quote that never closes?)",
+                row=reader.line_num or None,
+                expected=f"cells shorter than {limit:,} characters",
+            )
+            return [], None
         rep.add(
             f"the file cannot be read as CSV after this row ({exc}): most likely a quote that never closes",
             row=len(rows) + 1,
