@@ -115,6 +115,9 @@ class ConfigError(InputError):
 
     def __init__(self, message: str, *, file: str | Path | None, key: str | None = None, value: object = None, expected: str | None = None, row: int | None = None) -> None:
         self.key = key
+        if value is not None and len(repr(value)) > 80:
+            # A config pointing at the wrong file must not have its content echoed into a log.
+            value = repr(value)[:60] + "\u2026"
         super().__init__(f"{key}: {message}" if key else message, file=file, row=row, value=value, expected=expected)
 
 
