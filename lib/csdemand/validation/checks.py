@@ -362,17 +362,18 @@ def looks_like(header: Iterable[str], s: Schema) -> bool:
 
 
 def _check(df: pd.DataFrame, s: Schema, rep: _Report, today: pd.Timestamp) -> None:
-    df = _as_strings(df, rep)
     if not rep.quote:
         if not looks_like(df.columns, s):
+            found = len({str(c).strip() for c in df.columns} & set(s.columns))
             rep.add(
-                f"this is not a {s.label}: its header has {len(set(df.columns) & set(s.columns))} of the layout's {len(s.columns)} columns "
+                f"this is not a {s.label}: its header has {found} of the layout's {len(s.columns)} columns "
                 "(nothing of it is quoted here: is the path in the config right?)",
                 row=1,
                 expected="a header with " + ", ".join(s.columns),
             )
             return
         rep.quote = True  # the layout's header: its cells may be quoted
+    df = _as_strings(df, rep)
     missing = [c for c in s.columns if c not in df.columns]
     for c in missing:
         rep.add(
@@ -930,6 +931,29 @@ def _check_file(path: Path, table: str | None, rep: _Report, today: pd.Timestamp
     df.columns = header
     rep.rows = rownums
     _check(df, s, rep, today)
+    if s.layout != "tidy" and not any(p.level in (ERROR, MORE) for p in rep.items):
+        _check_local_reader(path, s, rep)
+
+
+#: The local table whose reader checks a file of each record or monthly schema.
+_READER_TABLE = {"referrals": "referrals", "early_help_requests": "early_help_requests", "early_help_monthly": "early_help_requests", "looked_after": "looked_after"}
+
+
+def _check_local_reader(path: Path, s: Schema, rep: _Report) -> None:
+    """Run the reader ``render`` uses on a file these checks passed; its first error, if any, is a
+    problem (validate never passes what render would refuse)."""
+    table = _READER_TABLE.get(s.name)
+    local = _local_sources_module()
+    if table is None or local is None or not hasattr(local, "check_raw"):
+        return
+    from csdemand.core.text import read_text_table
+
+    try:
+        local.check_raw(table, read_text_table(path), str(path))
+    except InputError as exc:
+        rep.add(f"{exc.message} (the reader that render uses; only its first problem is reported)", row=exc.row, column=exc.column, value=exc.value, expected=exc.expected or "")
+    except Exception as exc:
+        rep.add(f"the reader failed ({type(exc).__name__}: {_short(str(exc))})", expected="a file the reader can read")
 
 
 def _check_published(path: Path, rep: _Report, run: bool = True) -> bool:
@@ -1047,6 +1071,9 @@ def _validate_configured(local, config, las, today) -> dict[str, list[Problem]]:
                     known = ALIASES.get(table, table) in SCHEMAS
                     problems = check_file(path, table if known else None, today=today, quote=not known)
                     problems = [replace(p, source=label) if p.source == str(path) else p for p in problems]
+                    if known:  # check_file ran the reader on it
+                        out[label] = problems
+                        continue
                 else:
                     raw = local.read_raw(table, la.slug, la.la_number, cfg)
                     problems = check_frame(raw, table, label, today=today, quote=False) if ALIASES.get(table, table) in SCHEMAS else []
