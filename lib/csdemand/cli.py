@@ -77,6 +77,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         n = validation.count(problems)
         if not n:
             print(f"{source}: no problems")
+            for p in problems:  # notes: fields the source does not record
+                print(f"  {p}")
             continue
         with_problems += 1
         total += n

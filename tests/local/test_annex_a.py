@@ -18,6 +18,27 @@ from csdemand.core.errors import InputError
 
 D = dt.datetime
 
+
+def _early_help_reader_accepts_not_recorded() -> bool:
+    """Whether csdemand.local.early_help (another engineer's) reads 'Not recorded' in hub and outcome."""
+    row = {"request_id": "E1", "family_id": "F1", "date_received": "2024-01-02", "hub": ehd.NOT_RECORDED, "reason": ehd.NOT_RECORDED, "outcome": ehd.NOT_RECORDED}
+    try:
+        ehd.from_frame(pd.DataFrame({k: pd.Series([v], dtype=str) for k, v in row.items()}), "probe")
+    except InputError:
+        return False
+    return True
+
+
+#: Until the early help reader accepts the placeholder in hub and outcome (its owner is making it
+#: do so), reading Annex A List 2 through it fails: these tests are expected to fail until then,
+#: and strict, so they fail loudly once it works and the mark should go.
+needs_early_help_placeholders = pytest.mark.xfail(
+    not _early_help_reader_accepts_not_recorded(),
+    reason="csdemand.local.early_help does not yet accept 'Not recorded' in hub and outcome",
+    raises=InputError,
+    strict=True,
+)
+
 LIST3_HEADER = ["Child Unique ID", "Gender", "Ethnicity", "Date of Birth", "Age of Child (Years)", "Date of Referral", "Referral Source", "Referral NFA?", "Number of Referrals in Last 12 Months", "Allocated Team", "Allocated Worker"]
 LIST3_ROWS = [
     ["C001", "b) Female", "a) WBRI", D(2015, 3, 1), 9, D(2024, 4, 2), "q) 6: Police", "b) No", 1, "Team A", "W1"],
@@ -84,11 +105,23 @@ def test_list_3_maps_to_the_referrals_layout(annex):
     assert df["referral_date"].tolist() == ["2024-04-02", "2024-04-03", "2024-04-05", "2024-04-10", "2024-05-20", "2024-06-01"]
     assert df["source"].tolist() == ["Police", "Schools", "Health services", "Individual", "Local authority services", "Health services"]
     assert df["outcome"].tolist() == ["Assessment", "No further action", "No further action", "Assessment", "Assessment", "Assessment"]
-    assert set(df["domestic_abuse"]) == {"N"}
+    assert set(df["domestic_abuse"]) == {"Not recorded"} and lr.NOT_RECORDED == ehd.NOT_RECORDED == "Not recorded"
     assert df.attrs["domestic_abuse_recorded"] is False and df.attrs["annex_a_sheet"] == "list 3 REFERRALS"
-    assert any("domestic abuse" in n for n in df.attrs["notes"])
+    assert any("domestic abuse" in n and "unknown, not zero" in n for n in df.attrs["notes"])
     typed = lr.from_frame(df, "annex")  # valid in the layout: the checks pass
-    assert typed["referral_date"].dtype.kind == "M" and not typed["domestic_abuse"].any()
+    assert typed["referral_date"].dtype.kind == "M"
+    assert str(typed["domestic_abuse"].dtype) == "boolean" and typed["domestic_abuse"].isna().all()
+    assert typed.attrs["domestic_abuse_recorded"] is False
+
+
+def test_list_3_without_domestic_abuse_gives_unknown_shares_never_zero(annex):
+    typed = lr.from_frame(annex_a.read_list(annex, 3), "annex")
+    months = lr.monthly(typed)
+    assert months["referrals"].tolist() == [4, 1, 1]  # April, May, June 2024
+    assert months[["domestic_abuse", "da_share", "da_lower", "da_upper"]].isna().all().all()
+    year = lr.annual(typed)
+    assert year["referrals"].tolist() == [6] and year["nfa"].tolist() == [2]
+    assert year[["domestic_abuse", "da_share"]].isna().all().all()
 
 
 def test_list_3_uses_a_domestic_abuse_column_when_the_council_adds_one(tmp_path):
@@ -205,8 +238,16 @@ def test_list_2_maps_to_the_early_help_record_layout(annex):
     assert df["request_id"].tolist() == ["A2-2", "A2-3", "A2-4"]
     assert df["family_id"].tolist() == ["C101", "C102", "C103"]
     assert df["date_received"].tolist() == ["2024-01-15", "2024-01-20", "2024-02-05"]
-    assert set(df["hub"]) == {"Central"} and set(df["reason"]) == {ehd.NOT_RECORDED} and set(df["outcome"]) == {"Support offered"}
-    assert df.attrs["hub_recorded"] is False and df.attrs["reason_recorded"] is False
+    # No hub, reason or outcome in List 2: the placeholder on every row, never "Central" or "Support offered".
+    assert set(df["hub"]) == set(df["reason"]) == set(df["outcome"]) == {ehd.NOT_RECORDED}
+    assert (df.attrs["hub_recorded"], df.attrs["reason_recorded"], df.attrs["outcome_recorded"]) == (False, False, False)
+    assert local_sources.not_recorded_fields(df) == {"hub", "reason", "outcome"}
+    assert any("step-ups to social care are unknown, not zero" in n for n in df.attrs["notes"])
+
+
+@needs_early_help_placeholders
+def test_list_2_reads_through_the_early_help_layout(annex):
+    df = annex_a.read_list(annex, 2)
     typed = ehd.from_frame(df, "annex")
     assert ehd.monthly_totals(typed).tolist() == [2, 1]
     by_reason = ehd.monthly_by(typed, "reason")
@@ -258,7 +299,7 @@ def test_list_8_ceased_before_started_is_an_error(tmp_path):
 # --------------------------------------------------------------------------- through the config
 
 
-def test_annex_a_through_local_sources(annex, tmp_path):
+def _annex_config(annex: Path, tmp_path: Path) -> Path:
     cfg = tmp_path / "data.yml"
     cfg.write_text(
         "version: 1\ntables:\n"
@@ -267,15 +308,27 @@ def test_annex_a_through_local_sources(annex, tmp_path):
         f"  looked_after:\n    format: annex_a\n    path: {annex}\n    list: 8\n",
         encoding="utf-8",
     )
+    return cfg
+
+
+def test_annex_a_through_local_sources(annex, tmp_path):
+    cfg = _annex_config(annex, tmp_path)
     ref = local_sources.load("referrals", "352-manchester", 352, config=cfg)
     assert ref["referral_date"].dtype.kind == "M" and len(ref) == 6
     assert ref.attrs["domestic_abuse_recorded"] is False and ref.attrs["source"] == f"Annex A List 3 of {annex}"
     assert lr.annual(ref)["referrals"].sum() == 6
-    eh = local_sources.load("early_help_requests", "352-manchester", 352, config=cfg)
-    assert ehd.layout(eh) == ehd.RECORD and eh.attrs["reason_recorded"] is False
     la = local_sources.load("looked_after", "352-manchester", 352, config=cfg)
     assert la["ceased"].isna().sum() == 2
     assert local_sources.is_configured("looked_after", "352-manchester", config=cfg)
+
+
+@needs_early_help_placeholders
+def test_annex_a_list_2_through_local_sources(annex, tmp_path):
+    cfg = _annex_config(annex, tmp_path)
+    eh = local_sources.load("early_help_requests", "352-manchester", 352, config=cfg)
+    assert ehd.layout(eh) == ehd.RECORD and len(eh) == 3
+    assert (eh.attrs["hub_recorded"], eh.attrs["reason_recorded"], eh.attrs["outcome_recorded"]) == (False, False, False)
+    assert set(eh["hub"]) == set(eh["outcome"]) == {ehd.NOT_RECORDED}
 
 
 def test_annex_a_list_must_match_the_table(annex, tmp_path):

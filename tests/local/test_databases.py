@@ -210,11 +210,11 @@ def sqlite_db(tmp_path_factory, sample_tables) -> str:
     return url
 
 
-def _sql_config(tmp_path: Path, env: str, queries: dict[str, str] | None = None) -> Path:
+def _sql_config(tmp_path: Path, env: str, queries: dict[str, str] | None = None, timeouts: str = "") -> Path:
     queries = queries or QUERIES
     lines = ["version: 1", "tables:"]
     for table, query in queries.items():
-        lines += [f"  {table}:", "    format: sql", f"    url_env: {env}", f"    query: {query!r}"]
+        lines += [f"  {table}:", "    format: sql", f"    url_env: {env}", f"    query: {query!r}"] + ([timeouts.rstrip("\n")] if timeouts else [])
     path = tmp_path / f"data_{env.lower()}.yml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -348,3 +348,170 @@ def test_a_missing_environment_variable_names_it(tmp_path, monkeypatch):
     assert str(cfg) in str(err.value) and "tables.referrals" in str(err.value)
     assert not local_sources.is_configured("referrals", LA, config=cfg)
     assert local_sources.source_label("referrals", LA, config=cfg) == "query on $CSDEMAND_NOT_SET_URL"
+
+
+# --------------------------------------------------------------------------- secrets never printed
+
+LEAKY_URL = "postgresql+psycopg://analyst:p@ssW0rdLEAK@127.0.0.1/csc"
+SECRET_WORDS = ("ssW0rdLEAK", "p@ss", "analyst")
+
+
+def _run(args: list[str], env: dict[str, str], timeout: float = 180) -> tuple[subprocess.CompletedProcess, float]:
+    import sys
+
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "csdemand", *args], capture_output=True, text=True, env={**os.environ, **env}, timeout=timeout)
+    return done, time.monotonic() - start
+
+
+def test_an_at_sign_in_the_password_is_never_printed_by_validate_or_render(tmp_path):
+    cfg = _sql_config(tmp_path, "CSDEMAND_TEST_LEAKY_URL", {"referrals": QUERIES["referrals"]})
+    env = {"CSDEMAND_CONFIG": str(cfg), "CSDEMAND_TEST_LEAKY_URL": LEAKY_URL}
+    done, _ = _run(["validate"], env)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "holds an unencoded '@'" in done.stdout and "write each @ in it as %40" in done.stdout
+    rendered, _ = _run(["render", "--briefing", "referrals", "--out", str(tmp_path / "out")], env)
+    assert rendered.returncode == 1 and "refusing to render" in rendered.stderr
+    assert "holds an unencoded '@'" in rendered.stdout + rendered.stderr
+    for output in (done.stdout + done.stderr, rendered.stdout + rendered.stderr):
+        for secret in SECRET_WORDS:
+            assert secret not in output
+        assert "Traceback" not in output
+
+
+@pytest.mark.parametrize(
+    "url, words",
+    [
+        # a closed port: the driver names the host and port, not the user
+        ("postgresql+psycopg://analyst:s3cretPW@127.0.0.1:1/csc", "cannot connect to the database: connection failed: connection to server at \"127.0.0.1\", port 1 failed: Connection refused"),
+        ("postgresql+psycopg://analyst:s%40cretPW@127.0.0.1:1/csc", "Connection refused"),
+        ("postgresql+psycopg://analyst:s3cretPW@127.0.0.1:notaport/csc", "is not a usable SQLAlchemy URL"),
+        ("nosuchdialect://analyst:s3cretPW@db/csc", "the URL cannot be used (NoSuchModuleError: Can't load plugin: sqlalchemy.dialects:nosuchdialect)"),
+    ],
+)
+def test_connection_failures_name_the_problem_without_user_or_password(tmp_path, monkeypatch, url, words):
+    monkeypatch.setenv("LEAKY", url)
+    cfg = _sql_config(tmp_path, "LEAKY", {"referrals": QUERIES["referrals"]})
+    with pytest.raises(InputError) as err:
+        local_sources.load("referrals", LA, LA_NUMBER, config=cfg)
+    text = str(err.value)
+    assert words in text and text.startswith("file query on $LEAKY: ")
+    assert "s3cretPW" not in text and "s@cretPW" not in text and "analyst" not in text
+
+
+def test_a_driver_message_that_names_the_user_has_it_masked(postgres_url, tmp_path, monkeypatch):
+    # Trust authentication: the server checks the role, ignores the password, and names the role.
+    url = postgres_url.replace("postgres@", "analyst_x:s3cret-pw@")
+    monkeypatch.setenv("PG_URL", url)
+    cfg = _sql_config(tmp_path, "PG_URL", {"referrals": QUERIES["referrals"]})
+    with pytest.raises(InputError, match='cannot connect to the database: .*FATAL:  role "\\*\\*\\*" does not exist') as err:
+        local_sources.load("referrals", LA, LA_NUMBER, config=cfg)
+    assert "analyst_x" not in str(err.value) and "s3cret" not in str(err.value)
+
+
+# --------------------------------------------------------------------------- SQLite: read-only, never created
+
+
+def test_a_missing_sqlite_file_is_refused_and_not_created(tmp_path, monkeypatch):
+    missing = tmp_path / "no_such.db"
+    monkeypatch.setenv("SQLITE_URL", f"sqlite:///{missing}")
+    cfg = _sql_config(tmp_path, "SQLITE_URL", {"referrals": QUERIES["referrals"]})
+    with pytest.raises(InputError, match=r"the SQLite database that \$SQLITE_URL names does not exist \(it is opened read-only, never created\)") as err:
+        local_sources.load("referrals", LA, LA_NUMBER, config=cfg)
+    assert err.value.file == str(missing)
+    done, _ = _run(["validate"], {"CSDEMAND_CONFIG": str(cfg), "SQLITE_URL": f"sqlite:///{missing}"})
+    assert done.returncode == 1 and "does not exist (it is opened read-only, never created)" in done.stdout
+    assert not missing.exists()
+
+
+def test_sqlite_is_opened_read_only(sqlite_db, tmp_path, monkeypatch):
+    monkeypatch.setenv("SQLITE_URL", sqlite_db)
+    cfg = _sql_config(tmp_path, "SQLITE_URL", {"referrals": "DELETE FROM referrals RETURNING referral_id"})
+    with pytest.raises(InputError, match="the query failed: attempt to write a readonly database"):
+        local_sources.load("referrals", LA, LA_NUMBER, config=cfg)
+    count = sa.create_engine(sqlite_db).connect().execute(sa.text("SELECT count(*) FROM referrals")).scalar()
+    assert count == 67_348 + 3
+
+
+def test_a_slow_sqlite_query_is_stopped_at_the_statement_timeout(tmp_path, monkeypatch, sqlite_db):
+    monkeypatch.setenv("SQLITE_URL", sqlite_db)
+    endless = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) AS c FROM n"
+    cfg = _sql_config(tmp_path, "SQLITE_URL", {"referrals": endless}, timeouts="    statement_timeout: 1\n")
+    start = time.monotonic()
+    with pytest.raises(InputError, match=r"the query did not finish within 1 s \(statement_timeout\)"):
+        local_sources.load("referrals", LA, LA_NUMBER, config=cfg)
+    assert time.monotonic() - start < 4
+
+
+# --------------------------------------------------------------------------- no rows: validate and render say the same
+
+
+def test_a_query_that_returns_no_rows_is_the_extract_has_no_rows_in_validate_and_load(sqlite_db, tmp_path, monkeypatch):
+    from csdemand.validation import checks as validation
+    from csdemand.published.areas import resolve
+
+    monkeypatch.setenv("SQLITE_URL", sqlite_db)
+    cfg = _sql_config(tmp_path, "SQLITE_URL", {"referrals": QUERIES["referrals"] + " AND 1 = 0"})
+    with pytest.raises(InputError) as err:
+        local_sources.load("referrals", LA, LA_NUMBER, config=cfg)
+    assert (err.value.file, err.value.message) == ("query on $SQLITE_URL", "the extract has no rows")
+    report = validation.validate_all(config=cfg, las=[resolve("352")])
+    (problems,) = [v for k, v in report.items() if k.startswith("query on $SQLITE_URL")]
+    assert [(p.level, p.message) for p in problems] == [("error", "the extract has no rows")]
+
+
+# --------------------------------------------------------------------------- timeouts: a locked table, a silent server
+
+
+def test_a_table_locked_by_another_session_stops_at_the_statement_timeout(postgres_db, tmp_path, monkeypatch):
+    monkeypatch.setenv("PG_URL", postgres_db)
+    cfg = _sql_config(tmp_path, "PG_URL", {"referrals": QUERIES["referrals"]}, timeouts="    statement_timeout: 2\n")
+    engine = sa.create_engine(postgres_db)
+    try:
+        with engine.connect() as other:
+            other.execute(sa.text("BEGIN"))
+            other.execute(sa.text("LOCK TABLE referrals IN ACCESS EXCLUSIVE MODE"))  # held until this block ends
+            start = time.monotonic()
+            with pytest.raises(InputError) as err:
+                local_sources.load("referrals", LA, LA_NUMBER, config=cfg)
+            took = time.monotonic() - start
+            assert 2 <= took < 6, took
+            assert str(err.value) == (
+                "file query on $PG_URL: the query did not finish within 2 s (statement_timeout): is a table locked by another "
+                f"session, or the query slow?; expected a query that finishes in time, or a longer statement_timeout at tables.referrals in {cfg}"
+            )
+            done, took = _run(["validate"], {"CSDEMAND_CONFIG": str(cfg), "PG_URL": postgres_db})
+            assert done.returncode == 1 and "the query did not finish within 2 s (statement_timeout)" in done.stdout
+            other.execute(sa.text("ROLLBACK"))
+    finally:
+        engine.dispose()
+    assert len(local_sources.load("referrals", LA, LA_NUMBER, config=cfg)) == 67_348  # the lock gone, it reads
+
+
+@pytest.fixture
+def silent_server():
+    """A TCP port on 127.0.0.1 that accepts connections (the kernel's backlog) and never answers."""
+    import socket
+
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    try:
+        yield server.getsockname()[1]
+    finally:
+        server.close()
+
+
+def test_a_server_that_never_answers_gives_a_timeout_message_within_the_limit(silent_server, tmp_path, monkeypatch):
+    url = f"postgresql+psycopg://analyst:s3cretPW@127.0.0.1:{silent_server}/csc"
+    monkeypatch.setenv("SILENT_URL", url)
+    cfg = _sql_config(tmp_path, "SILENT_URL", {"referrals": QUERIES["referrals"]}, timeouts="    connect_timeout: 2\n")
+    start = time.monotonic()
+    with pytest.raises(InputError) as err:
+        local_sources.load("referrals", LA, LA_NUMBER, config=cfg)
+    assert 2 <= time.monotonic() - start < 6
+    assert "the database did not answer within 2 s (connect_timeout)" in str(err.value)
+    assert "s3cretPW" not in str(err.value) and "analyst" not in str(err.value)
+    done, took = _run(["validate"], {"CSDEMAND_CONFIG": str(cfg), "SILENT_URL": url})
+    assert done.returncode == 1 and "the database did not answer within 2 s (connect_timeout)" in done.stdout
+    assert took < 60 and "s3cretPW" not in done.stdout + done.stderr

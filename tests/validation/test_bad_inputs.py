@@ -169,11 +169,13 @@ def test_readers_raise_input_error(name, reader, tmp_path):
     assert str(err.value)  # describe() never fails
 
 
-def test_future_dates_are_left_to_the_validator():
-    """The readers accept a date in the future; only the validator flags it."""
-    df = local_referrals.read_extract(BAD / "future_dates.csv")
-    assert df["referral_date"].max() == pd.Timestamp("2099-01-14")
-    assert any(p.message == "date in the future" for p in validation.check_file(BAD / "future_dates.csv"))
+def test_a_future_date_is_refused_by_the_reader_as_by_the_validator_in_the_same_words():
+    with pytest.raises(InputError) as err:
+        local_referrals.read_extract(BAD / "future_dates.csv")
+    e = err.value
+    (p,) = [p for p in validation.check_file(BAD / "future_dates.csv") if p.message == "date in the future"]
+    assert (e.row, e.column, e.message, e.value) == (p.row, p.column, p.message, p.value) == (4, "referral_date", "date in the future", "2099-01-14")
+    assert e.expected == p.expected
 
 
 def test_a_truncated_published_file_is_named_as_truncated(tmp_path):

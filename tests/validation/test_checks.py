@@ -213,14 +213,19 @@ def test_validate_all_uses_the_data_config(tmp_path):
     assert all(p.source == label for p in report[label])
 
 
-def test_validate_all_reports_a_broken_config(tmp_path):
-    if validation._local_sources_module() is None:
-        pytest.skip("csdemand.local.sources is not there")
+def test_validate_all_raises_a_broken_config_and_the_cli_exits_2_in_one_line(tmp_path):
+    import os
+
+    from csdemand.local.sources import ConfigError
+
     config = tmp_path / "data.yml"
     config.write_text("version: 7\n", encoding="utf-8")
-    report = validation.validate_all(config=config)
-    (problem,) = report[str(config)]
-    assert "version" in problem.message
+    with pytest.raises(ConfigError, match="unsupported or missing version") as err:
+        validation.validate_all(config=config)
+    assert err.value.key == "version"
+    done = _cli(env={**os.environ, "CSDEMAND_CONFIG": str(config)})
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == f"error: file {config}: version: unsupported or missing version; found 7; expected version: 1\n"
 
 
 def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -19,12 +19,17 @@ case, spacing, punctuation and any bracketed part ("Date of Referral (dd/mm/yyyy
 variants are accepted (:data:`ALIASES`). Dates may be Excel dates, Excel serial numbers or text
 ``dd/mm/yyyy`` (also ``yyyy-mm-dd``, ``dd-mm-yyyy``, ``dd.mm.yyyy``, ``1 Apr 2024``).
 
-What the lists do not hold, and what is put in its place (also recorded in ``df.attrs``):
+What the lists do not hold, and what is put in its place. A field a list does not hold is never
+given a made-up value: its column holds the placeholder ``Not recorded``
+(:data:`csdemand.local.early_help.NOT_RECORDED`, the same words as
+:data:`csdemand.local.referrals.NOT_RECORDED`) on every row, and ``df.attrs["<field>_recorded"]``
+is False, which :func:`csdemand.local.sources.read_records` turns into ``LocalRecords.not_recorded``
+so that a briefing leaves out what needs the field:
 
 * List 3 has no referral id: ``referral_id`` is ``A3-<sheet row>``. It has no domestic-abuse
-  flag: an optional "Domestic abuse" column (Y/N) is used if the council adds one; otherwise
-  every referral gets ``N`` and ``df.attrs["domestic_abuse_recorded"]`` is False, so a briefing
-  must not show a domestic-abuse share from it. ``outcome`` is "No further action" when
+  flag: an optional "Domestic abuse" column (Y/N; a blank cell is N, as in a flag column) is used
+  if the council adds one; otherwise ``domestic_abuse`` is ``Not recorded`` and
+  ``attrs["domestic_abuse_recorded"]`` is False. ``outcome`` is "No further action" when
   "Referral NFA?" is yes, else "Assessment" (Annex A does not tell assessment from information
   and advice). "Referral Source" is mapped from CIN census codes or labels to
   :data:`csdemand.local.referrals.SOURCES` (:func:`referral_source`).
@@ -32,8 +37,10 @@ What the lists do not hold, and what is put in its place (also recorded in ``df.
   family id: ``request_id`` is ``A2-<sheet row>``, ``family_id`` the Child Unique ID (siblings
   count separately), ``date_received`` the assessment start date. ``hub`` comes from a "Hub" or
   "Locality" column if present (its values must be :data:`csdemand.local.early_help.HUBS`), else
-  "Central"; ``reason`` from a "Reason" / "Main reason" column if present, else
-  :data:`csdemand.local.early_help.NOT_RECORDED`; ``outcome`` is "Support offered".
+  it is ``Not recorded`` (``hub_recorded`` False); ``reason`` from a "Reason" / "Main reason"
+  column if present (a blank cell is ``Not recorded``), else ``Not recorded`` throughout
+  (``reason_recorded`` False); List 2 has no outcome, so ``outcome`` is ``Not recorded``
+  (``outcome_recorded`` False): step-ups to social care are unknown, not zero.
 * List 8 gives ``child_id``, ``started`` (Date Started to be Looked After), ``ceased`` (Date
   Ceased to be Looked After, empty if still in care), and ``legal_status`` and
   ``placement_type`` when present. It covers the children in care during the inspection's
@@ -53,7 +60,7 @@ import pandas as pd
 
 from csdemand.local import early_help as ehd
 from csdemand.core.errors import InputError
-from csdemand.local.referrals import SOURCES
+from csdemand.local.referrals import NOT_RECORDED, SOURCES
 from csdemand.core.text import cell_text
 
 LISTS = (2, 3, 8)
@@ -124,8 +131,8 @@ def read_list(path: str | Path, number: int, sheet: str | None = None) -> pd.Dat
     ``sheet`` names the sheet when its name does not start "List <number>". Returns strings
     (dates ``YYYY-MM-DD``) with ``attrs`` recording the list, the sheet and what was filled in
     (see the module notes): ``annex_a_list``, ``annex_a_sheet``, ``notes`` (sentences for a
-    briefing) and, for List 3 ``domestic_abuse_recorded``, for List 2 ``hub_recorded`` and
-    ``reason_recorded``.
+    briefing) and, for List 3 ``domestic_abuse_recorded``, for List 2 ``hub_recorded``,
+    ``reason_recorded`` and ``outcome_recorded`` (False: the column holds ``Not recorded``).
     """
     import openpyxl
 
@@ -367,14 +374,14 @@ def _referrals(r: _Reader, records: list[tuple[int, tuple]]) -> pd.DataFrame:
                 "child_id": r.id(values, row),
                 "referral_date": r.date(values, row, "Date of Referral"),
                 "source": source or "Other",  # blank: the template's "10: Unknown"
-                "domestic_abuse": "Y" if da else "N",
+                "domestic_abuse": ("Y" if da else "N") if da_known else NOT_RECORDED,
                 "outcome": "No further action" if nfa else "Assessment",
             }
         )
     df = _frame(out, ["referral_id", "child_id", "referral_date", "source", "domestic_abuse", "outcome"])
     notes = ["Annex A List 3 has no referral id: each row is a referral, numbered by its sheet row (A3-<row>)."]
     if not da_known:
-        notes.append("Annex A List 3 does not record domestic abuse: every referral is marked N, so the domestic-abuse share is unknown, not zero.")
+        notes.append(f"Annex A List 3 does not record domestic abuse: every referral is marked '{NOT_RECORDED}', so the domestic-abuse share is unknown, not zero.")
     notes.append("Outcome is 'No further action' where Referral NFA? is yes, otherwise 'Assessment' (Annex A does not separate information and advice).")
     df.attrs.update({"domestic_abuse_recorded": da_known, "notes": notes})
     return df
@@ -382,16 +389,15 @@ def _referrals(r: _Reader, records: list[tuple[int, tuple]]) -> pd.DataFrame:
 
 def _early_help(r: _Reader, records: list[tuple[int, tuple]]) -> pd.DataFrame:
     hub_known, reason_known = r.has("Hub"), r.has("Reason")
-    default_hub = "Central"
     out = []
     for row, values in records:
         rec = {
             "request_id": f"A2-{row}",
             "family_id": r.id(values, row),
             "date_received": r.date(values, row, "Assessment Start Date"),
-            "hub": r.code(values, row, "Hub", ehd.HUBS, "") if hub_known else default_hub,
+            "hub": r.code(values, row, "Hub", ehd.HUBS, "") if hub_known else ehd.NOT_RECORDED,
             "reason": r.code(values, row, "Reason", ehd.REASONS, ehd.NOT_RECORDED) if reason_known else ehd.NOT_RECORDED,
-            "outcome": "Support offered",
+            "outcome": ehd.NOT_RECORDED,  # List 2 has no outcome column
         }
         if hub_known and not rec["hub"]:
             raise r.error("empty hub", row, "Hub", "", "one of " + ", ".join(repr(h) for h in ehd.HUBS))
@@ -402,10 +408,10 @@ def _early_help(r: _Reader, records: list[tuple[int, tuple]]) -> pd.DataFrame:
     df = _frame(out, columns)
     notes = ["Annex A List 2 lists early help assessments by child, not requests by family: siblings count separately, and the date is the assessment's start."]
     if not hub_known:
-        notes.append(f"Annex A List 2 has no hub or locality: every assessment is put in '{default_hub}'.")
+        notes.append(f"Annex A List 2 has no hub or locality: every assessment's hub is '{ehd.NOT_RECORDED}'.")
     if not reason_known:
         notes.append(f"Annex A List 2 has no reason: every assessment's reason is '{ehd.NOT_RECORDED}'.")
-    notes.append("Annex A List 2 has no outcome: every assessment is 'Support offered', so step-ups to social care are unknown.")
+    notes.append(f"Annex A List 2 has no outcome: every assessment's outcome is '{ehd.NOT_RECORDED}', so step-ups to social care are unknown, not zero.")
     df.attrs.update({"hub_recorded": hub_known, "reason_recorded": reason_known, "outcome_recorded": False, "notes": notes})
     return df
 

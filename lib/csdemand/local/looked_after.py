@@ -16,13 +16,14 @@ counts are complete only for month ends inside that period (see :func:`month_end
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from csdemand.core.errors import InputError
-from csdemand.local.referrals import DATE_FORMAT, _raise_at_first
+from csdemand.local.referrals import DATE_FORMAT, NO_ROWS, NO_ROWS_EXPECTED, _raise_at_first, check_date_range
 from csdemand.core.text import read_text_table, require_columns
 
 COLUMNS: list[str] = ["child_id", "started", "ceased"]
@@ -34,24 +35,30 @@ def read_extract(path: str | Path) -> pd.DataFrame:
     return from_frame(read_text_table(path), str(path))
 
 
-def from_frame(df: pd.DataFrame, source: str) -> pd.DataFrame:
+def from_frame(df: pd.DataFrame, source: str, today: dt.date | str | None = None) -> pd.DataFrame:
     """Check and type a looked-after table read as text: ``started`` and ``ceased`` become
     datetime64 (``ceased`` NaT while still looked after).
 
     Every problem raises :class:`InputError` naming ``source``, the row (header = row 1), the
-    column and the value: a missing column, an empty ``child_id``, a ``started`` that is not a
-    date, a ``ceased`` that is neither empty nor a date, or one before ``started``.
+    column and the value: a missing column, no data rows, an empty ``child_id``, a ``started``
+    that is not a date, a ``ceased`` that is neither empty nor a date, or one before ``started``,
+    and dates outside the validator's bounds (``started`` from 2000-01-01, neither after ``today``,
+    default the real today).
     """
     df = df.copy()
     require_columns(df, COLUMNS, source, "looked-after extract")
+    if len(df) == 0:
+        raise InputError(NO_ROWS, file=source, expected=NO_ROWS_EXPECTED)
     for col in COLUMNS:
         df[col] = df[col].str.strip()
     _raise_at_first(df["child_id"] == "", source, df["child_id"], "empty id", "an id on every row")
     started = pd.to_datetime(df["started"], format=DATE_FORMAT, errors="coerce")
     _raise_at_first(started.isna(), source, df["started"], "not a date", "a date YYYY-MM-DD")
+    check_date_range(started, df["started"], source, today)
     ceased = pd.to_datetime(df["ceased"], format=DATE_FORMAT, errors="coerce")
     _raise_at_first(ceased.isna() & (df["ceased"] != ""), source, df["ceased"], "not a date", "a date YYYY-MM-DD, or empty while the child is looked after")
     _raise_at_first(ceased < started, source, df["ceased"], "ceased before the period of care started", "a date on or after 'started'")
+    check_date_range(ceased, df["ceased"], source, today)  # on or after started, so never before 2000
     out = df.copy()
     out["started"] = started
     out["ceased"] = ceased

@@ -7,9 +7,14 @@ referral_id        the council's id of the referral (unique in the extract)
 child_id           pseudonymous id of the child; the same child keeps the same id
 referral_date      date the referral was received (``YYYY-MM-DD`` in the file)
 source             who referred: one of :data:`SOURCES` (the CIN census source groups)
-domestic_abuse     ``Y``/``N``: domestic abuse recorded as a reason for, or factor in, the referral
+domestic_abuse     ``Y``/``N``: domestic abuse recorded as a reason for, or factor in, the referral;
+                   ``Not recorded`` (:data:`NOT_RECORDED`) on every row when the source holds no
+                   such field (Ofsted's Annex A List 3)
 outcome            one of :data:`OUTCOMES`
 =================  ==========================================================================
+
+Dates run from :data:`EARLIEST` to today (the validator uses the same bounds), and an extract
+must have at least one row.
 
 Definitions follow the DfE Children in need census: a *re-referral* is a referral within 12 months
 of a previous referral of the same child (see :func:`flag_rereferrals` for the exact rule), and a
@@ -18,6 +23,7 @@ of a previous referral of the same child (see :func:`flag_rereferrals` for the e
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +39,17 @@ SOURCES: tuple[str, ...] = ("Police", "Schools", "Health services", "Local autho
 OUTCOMES: tuple[str, ...] = ("No further action", "Assessment", "Information and advice")
 NFA = "No further action"
 DA_CODES: dict[str, bool] = {"Y": True, "N": False}
+#: What a source writes in a field it does not hold (Annex A List 3 has no domestic-abuse flag).
+#: The same words as :data:`csdemand.local.early_help.NOT_RECORDED`: one placeholder for every layout.
+NOT_RECORDED = "Not recorded"
+#: Codes the reader accepts in ``domestic_abuse``: ``Y``/``N`` on every row, or :data:`NOT_RECORDED` on every row.
+DA_ACCEPTED: tuple[str, ...] = (*DA_CODES, NOT_RECORDED)
+
+#: Earliest date a local extract may hold (none may lie after today).
+EARLIEST = pd.Timestamp("2000-01-01")
+#: What a reader says about an extract without data rows (the validator says the same).
+NO_ROWS = "the extract has no rows"
+NO_ROWS_EXPECTED = "at least one row of data below the header (for a query: rows for this authority)"
 
 #: Longest gap, in days, at which a referral still counts as a re-referral ("within 12 months").
 REREFERRAL_DAYS = 365
@@ -55,17 +72,23 @@ def read_extract(path: str | Path) -> pd.DataFrame:
     return from_frame(read_text_table(path), str(path))
 
 
-def from_frame(df: pd.DataFrame, source: str) -> pd.DataFrame:
+def from_frame(df: pd.DataFrame, source: str, today: dt.date | str | None = None) -> pd.DataFrame:
     """Check and type a referrals table already read as text, as :func:`read_extract` does a file.
 
-    ``df`` holds strings in the layout above (as :func:`csdemand.published.sources.read_text_table` returns
+    ``df`` holds strings in the layout above (as :func:`csdemand.core.text.read_text_table` returns
     them); ``source`` names where it came from (a file path, ``query on $CSDEMAND_DB_URL``...) and
     is what every :class:`InputError` names, with the row counted as if the header were row 1.
-    ``df`` itself is left unchanged.
+    ``today`` (default the real today) is the latest date allowed. ``df`` itself is left unchanged.
+
+    ``domestic_abuse`` becomes bool; where every row says :data:`NOT_RECORDED` it becomes the
+    nullable ``boolean`` dtype, all missing, and ``attrs["domestic_abuse_recorded"]`` is False:
+    the counts built from it are then missing (NaN), never 0.
     """
     df = df.copy()
 
     require_columns(df, COLUMNS, source, "referrals extract")
+    if len(df) == 0:
+        raise InputError(NO_ROWS, file=source, expected=NO_ROWS_EXPECTED)
     for col in COLUMNS:
         df[col] = df[col].str.strip()
 
@@ -75,9 +98,11 @@ def from_frame(df: pd.DataFrame, source: str) -> pd.DataFrame:
     dates = pd.to_datetime(df["referral_date"], format=DATE_FORMAT, errors="coerce")
     # An empty cell and an impossible date (2024-02-30) both come back as NaT.
     _raise_at_first(dates.isna(), source, df["referral_date"], "not a date", "a date YYYY-MM-DD")
+    check_date_range(dates, df["referral_date"], source, today)
 
-    for col, allowed in (("source", SOURCES), ("outcome", OUTCOMES), ("domestic_abuse", tuple(DA_CODES))):
+    for col, allowed in (("source", SOURCES), ("outcome", OUTCOMES), ("domestic_abuse", DA_ACCEPTED)):
         _raise_at_first(~df[col].isin(allowed), source, df[col], f"unknown {col.replace('_', ' ')} code", "one of " + ", ".join(repr(a) for a in allowed))
+    recorded = check_recorded_throughout(df["domestic_abuse"], source)
 
     dup = df["referral_id"].duplicated()
     if dup.any():
@@ -95,8 +120,43 @@ def from_frame(df: pd.DataFrame, source: str) -> pd.DataFrame:
 
     out = df.copy()
     out["referral_date"] = dates
-    out["domestic_abuse"] = df["domestic_abuse"].map(DA_CODES).astype(bool)
-    return out[COLUMNS + [c for c in df.columns if c not in COLUMNS]]
+    if recorded:
+        out["domestic_abuse"] = df["domestic_abuse"].map(DA_CODES).astype(bool)
+    else:
+        out["domestic_abuse"] = pd.array([pd.NA] * len(df), dtype="boolean")
+    out = out[COLUMNS + [c for c in df.columns if c not in COLUMNS]]
+    if not recorded:
+        out.attrs["domestic_abuse_recorded"] = False
+    return out
+
+
+def check_date_range(dates: pd.Series, values: pd.Series, source: str | Path, today: dt.date | str | None = None) -> None:
+    """Raise at the first date after ``today`` (default the real today) or before :data:`EARLIEST`,
+    with the words the validator uses for the same date (NaT is left alone)."""
+    today_ts = pd.Timestamp(dt.date.today() if today is None else today).normalize()
+    _raise_at_first(dates > today_ts, source, values, "date in the future", f"a date no later than today ({today_ts:%Y-%m-%d})")
+    _raise_at_first(dates < EARLIEST, source, values, f"date before {EARLIEST:%Y-%m-%d}", f"a date from {EARLIEST:%Y-%m-%d} to today")
+
+
+def check_recorded_throughout(values: pd.Series, source: str | Path) -> bool:
+    """True when no row says :data:`NOT_RECORDED`, False when every row does; InputError at the first
+    row that differs from row 2 otherwise (a share over the rows that happen to hold the field
+    would be a share of an unknown subset)."""
+    missing = (values == NOT_RECORDED).to_numpy()
+    if not missing.any():
+        return True
+    if missing.all():
+        return False
+    what = str(values.name).replace("_", " ")
+    # The first row that disagrees with row 2 (the first data row) is the one reported.
+    _raise_at_first(
+        pd.Series(missing != missing[0], index=values.index),
+        source,
+        values,
+        f"{what} is {NOT_RECORDED!r} on some rows and recorded on others",
+        f"{what} recorded on every row, or {NOT_RECORDED!r} on every row (a source that does not hold it)",
+    )
+    return True  # not reached
 
 
 def _raise_at_first(bad: pd.Series, path: str | Path, column: pd.Series, message: str, expected: str) -> None:
@@ -161,9 +221,11 @@ def monthly(df: pd.DataFrame) -> pd.DataFrame:
     Columns: ``month`` (``YYYY-MM``), ``referrals``, ``rereferrals``, ``domestic_abuse``, ``nfa``
     (no further action), ``da_share`` (proportion 0-1 of referrals with domestic abuse) with its
     95% Wilson interval ``da_lower``/``da_upper``, and ``rereferral_pct`` (0-100). Shares are NaN in
-    a month with no referrals. Re-referrals are flagged first if the table has no ``rereferral``.
+    a month with no referrals; the domestic-abuse count, share and interval are NaN throughout when
+    the source does not record domestic abuse (see :func:`from_frame`). Re-referrals are flagged
+    first if the table has no ``rereferral``.
     """
-    t = _counting_frame(df)
+    t, da_recorded = _counting_frame(df)
     columns = ["month", "referrals", "rereferrals", "domestic_abuse", "nfa", "da_share", "da_lower", "da_upper", "rereferral_pct"]
     if t.empty:
         return pd.DataFrame({c: pd.Series(dtype="str" if c == "month" else "float64") for c in columns})
@@ -184,6 +246,8 @@ def monthly(df: pd.DataFrame) -> pd.DataFrame:
     out["da_lower"] = lower
     out["da_upper"] = upper
     out["rereferral_pct"] = np.where(has, out["rereferrals"] / np.where(has, n, 1) * 100, np.nan)
+    if not da_recorded:
+        out[["domestic_abuse", "da_share", "da_lower", "da_upper"]] = np.nan  # not recorded: unknown, never 0
     return out[columns]
 
 
@@ -191,13 +255,14 @@ def annual(df: pd.DataFrame) -> pd.DataFrame:
     """One row per reporting year from the first to the last in the extract, as DfE publishes.
 
     Columns: ``period`` (reporting year), ``referrals``, ``rereferrals``, ``rereferral_pct``
-    (0-100), ``domestic_abuse``, ``da_share`` (0-1), ``nfa``, ``nfa_pct`` (0-100) and ``complete``:
+    (0-100), ``domestic_abuse``, ``da_share`` (0-1; both NaN when the source does not record domestic
+    abuse), ``nfa``, ``nfa_pct`` (0-100) and ``complete``:
     True when all 12 months of the year lie inside the extract, taken as the first referral's
     month to the last referral's month (a quiet 1 April should not make a year look partial).
     Compare only complete years with published figures, and remember that the first 12 months of
     an extract under-count re-referrals (see :func:`flag_rereferrals`).
     """
-    t = _counting_frame(df)
+    t, da_recorded = _counting_frame(df)
     columns = ["period", "referrals", "rereferrals", "rereferral_pct", "domestic_abuse", "da_share", "nfa", "nfa_pct", "complete"]
     if t.empty:
         return pd.DataFrame({c: pd.Series(dtype="bool" if c == "complete" else "float64") for c in columns})
@@ -217,6 +282,8 @@ def annual(df: pd.DataFrame) -> pd.DataFrame:
         bool(first_month <= pd.Period(f"{y - 1}-04", "M") and last_month >= pd.Period(f"{y}-03", "M")) for y in out["period"]
     ]
     out["period"] = out["period"].astype("int64")
+    if not da_recorded:
+        out[["domestic_abuse", "da_share"]] = np.nan  # not recorded: unknown, never 0
     return out[columns]
 
 
@@ -248,30 +315,41 @@ def _require(df: pd.DataFrame, columns: list[str]) -> None:
         raise InputError(f"the referrals table has no column {missing[0]!r}", column=missing[0], expected="columns " + ", ".join(columns))
 
 
-def _as_bool(values: pd.Series) -> pd.Series:
-    """Domestic abuse flags as bool, whether typed (read_extract) or still ``Y``/``N`` codes."""
+def _as_bool(values: pd.Series) -> np.ndarray | None:
+    """Domestic abuse flags as a bool array, whether typed (read_extract) or still ``Y``/``N`` codes;
+    None when the source does not record them (all missing, or :data:`NOT_RECORDED` throughout)."""
+    if isinstance(values.dtype, pd.BooleanDtype) or values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+        unknown = values.isna().to_numpy() | (values.astype(object) == NOT_RECORDED).to_numpy()
+        if len(values) and unknown.all():
+            return None
+        if unknown.any():
+            i = int(np.flatnonzero(unknown)[0])
+            raise InputError("domestic abuse is recorded on some rows only", column="domestic_abuse", value=values.iloc[i], expected="a flag on every row, or on none")
     if pd.api.types.is_bool_dtype(values):
-        return values.astype(bool)
+        return values.astype(bool).to_numpy()
     mapped = values.map(DA_CODES)
     if mapped.isna().any():
         i = int(np.flatnonzero(mapped.isna().to_numpy())[0])
         raise InputError("unknown domestic abuse code", column="domestic_abuse", value=values.iloc[i], expected="'Y' or 'N', or True/False")
-    return mapped.astype(bool)
+    return mapped.astype(bool).to_numpy()
 
 
-def _counting_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """Date, re-referral, domestic-abuse and NFA columns ready to count (flags re-referrals if needed)."""
+def _counting_frame(df: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """Date, re-referral, domestic-abuse and NFA columns ready to count (flags re-referrals if
+    needed), and whether domestic abuse is recorded (when not, its column is all False here and
+    the callers blank the counts)."""
     _require(df, ["referral_date", "domestic_abuse", "outcome"])
     if "rereferral" not in df.columns:
         df = flag_rereferrals(df)
+    da = _as_bool(df["domestic_abuse"])
     return pd.DataFrame(
         {
             "referral_date": pd.to_datetime(df["referral_date"]).to_numpy(),
             "rereferral": df["rereferral"].astype(bool).to_numpy(),
-            "domestic_abuse": _as_bool(df["domestic_abuse"]).to_numpy(),
+            "domestic_abuse": da if da is not None else np.zeros(len(df), dtype=bool),
             "nfa": (df["outcome"] == NFA).to_numpy(),
         }
-    )
+    ), da is not None
 
 
 def _counts(t: pd.DataFrame, by: str) -> pd.DataFrame:

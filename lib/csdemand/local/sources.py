@@ -19,7 +19,9 @@ csv        ``path``: a CSV in the table's layout
 xlsx       ``path``, optional ``sheet`` (default the first): a sheet in the table's layout
 sql        ``url_env``: the environment variable holding the SQLAlchemy URL (credentials
            never go in the file: a ``url`` key is refused); ``query``: SQL returning the
-           table's columns, which may use the bind parameter ``:la`` (the LA number)
+           table's columns, which may use the bind parameter ``:la`` (the LA number);
+           optional ``connect_timeout`` and ``statement_timeout``, seconds (default 10 and
+           120): see :func:`read_sql`
 annex_a    ``path`` to the Ofsted Annex A workbook and ``list`` (3 referrals, 2 early help,
            8 looked after), optional ``sheet``: see :mod:`csdemand.local.annex_a`
 =========  =================================================================================
@@ -29,16 +31,34 @@ The tables and their layouts: ``referrals`` (:mod:`csdemand.local.referrals`),
 (:mod:`csdemand.local.looked_after`). :func:`read_raw` returns a table as text, exactly as a CSV
 would give it; :func:`load` checks and types it with the layout's ``from_frame``, so a query or a
 workbook is held to the same rules as a CSV and its errors name the source.
+
+The config file itself is held to strict rules, each failure a one-line :class:`ConfigError`
+(exit 2 from the command line): UTF-8 only (UTF-16, Latin-1 and binary files are named as
+such), at most :data:`MAX_CONFIG_BYTES`, no YAML anchors or aliases (an "alias bomb" expands
+a few lines into gigabytes), no key given twice in one mapping (the second would silently win),
+and paths must name regular files (not a folder, a device or a pipe).
+
+Secrets: a database URL is read from the environment and never printed. Every message about a
+database has the URL's user name and password masked (``***``), including a driver's own
+messages that echo them; a URL whose user name or password holds an unencoded ``@``, ``/`` or
+``?`` is refused before any driver sees it (see :func:`parse_database_url`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
+import re
+import stat
 import string
+import threading
+import time
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
+from urllib.parse import quote, unquote
 
 import numpy as np
 import pandas as pd
@@ -66,12 +86,28 @@ ANNEX_A_LISTS: dict[str, int] = {"referrals": 3, "early_help_requests": 2, "look
 FORMATS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "csv": (("path",), ()),
     "xlsx": (("path",), ("sheet",)),
-    "sql": (("url_env", "query"), ()),
+    "sql": (("url_env", "query"), ("connect_timeout", "statement_timeout")),
     "annex_a": (("path", "list"), ("sheet",)),
 }
 
 #: Placeholders a path may use.
 PLACEHOLDERS = ("la", "la_number")
+
+#: The largest data config read: the file is a few lines; anything bigger is a wrong path.
+MAX_CONFIG_BYTES = 64 * 1024
+
+#: Default seconds to wait for a database to accept a connection / for a query to finish.
+CONNECT_TIMEOUT = 10.0
+STATEMENT_TIMEOUT = 120.0
+#: The longest either timeout may be set to (a day).
+MAX_TIMEOUT = 86_400.0
+#: Seconds past connect + statement timeout after which a query a driver has not stopped is abandoned.
+WATCHDOG_GRACE = 5.0
+
+#: The fields a source may not hold, whose column then says :data:`NOT_RECORDED` on every row.
+MAYBE_NOT_RECORDED: tuple[str, ...] = ("domestic_abuse", "hub", "reason", "outcome")
+#: The placeholder (the same words in every layout: see the readers' ``NOT_RECORDED``).
+NOT_RECORDED = local_referrals.NOT_RECORDED
 
 
 class ConfigError(InputError):
@@ -79,6 +115,9 @@ class ConfigError(InputError):
 
     def __init__(self, message: str, *, file: str | Path | None, key: str | None = None, value: object = None, expected: str | None = None, row: int | None = None) -> None:
         self.key = key
+        if value is not None and len(repr(value)) > 80:
+            # A config pointing at the wrong file must not have its content echoed into a log.
+            value = repr(value)[:60] + "\u2026"
         super().__init__(f"{key}: {message}" if key else message, file=file, row=row, value=value, expected=expected)
 
 
@@ -95,19 +134,122 @@ def load_config(path: str | Path | None = None) -> dict:
     """Read and check the data config; return ``{"version": 1, "tables": {...}, "file": <path>}``.
 
     Each table's entry is a dict with ``format`` and that format's keys. Every problem raises
-    :class:`ConfigError` naming the file and the key.
+    :class:`ConfigError` naming the file and the key (or the line), in one line: a file that is
+    missing, not a regular file, over :data:`MAX_CONFIG_BYTES`, not UTF-8, not YAML, with YAML
+    anchors or aliases or a key given twice, or whose entries break the rules of its format.
     """
+    path = Path(path) if path is not None else config_path()
+    return _validate(_parse_yaml(_config_text(path), path), path)
+
+
+def _config_text(path: Path) -> str:
+    """The config file's text: a regular file of at most :data:`MAX_CONFIG_BYTES`, in UTF-8."""
+    expected_file = "a YAML file like config/data.yml (set $CSDEMAND_CONFIG to use another)"
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise ConfigError("the data config file does not exist", file=path, expected=expected_file) from None
+    except OSError as exc:
+        raise ConfigError(f"the data config file cannot be read ({exc.strerror or type(exc).__name__})", file=path, expected=expected_file) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ConfigError("the data config is not a regular file (a folder, a device or a pipe)", file=path, expected=expected_file)
+    if st.st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"the data config file is {st.st_size:,} bytes: too large for a config (a wrong path?)", file=path, expected=f"a YAML file of a few lines, at most {MAX_CONFIG_BYTES // 1024} KiB")
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_CONFIG_BYTES + 1)  # bounded even if the file grows while read
+    except OSError as exc:
+        raise ConfigError(f"the data config file cannot be read ({exc.strerror or type(exc).__name__})", file=path, expected=expected_file) from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError("the data config file is too large for a config (a wrong path?)", file=path, expected=f"a YAML file of a few lines, at most {MAX_CONFIG_BYTES // 1024} KiB")
+    utf8 = "a YAML file saved as UTF-8 (in a text editor: Save As, encoding UTF-8)"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (b"\x00" in raw and raw.count(0) * 3 >= len(raw)):
+        raise ConfigError("the data config is UTF-16 (or UTF-32) text, not UTF-8", file=path, expected=utf8)
+    if b"\x00" in raw:
+        nul = raw.index(b"\x00")
+        raise ConfigError("the data config is not text: it holds NUL bytes (a binary file?)", file=path, row=raw.count(b"\n", 0, nul) + 1, expected=utf8)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            f"the data config is not UTF-8 (byte {raw[exc.start]:#04x} on line {line}: saved as Latin-1 or Windows-1252?)",
+            file=path,
+            row=line,
+            expected=utf8,
+        ) from None
+
+
+def _parse_yaml(text: str, path: Path) -> object:
+    """YAML with safe types only, no anchors or aliases, no key twice in a mapping; ConfigError otherwise."""
     import yaml
 
-    path = Path(path) if path is not None else config_path()
-    if not path.is_file():
-        raise ConfigError("the data config file does not exist", file=path, expected="a YAML file like config/data.yml (set $CSDEMAND_CONFIG to use another)")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(text, Loader=_strict_loader())  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(f"not valid YAML ({getattr(exc, 'problem', None) or exc})", file=path, row=mark.line + 1 if mark else None) from None
-    return _validate(raw, path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        context = getattr(exc, "context", None)
+        if getattr(exc, "csdemand_refusal", False):  # our own rule, not a YAML syntax error
+            message = _one_line(problem)
+        else:
+            message = f"not valid YAML ({_one_line(problem)}{', ' + _one_line(context) if context else ''})"
+        raise ConfigError(message, file=path, row=mark.line + 1 if mark else None, expected="a YAML mapping like config/data.yml") from None
+    except (RecursionError, MemoryError):
+        raise ConfigError("not a usable config: the YAML is nested too deeply or too large", file=path, expected="a YAML mapping like config/data.yml") from None
+
+
+_LOADER = None
+
+
+def _strict_loader():
+    """PyYAML's SafeLoader refusing anchors and aliases, and a key repeated in one mapping."""
+    global _LOADER
+    if _LOADER is not None:
+        return _LOADER
+    import yaml
+    from yaml.composer import ComposerError
+    from yaml.constructor import ConstructorError
+
+    class StrictLoader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            event = self.peek_event()
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+                # Aliases let a few lines stand for gigabytes (an "alias bomb"); a config needs none.
+                refusal = ComposerError(None, None, "YAML anchors and aliases (&name, *name) are not allowed in the data config: write each value out", event.start_mark)
+                refusal.csdemand_refusal = True
+                raise refusal
+            return super().compose_node(parent, index)
+
+        def construct_mapping(self, node, deep=False):
+            if isinstance(node, yaml.MappingNode):
+                self.flatten_mapping(node)
+                seen: dict[object, int] = {}
+                for key_node, _ in node.value:
+                    key = self.construct_object(key_node, deep=True)
+                    try:
+                        hash(key)
+                    except TypeError:
+                        continue  # SafeLoader reports an unhashable key itself
+                    line = key_node.start_mark.line + 1
+                    if key in seen:
+                        refusal = ConstructorError(
+                            None,
+                            None,
+                            f"the key {key!r} is given twice in one mapping, on lines {seen[key]} and {line} (the second would silently replace the first)",
+                            key_node.start_mark,
+                        )
+                        refusal.csdemand_refusal = True
+                        raise refusal
+                    seen[key] = line
+            return super().construct_mapping(node, deep=deep)
+
+    _LOADER = StrictLoader
+    return _LOADER
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
 
 
 def _validate(raw: object, file: str | Path) -> dict:
@@ -151,7 +293,10 @@ def _validate(raw: object, file: str | Path) -> dict:
         clean: dict[str, Any] = {"format": fmt}
         for k in required + optional:
             if k in entry and entry[k] is not None:
-                clean[k] = entry[k] if k == "list" else str(entry[k])
+                if k in ("connect_timeout", "statement_timeout"):
+                    clean[k] = _seconds(entry[k], file, f"{key}.{k}")
+                else:
+                    clean[k] = entry[k] if k == "list" else str(entry[k])
         if "path" in clean:
             _check_placeholders(clean["path"], file, f"{key}.path")
         if fmt == "sql" and not clean["url_env"].replace("_", "").isalnum():
@@ -167,6 +312,14 @@ def _validate(raw: object, file: str | Path) -> dict:
             clean["list"] = number
         out[str(name)] = clean
     return {"version": VERSION, "tables": out, "file": str(file)}
+
+
+def _seconds(value: object, file: str | Path, key: str) -> float:
+    """A timeout in seconds: a number above 0 and at most :data:`MAX_TIMEOUT`."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and 0 < value <= MAX_TIMEOUT
+    if not ok:
+        raise ConfigError("not a number of seconds", file=file, key=key, value=value if isinstance(value, (int, float, str)) else type(value).__name__, expected=f"a number of seconds above 0 and at most {MAX_TIMEOUT:,.0f}, such as 10")
+    return float(value)
 
 
 def _check_placeholders(template: str, file: str | Path, key: str) -> None:
@@ -230,7 +383,7 @@ def source_label(table: str, la_slug: str, config: dict | str | Path | None = No
 def is_configured(table: str, la_slug: str, config: dict | str | Path | None = None) -> bool:
     """Whether there is local data to read for this table and LA.
 
-    False when the table has no entry, when a file source's path does not exist for this LA (a
+    False when the table has no entry, when nothing exists at a file source's path for this LA (a
     briefing then says there is no local extract for the authority), or when a sql source's
     environment variable is unset. True does not promise the data are valid: :func:`load` checks.
     """
@@ -242,7 +395,8 @@ def is_configured(table: str, la_slug: str, config: dict | str | Path | None = N
         return False
     if entry["format"] == "sql":
         return bool(os.environ.get(entry["url_env"], "").strip())
-    return resolve_path(table, la_slug, cfg).is_file()
+    # Anything at the path counts: a folder or a pipe there is an error to report, not "no data".
+    return os.path.lexists(resolve_path(table, la_slug, cfg))
 
 
 # --------------------------------------------------------------------------- reading
@@ -261,12 +415,12 @@ def read_raw(table: str, la_slug: str, la_number: int, config: dict | str | Path
     if fmt == "sql":
         return _read_sql(entry, la_number, cfg["file"], table)
     path = resolve_path(table, la_slug, cfg, la_number)
+    expected = f"the file that {cfg['file']} names at tables.{table}.path, with {{la}} = {la_slug}"
+    if not os.path.lexists(path):
+        raise InputError(f"no {table} file for this authority", file=path, expected=expected)
     if not path.is_file():
-        raise InputError(
-            f"no {table} file for this authority",
-            file=path,
-            expected=f"the file that {cfg['file']} names at tables.{table}.path, with {{la}} = {la_slug}",
-        )
+        # Never read a pipe (it blocks), a device (/dev/zero never ends) or a folder.
+        raise InputError(f"the {table} source is not a regular file (a folder, a device, a pipe or a broken link)", file=path, expected=expected)
     if fmt == "csv":
         return read_text_table(path)
     if fmt == "xlsx":
@@ -280,14 +434,31 @@ def load(table: str, la_slug: str, la_number: int, config: dict | str | Path | N
     """The table for an LA, checked and typed by its layout's ``from_frame`` (see :data:`TABLES`).
 
     Errors are :class:`InputError` naming the source (:func:`source_label`), the row (header =
-    row 1) and the column. ``df.attrs`` carries ``source`` (the label) and anything the reader
-    recorded (Annex A: what the list does not hold).
+    row 1) and the column; a table without data rows is "the extract has no rows" whatever its
+    format. ``df.attrs`` carries ``source`` (the label) and anything the reader recorded
+    (Annex A: what the list does not hold, as ``<field>_recorded`` False).
     """
     cfg = _config(config)
     raw = read_raw(table, la_slug, la_number, cfg)
-    label = source_label(table, la_slug, cfg)
-    out = TABLES[table](raw, label)
+    return check_raw(table, raw, source_label(table, la_slug, cfg))
+
+
+def check_raw(table: str, raw: pd.DataFrame, label: str) -> pd.DataFrame:
+    """What :func:`load` does after reading: the layout's checks on a table read as text, the same
+    "no rows" rule for every table, and the fields not recorded marked in ``attrs``."""
+    try:
+        out = TABLES[table](raw, label)
+    except InputError:
+        raise
+    except Exception:
+        if len(raw) == 0:  # a reader that stumbles on an empty table: say what is wrong
+            raise InputError(local_referrals.NO_ROWS, file=label, expected=local_referrals.NO_ROWS_EXPECTED) from None
+        raise
+    if len(out) == 0:
+        raise InputError(local_referrals.NO_ROWS, file=label, expected=local_referrals.NO_ROWS_EXPECTED)
     out.attrs.update(raw.attrs)
+    for field in not_recorded_fields(out):
+        out.attrs[f"{field}_recorded"] = False
     out.attrs["source"] = label
     return out
 
@@ -325,10 +496,7 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
 
 
 def _read_sql(entry: dict, la_number: int, config_file: str, table: str) -> pd.DataFrame:
-    from sqlalchemy import create_engine, exc, text
-
     var = entry["url_env"]
-    label = f"query on ${var}"
     url = os.environ.get(var, "").strip()
     if not url:
         raise InputError(
@@ -337,23 +505,244 @@ def _read_sql(entry: dict, la_number: int, config_file: str, table: str) -> pd.D
             file=config_file,
             expected=f"export {var}='postgresql+psycopg://user:password@host/dbname' (or another SQLAlchemy URL)",
         )
-    statement = text(entry["query"])
-    params = {"la": int(la_number)} if "la" in statement.compile().params else {}
+    return read_sql(
+        url,
+        entry["query"],
+        {"la": int(la_number)},
+        label=f"query on ${var}",
+        where=f"tables.{table} in {config_file}",
+        connect_timeout=entry.get("connect_timeout", CONNECT_TIMEOUT),
+        statement_timeout=entry.get("statement_timeout", STATEMENT_TIMEOUT),
+    )
+
+
+# --------------------------------------------------------------------------- databases
+
+
+class DatabaseURL(NamedTuple):
+    """A database URL checked by :func:`parse_database_url`: ``secrets`` are the strings no
+    message may show (the user name and password, raw and %-decoded, and the user-info part)."""
+
+    url: Any  # sqlalchemy.engine.URL
+    secrets: tuple[str, ...]
+
+
+_URL_EXPECTED = (
+    "a SQLAlchemy URL such as postgresql+psycopg://user:password@host/dbname, with any @ : / ? in the "
+    "user name or password %-encoded (@ as %40, : as %3A, / as %2F, ? as %3F)"
+)
+
+
+def parse_database_url(url: str, var: str) -> DatabaseURL:
+    """Split a database URL ourselves before SQLAlchemy does, so that no part of a password can
+    end up where a driver echoes it (a host name in "failed to resolve host ..."), and return it
+    as SQLAlchemy's URL with the secrets to mask.
+
+    The user information is what precedes the one ``@`` of the authority (the text after ``://``
+    up to the first ``/`` or ``?``), as RFC 3986 reads a URL. A URL whose authority holds more
+    than one ``@`` (a password with an unencoded ``@``) is refused, and so is one that SQLAlchemy
+    would split otherwise (an unencoded ``/`` or ``?`` in the password): the message says to
+    %-encode it and quotes nothing of the URL. ``var`` names the environment variable in messages.
+    """
+    from sqlalchemy.engine import make_url
+
+    scheme, sep, rest = url.partition("://")
+    if not sep or not re.fullmatch(r"[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)?", scheme):
+        raise InputError(f"${var} is not a database URL: it must begin with a dialect and ://, such as postgresql+psycopg://", expected=_URL_EXPECTED)
+    authority = re.split(r"[/?]", rest, maxsplit=1)[0]
+    user = password = None
+    secrets: list[str] = []
+    if "@" in authority:
+        userinfo = authority[: authority.rindex("@")]
+        # Every piece a driver could echo: the whole, user and password raw and decoded, and the
+        # fragments an unencoded @ or : would make of them.
+        secrets += [userinfo, *re.split(r"[:@]", userinfo)]
+        user, colon, password = userinfo.partition(":")
+        password = password if colon else None
+        secrets += [unquote(x) for x in (user, password or "")]
+        if authority.count("@") > 1:
+            raise InputError(
+                f"the user name or password in ${var} holds an unencoded '@', which makes the URL ambiguous "
+                "(the rest of the password would be read as the host name): write each @ in it as %40",
+                expected=_URL_EXPECTED,
+            )
     try:
-        engine = create_engine(url)
-    except (exc.ArgumentError, ImportError) as e:
-        # Never echo the URL: it holds the password.
-        raise InputError(f"${var} is not a usable SQLAlchemy URL ({type(e).__name__}: {_first_line(e)})", expected="a URL such as postgresql+psycopg://user:password@host/dbname") from None
+        parsed = make_url(url)
+    except Exception as exc:  # ArgumentError, ValueError (a port that is not a number)
+        raise InputError(f"${var} is not a usable SQLAlchemy URL ({type(exc).__name__}: {mask_secrets(_first_line(exc), secrets)})", expected=_URL_EXPECTED) from None
+    ours = (unquote(user) if user else None, unquote(password) if password is not None else None)
+    theirs = (parsed.username or None, parsed.password if parsed.password is not None else None)
     try:
-        with engine.connect() as conn:
-            result = conn.execute(statement, params)
-            columns = list(result.keys())
-            rows = result.fetchall()
-    except exc.SQLAlchemyError as e:
-        raise InputError(f"the query failed: {_first_line(getattr(e, 'orig', None) or e)}", file=label, expected=f"a query in {config_file} at tables.{table}.query that runs on the database") from None
-    finally:
-        engine.dispose()
+        parsed.get_dialect()  # an unknown dialect fails here, in our words
+    except Exception as exc:  # NoSuchModuleError, ImportError
+        raise InputError(f"the URL cannot be used ({type(exc).__name__}: {mask_secrets(_first_line(exc), secrets)})", expected=_URL_EXPECTED) from None
+    if ours != theirs or "@" in (parsed.host or ""):
+        raise InputError(
+            f"the user name or password in ${var} holds a character that must be %-encoded (a / or ? in a password): "
+            "SQLAlchemy would read part of it as the host or the database name",
+            expected=_URL_EXPECTED,
+        )
+    return DatabaseURL(parsed, tuple(x for x in dict.fromkeys(secrets) if x))
+
+
+def mask_secrets(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret replaced by ``***`` (longest first; a secret is masked where it
+    stands as a word of its own or inside punctuation, not inside a longer word such as a user
+    ``postgres`` in ``postgresql``)."""
+    for secret in sorted({x for x in secrets if x}, key=len, reverse=True):
+        pattern = re.escape(secret)
+        if secret[0].isalnum():
+            pattern = r"(?<![A-Za-z0-9])" + pattern
+        if secret[-1].isalnum():
+            pattern += r"(?![A-Za-z0-9])"
+        text = re.sub(pattern, "***", text)
+    return text
+
+
+def read_sql(
+    url: str,
+    query: str,
+    params: dict | None = None,
+    *,
+    label: str = "query",
+    where: str = "the data config",
+    connect_timeout: float = CONNECT_TIMEOUT,
+    statement_timeout: float = STATEMENT_TIMEOUT,
+) -> pd.DataFrame:
+    """Run ``query`` (bind parameters from ``params`` that it uses) on the database at ``url`` and
+    return the rows as text (:func:`_text_frame`).
+
+    Bounded in time: the driver is told to give up connecting after ``connect_timeout`` seconds
+    and the server to cancel the statement after ``statement_timeout`` (PostgreSQL through
+    libpq's ``connect_timeout`` and ``options=-c statement_timeout``; SQLite's lock wait and a
+    progress handler); for any driver, a watchdog abandons the query ``WATCHDOG_GRACE`` seconds
+    after both have passed. SQLite files are opened read-only and must exist (never created).
+    One connection, no pool. Every failure is an :class:`InputError` whose message names
+    ``label`` and ``where`` and never shows the URL's user name or password.
+    """
+    from sqlalchemy import create_engine, event, text
+    from sqlalchemy.pool import NullPool
+
+    var = label.removeprefix("query on $")
+    try:
+        db = parse_database_url(url, var)
+    except InputError as exc:
+        raise InputError(exc.message, file=label, expected=exc.expected) from None
+    secrets = db.secrets
+    sa_url = db.url
+    backend, driver = sa_url.get_backend_name(), sa_url.get_driver_name()
+    connect_args: dict[str, Any] = {}
+    on_connect = None
+    if backend == "sqlite":
+        sa_url = _sqlite_read_only(sa_url, var)
+        connect_args["timeout"] = statement_timeout  # how long to wait for a lock held by a writer
+
+        def on_connect(dbapi_conn, _record):
+            deadline = time.monotonic() + statement_timeout
+            # SQLite has no statement timeout: a progress handler that returns 1 interrupts it.
+            dbapi_conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 10_000)
+    elif backend == "postgresql" and driver in ("psycopg", "psycopg2", "psycopg2cffi"):
+        connect_args["connect_timeout"] = max(2, math.ceil(connect_timeout))  # libpq's unit; its minimum is 2
+        options = sa_url.query.get("options", "")
+        options = " ".join(options) if isinstance(options, tuple) else options
+        connect_args["options"] = (options + " " if options else "") + f"-c statement_timeout={int(statement_timeout * 1000)}"
+
+    statement = text(query)
+    used = set(statement.compile().params)
+    bound = {k: v for k, v in (params or {}).items() if k in used}
+    expected_query = f"a query at {where}.query that runs on the database"
+    phase = ["connect"]
+
+    def run() -> tuple[list, list]:
+        engine = create_engine(sa_url, poolclass=NullPool, connect_args=connect_args)
+        if on_connect is not None:
+            event.listen(engine, "connect", on_connect)
+        try:
+            with engine.connect() as conn:
+                phase[0] = "query"
+                result = conn.execute(statement, bound)
+                columns = list(result.keys())
+                rows = result.fetchall()
+                return rows, columns
+        finally:
+            engine.dispose()
+
+    limit = connect_timeout + statement_timeout + WATCHDOG_GRACE
+    try:
+        rows, columns = _with_deadline(run, limit)
+    except TimeoutError:
+        if phase[0] == "connect":
+            message = f"the database did not answer within {_secs(connect_timeout)} (connect_timeout): is the server up, and the host and port right?"
+        else:
+            message = f"the query did not finish within {_secs(statement_timeout)} (statement_timeout), and the driver did not stop it: it was abandoned"
+        raise InputError(message, file=label, expected=f"a database that answers ({where}: connect_timeout, statement_timeout)") from None
+    except InputError as exc:
+        raise InputError(mask_secrets(exc.message, secrets), file=label, row=exc.row, column=exc.column, expected=exc.expected) from None
+    except Exception as exc:
+        raise _database_error(exc, phase[0], label, where, expected_query, secrets, connect_timeout, statement_timeout) from None
     return _text_frame(rows, columns)
+
+
+def _secs(seconds: float) -> str:
+    return f"{seconds:g} s"
+
+
+def _database_error(exc: BaseException, phase: str, label: str, where: str, expected_query: str, secrets, connect_timeout: float, statement_timeout: float) -> InputError:
+    """A driver's failure as an InputError with the secrets masked; timeouts said as such."""
+    from sqlalchemy import exc as sa_exc
+
+    orig = getattr(exc, "orig", None) or exc
+    detail = mask_secrets(_first_line(orig), secrets)
+    low = str(orig).lower()
+    kind = type(orig).__name__
+    if phase == "connect":
+        if "timeout" in low or "timed out" in low:
+            return InputError(f"the database did not answer within {_secs(connect_timeout)} (connect_timeout): {detail}", file=label, expected=f"a database server that answers ({where}: connect_timeout)")
+        if isinstance(exc, (sa_exc.ArgumentError, ImportError, sa_exc.NoSuchModuleError)):
+            return InputError(f"the URL cannot be used ({type(exc).__name__}: {detail})", file=label, expected=_URL_EXPECTED)
+        return InputError(f"cannot connect to the database: {detail}", file=label, expected="a reachable database and a user it accepts (the URL in the environment variable)")
+    if kind == "QueryCanceled" or "statement timeout" in low or (kind == "OperationalError" and low.strip() == "interrupted"):
+        return InputError(
+            f"the query did not finish within {_secs(statement_timeout)} (statement_timeout): is a table locked by another session, or the query slow?",
+            file=label,
+            expected=f"a query that finishes in time, or a longer statement_timeout at {where}",
+        )
+    return InputError(f"the query failed: {detail}", file=label, expected=expected_query)
+
+
+def _with_deadline(fn, seconds: float):
+    """``fn()`` in a daemon thread; TimeoutError if it has not returned after ``seconds`` (it is
+    then left to finish or hang on its own: a thread stuck in a driver cannot be stopped)."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # handed to the caller
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, name="csdemand-sql", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise TimeoutError
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _sqlite_read_only(sa_url, var: str):
+    """An SQLite URL opened read-only (``file:...?mode=ro``, a URI): a missing file is refused, not created."""
+    database = sa_url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:") or sa_url.query.get("uri"):
+        return sa_url  # in memory, or a URI the analyst wrote themselves
+    path = Path(database).expanduser()
+    path = path if path.is_absolute() else Path.cwd() / path
+    if not path.exists():
+        raise InputError(f"the SQLite database that ${var} names does not exist (it is opened read-only, never created)", file=path, expected="the path of an existing SQLite database file")
+    if not path.is_file():
+        raise InputError(f"the SQLite database that ${var} names is not a regular file", file=path, expected="the path of an SQLite database file")
+    return sa_url.set(database="file:" + quote(str(path.resolve())), query={**sa_url.query, "mode": "ro", "uri": "true"})
 
 
 def _first_line(e: BaseException) -> str:
@@ -388,28 +777,41 @@ class LocalRecords(NamedTuple):
 
 
 def not_recorded_fields(df: pd.DataFrame) -> frozenset[str]:
-    """The fields a reader marked as not held by its source (``df.attrs``: ``<field>_recorded`` False)."""
-    return frozenset(k[: -len("_recorded")] for k, v in df.attrs.items() if k.endswith("_recorded") and v is False)
+    """The fields the source does not hold: those a reader marked so (``df.attrs``:
+    ``<field>_recorded`` False) and those of :data:`MAYBE_NOT_RECORDED` whose column says
+    :data:`NOT_RECORDED` (or is missing, for a typed flag) on every row of a non-empty table."""
+    marked = {k[: -len("_recorded")] for k, v in df.attrs.items() if k.endswith("_recorded") and v is False}
+    if len(df):
+        for field in MAYBE_NOT_RECORDED:
+            if field in df.columns:
+                values = df[field]
+                if bool((values.isna() | (values.astype(object) == NOT_RECORDED)).all()):
+                    marked.add(field)
+    return frozenset(marked)
 
 
 def read_records(extract: str, la, table: str = "referrals") -> LocalRecords | None:
     """A local table through the one door, for the LA ``la`` (anything with ``slug`` and
     ``la_number``): ``"config"`` (or ``"sample"``) reads the source named in ``config/data.yml``
-    for this LA (None when it has none); anything else is a file path."""
+    for this LA (None when it has none); anything else is the path of a CSV in the table's
+    layout, held to the same rules (:func:`check_raw`). ``not_recorded`` names the fields the
+    source does not hold (:func:`not_recorded_fields`)."""
+    if table not in TABLES:
+        raise InputError(f"unknown local table {table!r}", value=table, expected="one of " + ", ".join(TABLES))
     if extract.strip().lower() in ("config", "sample", ""):
-        if not is_configured(table, la.slug):
-            return None
-        df = load(table, la.slug, la.la_number)
-        label = source_label(table, la.slug)
         cfg = load_config()
+        if not is_configured(table, la.slug, cfg):
+            return None
+        df = load(table, la.slug, la.la_number, cfg)
+        label = source_label(table, la.slug, cfg)
         fmt = cfg["tables"][table]["format"]
         path = resolve_path(table, la.slug, cfg) if fmt != "sql" else None
     else:
         path = Path(extract)
-        if table == "referrals":
-            df = local_referrals.read_extract(path)
-        else:
-            df = early_help_data.load(path)
+        if not path.is_file():
+            what = "does not exist" if not os.path.lexists(path) else "is not a regular file (a folder, a device, a pipe or a broken link)"
+            raise InputError(f"the {table} extract {what}", file=path, expected=f"a CSV file in the {table} layout")
+        df = check_raw(table, read_text_table(path), str(path))
         label = str(path)
     synthetic = bool(path is not None and extract_meta(path).get("synthetic", False))
     return LocalRecords(df, label, synthetic, not_recorded_fields(df))

@@ -25,7 +25,19 @@ where a month of its span has no records at all); for tidy tables numeric values
 markers, known LA numbers and measures, whole-number periods. Files are also checked for being
 empty, binary or in the wrong encoding, not CSV, or cut short. A warning (``level="warning"``)
 is worth a look but the readers accept it: a month without records, the same child referred
-twice on one day.
+twice on one day. A note (``level="info"``) is not a problem: it says which fields a source does
+not record (``Not recorded`` on every row, as Annex A gives domestic abuse, hub, reason and
+outcome), which the briefings then leave out.
+
+Validate and render agree: the date bounds and the "no rows" rule are the readers' own
+(:data:`csdemand.local.referrals.EARLIEST`, ``NO_ROWS``), and for a configured source that
+passes these checks the reader that ``render`` uses is run as well, its first error reported.
+
+What a report quotes: a value is cut to :data:`QUOTE_CHARS` characters. For a configured source
+nothing of a file is quoted until its header is recognised as the table's layout (at least half
+of the layout's columns): a config path that points at some other readable file (a key, a
+password file) gets one line saying the header is not the layout's, and none of its lines is
+echoed into a log. ``--file``, a path the analyst types, still quotes an unrecognised header.
 
 Public API: :class:`Problem`, :func:`check_frame`, :func:`check_file`, :func:`validate_all`,
 :func:`count`, :func:`detect_table`, :data:`SCHEMAS`; ``python -m csdemand validate`` prints them.
@@ -55,8 +67,13 @@ from csdemand.core.errors import InputError
 
 #: Problems listed per source; the rest are counted in a final "... and N more" line.
 LIMIT = 200
-#: Earliest date (and month) a local extract may hold.
-EARLIEST = pd.Timestamp("2000-01-01")
+#: Earliest date (and month) a local extract may hold: the readers' bound.
+EARLIEST = local_referrals.EARLIEST
+#: The longest value a problem quotes (the rest is cut, with an ellipsis).
+QUOTE_CHARS = 60
+#: Fields a source may not hold, marked ``Not recorded`` on every row (reported as a note).
+MAYBE_NOT_RECORDED: tuple[str, ...] = ("domestic_abuse", "hub", "reason", "outcome")
+NOT_RECORDED = local_referrals.NOT_RECORDED
 #: Status letters a tidy table may carry (see :mod:`csdemand.core.tidy`).
 STATUSES: tuple[str, ...] = tuple(sorted({tidy.canonical_status(m) for m in tidy.MARKERS}))
 #: The published tidy tables validated by :func:`validate_all`.
@@ -64,6 +81,7 @@ TIDY_TABLES: tuple[str, ...] = ("cla", "cin", "population")
 
 ERROR = "error"
 WARNING = "warning"
+INFO = "info"  # a note, not a problem: what the source does not record
 MORE = "more"  # the closing "... and N more" line of a capped report
 
 
@@ -94,7 +112,7 @@ class Problem:
             where.append(f"row {self.row}")
         if self.column is not None:
             where.append(f"column {self.column!r}")
-        text = ", ".join(where) + ": " + ("warning: " if self.level == WARNING else "") + self.message
+        text = ", ".join(where) + ": " + {WARNING: "warning: ", INFO: "note: "}.get(self.level, "") + self.message
         if self.value is not None:
             text += f"; found {self.value!r}"
         if self.expected:
@@ -103,22 +121,33 @@ class Problem:
 
 
 def count(problems: Iterable[Problem]) -> int:
-    """How many problems a report holds, counting those a capped report only summarises."""
-    return sum(p.count for p in problems)
+    """How many problems a report holds, counting those a capped report only summarises (notes,
+    ``level="info"``, are not problems)."""
+    return sum(p.count for p in problems if p.level != INFO)
+
+
+def _short(value: object) -> object:
+    """A value as a problem quotes it: text or bytes longer than :data:`QUOTE_CHARS` cut, with an ellipsis."""
+    if isinstance(value, str) and len(value) > QUOTE_CHARS:
+        return value[:QUOTE_CHARS] + "\u2026"
+    if isinstance(value, (bytes, bytearray)) and len(value) > QUOTE_CHARS:
+        return bytes(value[:QUOTE_CHARS]) + b"..."
+    return value
 
 
 class _Report:
     """Collects problems for one source; materialises at most :data:`LIMIT` per check."""
 
-    def __init__(self, source: str, rows: np.ndarray | None = None) -> None:
+    def __init__(self, source: str, rows: np.ndarray | None = None, quote: bool = True) -> None:
         self.source = source
         self.rows = rows  # spreadsheet row number of each frame position
         self.items: list[Problem] = []
         self.total = 0
+        self.quote = quote  # False: quote nothing of the source (not yet known to be the layout)
 
     def add(self, message: str, *, row: int | None = None, column: str | None = None, value: object = None, expected: str = "", level: str = ERROR) -> None:
         self.total += 1
-        self.items.append(Problem(self.source, row, column, value, expected, message, level))
+        self.items.append(Problem(self.source, row, column, _short(value) if self.quote else None, expected, message, level))
 
     def mask(
         self,
@@ -138,7 +167,7 @@ class _Report:
         self.total += n
         for pos in np.flatnonzero(bad)[:LIMIT]:
             text = message(int(pos)) if callable(message) else message
-            value = None if values is None else values.iloc[pos]
+            value = None if values is None or not self.quote else _short(values.iloc[pos])
             self.items.append(Problem(self.source, int(self.rows[pos]), column, value, expected, text, level))
 
     def finish(self) -> list[Problem]:
@@ -171,6 +200,12 @@ class Schema:
     end_date: str | None = None  # a date that may be empty, on or after ``date`` when given
     gap_warning: bool = True  # warn about a month of the span without records
     signature: tuple[str, ...] = ()  # any of these in a header says "this table"
+    recorded_throughout: tuple[str, ...] = ()  # "Not recorded" on every row or on none
+
+
+def _with_not_recorded(codes: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """Each code list with the placeholder for a field the source does not hold."""
+    return {c: tuple(dict.fromkeys((*allowed, NOT_RECORDED))) for c, allowed in codes.items()}
 
 
 SCHEMAS: dict[str, Schema] = {
@@ -182,7 +217,8 @@ SCHEMAS: dict[str, Schema] = {
         ids=("referral_id", "child_id"),
         unique=("referral_id",),
         date="referral_date",
-        codes={"source": local_referrals.SOURCES, "domestic_abuse": tuple(local_referrals.DA_CODES), "outcome": local_referrals.OUTCOMES},
+        codes={"source": local_referrals.SOURCES, "domestic_abuse": local_referrals.DA_ACCEPTED, "outcome": local_referrals.OUTCOMES},
+        recorded_throughout=("domestic_abuse",),
         same_day=("child_id", "referral_date"),
         signature=("referral_id", "referral_date"),
     ),
@@ -194,8 +230,10 @@ SCHEMAS: dict[str, Schema] = {
         ids=("request_id", "family_id"),
         unique=("request_id",),
         date="date_received",
-        # ACCEPTED: what the reader takes (Annex A's "Not recorded" reason too); else the code lists.
-        codes=dict(getattr(early_help_data, "ACCEPTED", early_help_data.CODES)),
+        # What the reader takes, and "Not recorded" in every coded column: Annex A List 2 has no
+        # hub, reason or outcome (the early help reader is to accept it too: the readers are run
+        # after these checks, so until it does a List 2 source is refused by both, in its words).
+        codes=_with_not_recorded(getattr(early_help_data, "ACCEPTED", early_help_data.CODES)),
         signature=("request_id", "date_received"),
     ),
     "early_help_monthly": Schema(
@@ -207,7 +245,7 @@ SCHEMAS: dict[str, Schema] = {
         unique=("month",) + tuple(early_help_data.BREAKDOWNS),
         month="month",
         counts=("requests",),
-        codes={c: getattr(early_help_data, "ACCEPTED", early_help_data.CODES)[c] for c in early_help_data.BREAKDOWNS},
+        codes={c: _with_not_recorded(getattr(early_help_data, "ACCEPTED", early_help_data.CODES))[c] for c in early_help_data.BREAKDOWNS},
         signature=("month",),
     ),
     "tidy": Schema(
@@ -275,14 +313,15 @@ def _one_of(allowed: Iterable[str]) -> str:
 # --------------------------------------------------------------------------- frames
 
 
-def check_frame(df: pd.DataFrame, table: str, source: str, *, today: date | str | None = None) -> list[Problem]:
+def check_frame(df: pd.DataFrame, table: str, source: str, *, today: date | str | None = None, quote: bool = True) -> list[Problem]:
     """Every problem in a table of strings (as read from a CSV, all cells text).
 
     ``table`` is a :data:`SCHEMAS` key or alias (``cla``, ``cin``, ``population`` are ``tidy``);
     ``source`` names it in the report; rows are numbered from 2 (the header is row 1). ``today``
-    (default: the real today) bounds dates. Never raises on bad data.
+    (default: the real today) bounds dates. ``quote=False`` (a configured source): nothing of the
+    table is quoted unless its header is the layout's (see the module notes). Never raises on bad data.
     """
-    rep = _Report(str(source))
+    rep = _Report(str(source), quote=quote)
     try:
         s = schema(table)
     except InputError as exc:
@@ -316,7 +355,24 @@ def _as_strings(df: pd.DataFrame, rep: _Report) -> pd.DataFrame:
     return out
 
 
+def looks_like(header: Iterable[str], s: Schema) -> bool:
+    """Whether a header is recognisably the schema's layout: it holds at least half its columns."""
+    found = {str(h).strip() for h in header} & set(s.columns)
+    return len(found) * 2 >= len(s.columns)
+
+
 def _check(df: pd.DataFrame, s: Schema, rep: _Report, today: pd.Timestamp) -> None:
+    if not rep.quote:
+        if not looks_like(df.columns, s):
+            found = len({str(c).strip() for c in df.columns} & set(s.columns))
+            rep.add(
+                f"this is not a {s.label}: its header has {found} of the layout's {len(s.columns)} columns "
+                "(nothing of it is quoted here: is the path in the config right?)",
+                row=1,
+                expected="a header with " + ", ".join(s.columns),
+            )
+            return
+        rep.quote = True  # the layout's header: its cells may be quoted
     df = _as_strings(df, rep)
     missing = [c for c in s.columns if c not in df.columns]
     for c in missing:
@@ -327,7 +383,8 @@ def _check(df: pd.DataFrame, s: Schema, rep: _Report, today: pd.Timestamp) -> No
             expected="a header with " + ", ".join(s.columns) + (" (optionally " + ", ".join(s.optional) + ")" if s.optional else ""),
         )
     if len(df) == 0:
-        rep.add("no data rows: the table has a header only", row=None, expected="at least one row of data", level=WARNING)
+        what = local_referrals.NO_ROWS if s.layout != "tidy" else "the table has no rows"
+        rep.add(what, row=None, expected=local_referrals.NO_ROWS_EXPECTED if s.layout != "tidy" else "at least one row of data below the header")
         return
     if s.layout == "record":
         _check_records(df, s, rep, today)
@@ -335,6 +392,25 @@ def _check(df: pd.DataFrame, s: Schema, rep: _Report, today: pd.Timestamp) -> No
         _check_monthly(df, s, rep, today)
     else:
         _check_tidy(df, s, rep, today)
+    for col in s.recorded_throughout:
+        if col in df.columns:
+            missing_here = (df[col] == NOT_RECORDED).to_numpy()
+            if missing_here.any() and not missing_here.all():
+                what = col.replace("_", " ")
+                rep.mask(
+                    missing_here != missing_here[0],
+                    col,
+                    df[col],
+                    f"{what} is {NOT_RECORDED!r} on some rows and recorded on others",
+                    f"{what} recorded on every row, or {NOT_RECORDED!r} on every row (a source that does not hold it)",
+                )
+    for col in MAYBE_NOT_RECORDED:
+        if col in df.columns and col in s.codes and bool((df[col] == NOT_RECORDED).all()):
+            rep.add(
+                f"the source does not record {col.replace('_', ' ')} ({NOT_RECORDED!r} on every row): the briefings leave out what needs it",
+                column=col,
+                level=INFO,
+            )
 
 
 def _check_ids(df: pd.DataFrame, s: Schema, rep: _Report) -> None:
@@ -708,6 +784,16 @@ def _parse(text: str, rep: _Report) -> tuple[list[list[str]], int | None]:
                 last_start = prev_end + 1
                 prev_end = reader.line_num
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            # Python's csv (and so the readers) stops at a cell over its limit: say so, at the
+            # line where it stopped, rather than blame a quote.
+            limit = csv.field_size_limit()
+            rep.add(
+                f"a cell is longer than {limit:,} characters, which the readers refuse (text pasted into a cell, or a quote that never closes?)",
+                row=reader.line_num or None,
+                expected=f"cells shorter than {limit:,} characters",
+            )
+            return [], None
         rep.add(
             f"the file cannot be read as CSV after this row ({exc}): most likely a quote that never closes",
             row=len(rows) + 1,
@@ -762,12 +848,14 @@ def _shape(rows: list[list[str]], rep: _Report, truncated_at: int | None) -> tup
     return good, rownums[keep]
 
 
-def check_file(path: str | Path, table: str | None = None, *, today: date | str | None = None) -> list[Problem]:
+def check_file(path: str | Path, table: str | None = None, *, today: date | str | None = None, quote: bool = True) -> list[Problem]:
     """Every problem in a CSV file; ``table`` (a :data:`SCHEMAS` key or alias) is judged by the
     header when None. Also reports files that are empty, binary, in the wrong encoding, not CSV,
-    or cut short, and runs the matching reader on a published DfE/ONS file. Never raises."""
+    or cut short, or not regular files (a pipe would block, a device never end), and runs the
+    matching reader on a published DfE/ONS file. ``quote=False`` (a configured source, with
+    ``table``): nothing of the file is quoted unless its header is the layout's. Never raises."""
     path = Path(path)
-    rep = _Report(str(path))
+    rep = _Report(str(path), quote=quote)
     try:
         _check_file(path, table, rep, _today(today))
     except Exception as exc:  # never a traceback for bad data
@@ -784,6 +872,13 @@ def _check_file(path: Path, table: str | None, rep: _Report, today: pd.Timestamp
             rep.add(exc.message, column="table", value=table, expected=exc.expected or "")
             return
     try:
+        if path.is_dir():
+            rep.add("this is a folder, not a file", expected="the path of a CSV file")
+            return
+        if path.exists() and not path.is_file():
+            # A pipe blocks until something writes to it; /dev/zero never ends.
+            rep.add("this is not a regular file (a device, a pipe or a socket)", expected="the path of a CSV file")
+            return
         raw = path.read_bytes()
     except FileNotFoundError:
         rep.add("no such file", expected="the path of a CSV file")
@@ -827,11 +922,38 @@ def _check_file(path: Path, table: str | None, rep: _Report, today: pd.Timestamp
             return
         s = SCHEMAS[name]
     s = _pick(s, header)
+    if not rep.quote and not looks_like(header, s):
+        _check(pd.DataFrame(columns=header), s, rep, today)  # says it is not the layout, quoting nothing
+        return
+    rep.quote = True
     body, rownums = _shape(rows, rep, truncated_at)
     df = pd.DataFrame(body, columns=range(len(header)), dtype=str) if body else pd.DataFrame({i: pd.Series(dtype=str) for i in range(len(header))})
     df.columns = header
     rep.rows = rownums
     _check(df, s, rep, today)
+    if s.layout != "tidy" and not any(p.level in (ERROR, MORE) for p in rep.items):
+        _check_local_reader(path, s, rep)
+
+
+#: The local table whose reader checks a file of each record or monthly schema.
+_READER_TABLE = {"referrals": "referrals", "early_help_requests": "early_help_requests", "early_help_monthly": "early_help_requests", "looked_after": "looked_after"}
+
+
+def _check_local_reader(path: Path, s: Schema, rep: _Report) -> None:
+    """Run the reader ``render`` uses on a file these checks passed; its first error, if any, is a
+    problem (validate never passes what render would refuse)."""
+    table = _READER_TABLE.get(s.name)
+    local = _local_sources_module()
+    if table is None or local is None or not hasattr(local, "check_raw"):
+        return
+    from csdemand.core.text import read_text_table
+
+    try:
+        local.check_raw(table, read_text_table(path), str(path))
+    except InputError as exc:
+        rep.add(f"{exc.message} (the reader that render uses; only its first problem is reported)", row=exc.row, column=exc.column, value=exc.value, expected=exc.expected or "")
+    except Exception as exc:
+        rep.add(f"the reader failed ({type(exc).__name__}: {_short(str(exc))})", expected="a file the reader can read")
 
 
 def _check_published(path: Path, rep: _Report, run: bool = True) -> bool:
@@ -856,8 +978,8 @@ def _check_published(path: Path, rep: _Report, run: bool = True) -> bool:
 
 
 def problem_from_error(exc: InputError, source: str) -> Problem:
-    """An :class:`InputError` (raised by a reader) as a problem of ``source``."""
-    return Problem(source, exc.row, exc.column, exc.value, exc.expected or "", exc.message)
+    """An :class:`InputError` (raised by a reader) as a problem of ``source`` (its value cut short)."""
+    return Problem(source, exc.row, exc.column, _short(exc.value), exc.expected or "", exc.message)
 
 
 # --------------------------------------------------------------------------- everything configured
@@ -869,7 +991,8 @@ def validate_all(config: object = None, las: Iterable[str | int] | None = None, 
     Local sources come from :mod:`csdemand.local.sources` when it is there (every table of the
     configuration, for each LA in ``las``, default Manchester 352); without it, from the CSV files
     under ``data/sample/local``. The tidy tables are ``cla``, ``cin`` and ``population`` in the
-    data folder. A source with no problems maps to an empty list.
+    data folder. A source with no problems maps to an empty list (or to notes only, ``level="info"``).
+    A data config that cannot be used raises its ConfigError (an InputError: exit 2).
     """
     out: dict[str, list[Problem]] = {}
     local = _local_sources_module()
@@ -920,14 +1043,15 @@ def _validate_sample_local(las, today) -> dict[str, list[Problem]]:
 
 def _validate_configured(local, config, las, today) -> dict[str, list[Problem]]:
     """Every table of the configuration, for every LA: a CSV source gets the full file checks,
-    other formats (xlsx, sql, Annex A) are read as text and checked as a table."""
+    other formats (xlsx, sql, Annex A) are read as text and checked as a table; a source that
+    passes is then read by the reader ``render`` uses, so that what passes here renders.
+
+    A broken config raises its :class:`~csdemand.local.sources.ConfigError` (the command line
+    prints it in one line and exits 2): there is nothing to validate without one.
+    """
     out: dict[str, list[Problem]] = {}
-    try:
-        cfg = local.load_config(config) if config is None or isinstance(config, (str, Path)) else config
-        tables = list(cfg["tables"])
-    except InputError as exc:
-        label = exc.file or "data config"
-        return {label: [problem_from_error(exc, label)]}
+    cfg = local.load_config(config) if config is None or isinstance(config, (str, Path)) else config
+    tables = list(cfg["tables"])
     for la in _resolve_las(las):
         for table in tables:
             try:
@@ -935,6 +1059,7 @@ def _validate_configured(local, config, las, today) -> dict[str, list[Problem]]:
             except Exception:
                 label = f"{table} for {la.name}"
             label = f"{_display(label)} ({table}, {la.name})"
+            raw = None
             try:
                 entry = cfg["tables"][table]
                 if not local.is_configured(table, la.slug, cfg):
@@ -943,31 +1068,39 @@ def _validate_configured(local, config, las, today) -> dict[str, list[Problem]]:
                     continue
                 if entry.get("format") == "csv" and hasattr(local, "resolve_path"):
                     path = local.resolve_path(table, la.slug, cfg, la.la_number)
-                    problems = check_file(path, table if ALIASES.get(table, table) in SCHEMAS else None, today=today)
-                    out[label] = [replace(p, source=label) if p.source == str(path) else p for p in problems]
-                    continue
-                raw = local.read_raw(table, la.slug, la.la_number, cfg)
+                    known = ALIASES.get(table, table) in SCHEMAS
+                    problems = check_file(path, table if known else None, today=today, quote=not known)
+                    problems = [replace(p, source=label) if p.source == str(path) else p for p in problems]
+                    if known:  # check_file ran the reader on it
+                        out[label] = problems
+                        continue
+                else:
+                    raw = local.read_raw(table, la.slug, la.la_number, cfg)
+                    problems = check_frame(raw, table, label, today=today, quote=False) if ALIASES.get(table, table) in SCHEMAS else []
             except InputError as exc:
                 out[label] = [problem_from_error(exc, label)]
                 continue
             except Exception as exc:
-                out[label] = [Problem(label, None, None, None, "a readable source", f"the source cannot be read ({type(exc).__name__}: {exc})")]
+                out[label] = [Problem(label, None, None, None, "a readable source", f"the source cannot be read ({type(exc).__name__}: {_short(str(exc))})")]
                 continue
-            if ALIASES.get(table, table) in SCHEMAS:
-                out[label] = check_frame(raw, table, label, today=today)
-            else:
-                out[label] = _check_with_reader(local, table, la, cfg, label)
+            if not any(p.level in (ERROR, MORE) for p in problems):
+                problems += _check_with_reader(local, table, la, cfg, label, raw)
+            out[label] = problems
     return out
 
 
-def _check_with_reader(local, table: str, la, cfg, label: str) -> list[Problem]:
-    """A table this module has no schema for: its own reader's first error, if any."""
+def _check_with_reader(local, table: str, la, cfg, label: str, raw: pd.DataFrame | None = None) -> list[Problem]:
+    """The first error of the reader ``render`` uses (on ``raw`` when the table is already read),
+    or nothing: what validation passes must read."""
     try:
-        local.load(table, la.slug, la.la_number, cfg)
+        if raw is not None and hasattr(local, "check_raw"):
+            local.check_raw(table, raw, str(local.source_label(table, la.slug, cfg)))
+        else:
+            local.load(table, la.slug, la.la_number, cfg)
     except InputError as exc:
         p = problem_from_error(exc, label)
-        p.message += " (only the first problem is reported for this table)"
+        p.message += " (the reader that render uses; only its first problem is reported)"
         return [p]
     except Exception as exc:
-        return [Problem(label, None, None, None, "a readable source", f"the reader failed ({type(exc).__name__}: {exc})")]
+        return [Problem(label, None, None, None, "a readable source", f"the reader failed ({type(exc).__name__}: {_short(str(exc))})")]
     return []

@@ -1,0 +1,245 @@
+"""validate and render agree on the councils' own data: what validate passes, the readers render uses
+read; what they refuse, validate reports in the same words. Also what a report may quote of a file,
+and the fields a source does not record (Ofsted's Annex A), reported as notes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from csdemand.core.errors import InputError
+from csdemand.local import early_help as ehd
+from csdemand.local import looked_after as lla
+from csdemand.local import referrals as lr
+from csdemand.local import sources as local_sources
+from csdemand.published.areas import resolve
+from csdemand.validation import checks as validation
+
+LA, LA_NUMBER = "352-manchester", 352
+D = dt.datetime
+
+
+def _cli(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "csdemand", "validate", *args], capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=timeout)
+
+
+def _config(tmp_path: Path, tables: str) -> Path:
+    path = tmp_path / "data.yml"
+    path.write_text("version: 1\ntables:\n" + tables, encoding="utf-8")
+    return path
+
+
+def _local(report: dict[str, list[validation.Problem]], table: str) -> list[validation.Problem]:
+    (problems,) = [v for k, v in report.items() if f"({table}, Manchester)" in k]
+    return problems
+
+
+# --------------------------------------------------------------------------- Ofsted's Annex A: nothing invented
+
+LIST3 = [
+    ["List 3: Referrals"],
+    ["Child Unique ID", "Gender", "Date of Referral", "Referral Source", "Referral NFA?", "Number of Referrals in Last 12 Months"],
+    ["C001", "Female", D(2024, 4, 2), "q) 6: Police", "b) No", 1],
+    ["C002", "Male", "03/04/2024", "e) 2A: Schools", "a) Yes", 1],
+    ["C003", "Male", D(2024, 5, 7), "3B", "No", 1],
+    ["C001", "Female", D(2024, 6, 20), "1A", "No", 2],
+]
+LIST2 = [
+    ["Child Unique ID", "Gender", "Assessment Start Date", "Assessment Completion Date", "Organisation Completing Assessment"],
+    ["C101", "Male", D(2024, 1, 15), D(2024, 2, 1), "Children's centre"],
+    ["C102", "Female", "20/01/2024", None, "School"],
+    ["C103", "Female", "05/02/2024", None, "Health visiting"],
+]
+
+
+@pytest.fixture
+def annex(tmp_path) -> Path:
+    """An Annex A workbook whose lists 2 and 3 have no domestic abuse, hub, reason or outcome column."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in (("List 2 - Early help", LIST2), ("List 3 - Referrals", LIST3)):
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+    path = tmp_path / "Annex_A_352-manchester.xlsx"
+    wb.save(path)
+    return path
+
+
+def _annex_config(tmp_path: Path, annex: Path, lists: tuple[int, ...]) -> Path:
+    tables = {3: "referrals", 2: "early_help_requests"}
+    return _config(tmp_path, "".join(f"  {tables[n]}:\n    format: annex_a\n    path: {annex.parent}/Annex_A_{{la}}.xlsx\n    list: {n}\n" for n in lists))
+
+
+def test_annex_a_list_3_validates_clean_and_says_domestic_abuse_is_not_recorded(tmp_path, annex, monkeypatch):
+    cfg = _annex_config(tmp_path, annex, (3,))
+    done = _cli(env={"CSDEMAND_CONFIG": str(cfg)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    label = f"Annex A List 3 of {annex} (referrals, Manchester)"
+    lines = done.stdout.splitlines()
+    at = lines.index(f"{label}: no problems")
+    assert lines[at + 1] == (
+        f"  {label}, column 'domestic_abuse': note: the source does not record domestic abuse ('Not recorded' on every row): "
+        "the briefings leave out what needs it"
+    )
+    assert lines[-1] == "4 sources checked, no problems"
+    # What the briefings receive: the field named as not recorded, the counts unknown, never 0.
+    monkeypatch.setenv("CSDEMAND_CONFIG", str(cfg))
+    records = local_sources.read_records("config", resolve("352"))
+    assert records.not_recorded == {"domestic_abuse"} and len(records.frame) == 4
+    year = lr.annual(records.frame)
+    assert year["referrals"].tolist() == [4] and year["nfa"].tolist() == [1]
+    assert year["domestic_abuse"].isna().all() and year["da_share"].isna().all()
+
+
+def _early_help_reader_accepts_not_recorded() -> bool:
+    row = {"request_id": "E1", "family_id": "F1", "date_received": "2024-01-02", "hub": ehd.NOT_RECORDED, "reason": ehd.NOT_RECORDED, "outcome": ehd.NOT_RECORDED}
+    try:
+        ehd.from_frame(pd.DataFrame({k: pd.Series([v], dtype=str) for k, v in row.items()}), "probe")
+    except InputError:
+        return False
+    return True
+
+
+@pytest.mark.xfail(
+    not _early_help_reader_accepts_not_recorded(),
+    reason="csdemand.local.early_help (another engineer's) does not yet accept 'Not recorded' in hub and outcome: "
+    "until it does, validate reports its refusal and exits 1",
+    strict=True,
+)
+def test_annex_a_list_2_validates_clean_and_says_hub_reason_and_outcome_are_not_recorded(tmp_path, annex, monkeypatch):
+    cfg = _annex_config(tmp_path, annex, (2,))
+    done = _cli(env={"CSDEMAND_CONFIG": str(cfg)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    for field in ("hub", "reason", "outcome"):
+        assert f"column '{field}': note: the source does not record {field} ('Not recorded' on every row)" in done.stdout
+    monkeypatch.setenv("CSDEMAND_CONFIG", str(cfg))
+    records = local_sources.read_records("config", resolve("352"), table="early_help_requests")
+    assert records.not_recorded == {"hub", "reason", "outcome"} and len(records.frame) == 3
+
+
+def test_validate_and_the_reader_agree_on_annex_a_list_2(tmp_path, annex):
+    """Whatever the early help reader makes of the placeholder, validate says the same."""
+    cfg = _annex_config(tmp_path, annex, (2,))
+    problems = _local(validation.validate_all(config=cfg, las=["352"]), "early_help_requests")
+    errors = [p for p in problems if p.level == validation.ERROR]
+    try:
+        local_sources.load("early_help_requests", LA, LA_NUMBER, config=cfg)
+    except InputError as exc:
+        assert [(p.row, p.column, p.message.split(" (the reader")[0]) for p in errors] == [(exc.row, exc.column, exc.message)]
+    else:
+        assert errors == []
+    # Either way the placeholder passes validation's own checks, with a note per field: only the reader can object.
+    own = validation.check_frame(local_sources.read_raw("early_help_requests", LA, LA_NUMBER, cfg), "early_help_requests", "annex")
+    assert [(p.level, p.column) for p in own] == [(validation.INFO, "hub"), (validation.INFO, "reason"), (validation.INFO, "outcome")]
+    assert validation.count(own) == 0
+
+
+# --------------------------------------------------------------------------- the same rules, the same words
+
+HEADER = ",".join(lr.COLUMNS) + "\n"
+
+
+@pytest.mark.parametrize(
+    "rows, row, column, message",
+    [
+        ("R1,C1,2020-01-06,Police,Y,Assessment\nR2,C2,2031-01-06,Police,N,Assessment\n", 3, "referral_date", "date in the future"),
+        ("R1,C1,1990-01-06,Police,Y,Assessment\n", 2, "referral_date", "date before 2000-01-01"),
+        ("R1,C1,2020-01-06,Police,Not recorded,Assessment\nR2,C2,2020-01-07,Police,N,Assessment\n", 3, "domestic_abuse", "domestic abuse is 'Not recorded' on some rows and recorded on others"),
+        ("", None, None, "the extract has no rows"),
+    ],
+)
+def test_validate_and_the_referrals_reader_refuse_the_same_rows_in_the_same_words(tmp_path, rows, row, column, message):
+    path = tmp_path / f"referrals_{LA}.csv"
+    path.write_text(HEADER + rows, encoding="utf-8")
+    cfg = _config(tmp_path, f"  referrals:\n    format: csv\n    path: {tmp_path}/referrals_{{la}}.csv\n")
+    with pytest.raises(InputError) as err:
+        local_sources.load("referrals", LA, LA_NUMBER, config=cfg)
+    assert (err.value.row, err.value.column, err.value.message) == (row, column, message)
+    problems = _local(validation.validate_all(config=cfg, las=["352"]), "referrals")
+    assert [(p.row, p.column, p.message, p.level) for p in problems] == [(row, column, message, validation.ERROR)]
+    assert problems[0].expected == err.value.expected
+
+
+@pytest.mark.parametrize("started, ceased, column, message", [("1990-05-01", "", "started", "date before 2000-01-01"), ("2020-05-01", "2031-01-01", "ceased", "date in the future")])
+def test_validate_and_the_looked_after_reader_agree_on_date_bounds(started, ceased, column, message):
+    raw = pd.DataFrame({"child_id": ["C1"], "started": [started], "ceased": [ceased]}, dtype=str)
+    with pytest.raises(InputError) as err:
+        lla.from_frame(raw, "lac")
+    (p,) = validation.check_frame(raw, "looked_after", "lac")
+    assert (err.value.row, err.value.column, err.value.message) == (p.row, p.column, p.message) == (2, column, message)
+
+
+def test_a_source_validate_passes_is_read_by_the_reader_or_validate_says_why(tmp_path, monkeypatch):
+    """validate runs the reader render uses after its own checks: a reader's objection is a problem."""
+    path = tmp_path / f"referrals_{LA}.csv"
+    path.write_text(HEADER + "R1,C1,2020-01-06,Police,Y,Assessment\n", encoding="utf-8")
+    cfg = _config(tmp_path, f"  referrals:\n    format: csv\n    path: {tmp_path}/referrals_{{la}}.csv\n")
+    assert _local(validation.validate_all(config=cfg, las=["352"]), "referrals") == []
+
+    def stricter(df, source, today=None):
+        raise InputError("a rule only the reader knows", file=source, row=2, column="source", value="Police", expected="another source")
+
+    monkeypatch.setitem(local_sources.TABLES, "referrals", stricter)
+    (p,) = _local(validation.validate_all(config=cfg, las=["352"]), "referrals")
+    assert (p.row, p.column, p.level) == (2, "source", validation.ERROR)
+    assert p.message == "a rule only the reader knows (the reader that render uses; only its first problem is reported)"
+
+
+# --------------------------------------------------------------------------- what a report may quote
+
+SECRET_LINES = "root:$6$SALTSALT$HASHHASHHASHHASH:19000:0:99999:7:::\nanalyst:$6$OTHERSALT$OTHERHASH:19000:0:99999:7:::\n"
+
+
+def test_a_configured_path_to_some_other_file_is_named_but_none_of_its_lines_quoted(tmp_path):
+    secret = tmp_path / "shadow"
+    secret.write_text(SECRET_LINES, encoding="utf-8")
+    cfg = _config(tmp_path, f"  referrals:\n    format: csv\n    path: {secret}\n")
+    problems = _local(validation.validate_all(config=cfg, las=["352"]), "referrals")
+    assert [(p.row, p.column, p.value) for p in problems] == [(1, None, None)]
+    assert problems[0].message.startswith("this is not a referrals extract (one row per referral): its header has 0 of the layout's 6 columns")
+    done = _cli(env={"CSDEMAND_CONFIG": str(cfg)})
+    assert done.returncode == 1
+    for word in ("SALT", "HASH", "root:", "analyst:", "19000"):
+        assert word not in done.stdout + done.stderr
+
+
+def test_a_configured_file_that_is_not_text_quotes_none_of_its_bytes(tmp_path):
+    secret = tmp_path / "key.csv"
+    secret.write_bytes(b"-----BEGIN KEY-----\n\x00\x01SECRETBYTES\x02\n")
+    problems = validation.check_file(secret, "referrals", quote=False)
+    assert [p.value for p in problems] == [None] and "NUL bytes" in problems[0].message
+    assert "SECRETBYTES" not in str(problems[0])
+
+
+def test_a_file_with_the_layouts_header_is_quoted_but_values_are_cut_at_60_characters(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text(HEADER + "R1,C1,2020-01-06," + "X" * 100_000 + ",Y,Assessment\n", encoding="utf-8")
+    (p,) = validation.check_file(path, "referrals", quote=False)
+    assert (p.row, p.column, p.message) == (2, "source", "unknown source code")
+    assert p.value == "X" * 60 + "\u2026" and len(str(p)) < 400
+
+
+def test_a_2_mb_cell_is_named_at_its_row_as_the_reader_refuses_it(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text(HEADER + "R1,C1,2020-01-06,Police,Y,Assessment\nR2,C2,2020-01-07," + "X" * 2_000_000 + ",Y,Assessment\n", encoding="utf-8")
+    (p,) = validation.check_file(path, "referrals")
+    assert p.row == 3 and p.message.startswith("a cell is longer than 131,072 characters, which the readers refuse")
+    with pytest.raises(InputError):
+        lr.read_extract(path)
+
+
+def test_validate_file_refuses_a_pipe_and_a_device_at_once(tmp_path):
+    fifo = tmp_path / "extract.csv"
+    os.mkfifo(fifo)  # reading it would wait for a writer for ever
+    done = _cli("--file", str(fifo), "/dev/zero", timeout=60)
+    assert done.returncode == 1
+    assert f"{fifo}: this is not a regular file (a device, a pipe or a socket)" in done.stdout
+    assert "/dev/zero: this is not a regular file (a device, a pipe or a socket)" in done.stdout
