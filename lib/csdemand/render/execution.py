@@ -215,7 +215,7 @@ class Executor:
             if self.loop is not None and not self.loop.is_closed():
                 try:
                     self._cancel_tasks()
-                    self.loop.run_until_complete(self._aclose())
+                    self._drive(self._aclose())
                 except BaseException:
                     if self.km is not None:
                         _kill(self.km)
@@ -238,9 +238,21 @@ class Executor:
         for t in tasks:
             t.cancel()
         if tasks:
-            self.loop.run_until_complete(asyncio.wait(tasks, timeout=5))
+            self._drive(asyncio.wait(tasks, timeout=5))
         for t in tasks:
             _retrieve(t)
+
+    def _drive(self, coro):
+        """Run ``coro`` on this executor's loop: here, or in a helper thread when this thread
+        already runs an event loop (inside Playwright's sync API or a notebook)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return self.loop.run_until_complete(coro)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1, thread_name_prefix="csdemand-kernel") as helper:
+            return helper.submit(self.loop.run_until_complete, coro).result()
 
     def __enter__(self) -> "Executor":
         return self
@@ -263,7 +275,7 @@ class Executor:
         if self.loop is None or self.loop.is_closed():
             self.loop = asyncio.new_event_loop()
         try:
-            self.loop.run_until_complete(self._run(briefing, nb, kernel))
+            self._drive(self._run(briefing, nb, kernel))
         except interrupt.Stopped:
             self.close()  # the briefing is abandoned: its kernel goes with it
             raise
