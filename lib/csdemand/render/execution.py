@@ -146,8 +146,9 @@ class Executor:
     ``injected-parameters`` cell after the ``parameters`` cell), so notebooks behave the same in
     JupyterLab, under Papermill and here.
 
-    ``timeout`` is the time limit for one briefing in seconds (default :func:`default_timeout`).
-    A kernel that dies, or a briefing that reaches the limit, is a :class:`RenderError` naming the
+    ``timeout`` is the time limit for one briefing's notebook in seconds (default
+    :func:`default_timeout`; starting a kernel is bounded apart, by :data:`START_TIMEOUT`). A
+    kernel that dies, or a briefing that reaches the limit, is a :class:`RenderError` naming the
     cell; the kernel is then replaced for the next briefing.
     """
 
@@ -287,11 +288,11 @@ class Executor:
         from nbclient.exceptions import CellExecutionError, DeadKernelError
 
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.timeout
         if self.km is None or not await self.km.is_alive():
             await self._aclose()
             start = asyncio.ensure_future(self._start(kernel, str(briefing.path.parent)))
-            await self._watch(start, deadline, briefing, nb, None, starting=True)
+            await self._watch(start, loop.time() + START_TIMEOUT, briefing, nb, None, starting=True)
+        deadline = loop.time() + self.timeout  # the notebook's own time: a kernel start is bounded apart
         where: dict[str, int | None] = {"cell": None}
         client = _client_class()(nb, km=self.km, timeout=None, kernel_name=kernel, resources={"metadata": {"path": str(briefing.path.parent)}})
         client.kc = self.kc  # reuse our client: nbclient would open (and leak) a new one per notebook
@@ -319,10 +320,11 @@ class Executor:
                     await asyncio.wait({task}, timeout=5)
                     _retrieve(task)
                     await self._aclose()  # a fresh kernel for the next briefing
-                    doing = "while the kernel was starting" if starting else f"while running {_cell_words(nb, where['cell'] if where else None)}"
+                    if starting:
+                        raise RenderError(f"{briefing.name}: the kernel did not start within {_seconds(START_TIMEOUT)}")
                     raise RenderError(
-                        f"{briefing.name}: stopped at the time limit of {_seconds(self.timeout)} {doing} "
-                        f"(render --timeout or ${TIMEOUT_ENV} sets the limit)"
+                        f"{briefing.name}: stopped at the time limit of {_seconds(self.timeout)} while running "
+                        f"{_cell_words(nb, where['cell'] if where else None)} (render --timeout or ${TIMEOUT_ENV} sets the limit)"
                     )
         except BaseException:
             if not task.done():
