@@ -110,6 +110,7 @@ def run(
     queue = deque(tasks)
     workers: list[_Worker] = []
     halted = False
+    bounced: dict[tuple, int] = {}
 
     def start() -> _Worker:
         here, there = ctx.Pipe()
@@ -118,17 +119,30 @@ def run(
         there.close()
         return _Worker(proc, here)
 
+    def retire(w: _Worker) -> None:
+        _kill_tree(w.proc)
+        clean_stale_kernel_dirs(owner=w.proc.pid)
+        workers.remove(w)
+
     def assign(w: _Worker) -> None:
         task = queue.popleft()
+        try:
+            w.conn.send(task)
+        except OSError:  # the worker died between two tasks: the task goes back, a new worker comes
+            retire(w)
+            bounced[task] = bounced.get(task, 0) + 1
+            if bounced[task] < 3:
+                queue.appendleft(task)
+            elif on_result(failure(task, "no render worker stayed alive to take it", 0.0)):
+                nonlocal halted
+                halted = True
+            return
         w.task, w.label, w.started = task, label_of(task), time.monotonic()
-        w.conn.send(task)
 
     def lost(w: _Worker, cause: str) -> None:
         task, secs = w.task, time.monotonic() - w.started
         w.task = None
-        _kill_tree(w.proc)
-        clean_stale_kernel_dirs(owner=w.proc.pid)
-        workers.remove(w)
+        retire(w)
         if task is not None and on_result(failure(task, cause, secs)):
             nonlocal halted
             halted = True
@@ -137,9 +151,12 @@ def run(
         while True:
             if halted:
                 queue.clear()
-            for w in workers:
+            for w in list(workers):
                 if w.task is None and queue:
-                    assign(w)
+                    if w.proc.is_alive():
+                        assign(w)
+                    else:
+                        retire(w)
             while queue and len(workers) < jobs:
                 w = start()
                 workers.append(w)
