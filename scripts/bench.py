@@ -4,7 +4,13 @@ The floor is the same analysis and charts run in one warm Python process: each n
 cells executed with its parameters, with no kernel start and no HTML conversion. The batch
 figures are `python -m csdemand render` end to end (kernel per process, conversion, writing).
 
-Usage: python scripts/bench.py [--las N ...] [--jobs J ...] [--out DIR]
+Usage: python scripts/bench.py [--las N ...] [--jobs J ...] [--all]
+       python scripts/bench.py --faults [--repeat N]
+
+``--faults`` measures how fast faults are reported, over the tiny notebooks of the fault tests
+(``tests/render/tiny.py``): from killing a kernel mid-notebook (SIGKILL, as the out-of-memory
+killer does) to its FAILED line, the same for a killed worker with ``--jobs 2``, and from SIGTERM
+to the exit of the run (143). Results in ``test-output/bench-faults.json``.
 """
 
 from __future__ import annotations
@@ -63,12 +69,75 @@ def batch_seconds(las: list[str], jobs: int, out: Path, extra: tuple[str, ...] =
     return wall, n
 
 
+def _fault_seconds(kind: str, folder: Path) -> float:
+    """Seconds from the fault to its report: the FAILED line (kernel, worker) or the exit (sigterm)."""
+    import os
+    import signal
+    import threading
+
+    sys.path.insert(0, str(paths.ROOT))
+    from tests.render import tiny
+
+    env = tiny.environment(folder, CSDEMAND_TEST_SLOW="352")
+    las = ["352", "330"] if kind == "worker" else ["352"]
+    args = ["--la", *las, "--briefing", "slow", "--out", str(folder / "out")] + (["--jobs", "2"] if kind == "worker" else [])
+    proc = tiny.start(args, env)
+    failed = threading.Event()
+    lines: list[str] = []
+
+    def read() -> None:
+        for line in proc.stderr:
+            lines.append(line)
+            if line.startswith("FAILED"):
+                failed.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    kernel = tiny.wait_for_pid(folder / "pids", "352", proc=proc)
+    t = time.perf_counter()
+    if kind == "kernel":
+        os.kill(kernel, signal.SIGKILL)
+    elif kind == "worker":
+        os.kill(tiny.parent_of(kernel), signal.SIGKILL)
+    else:
+        proc.send_signal(signal.SIGTERM)
+    if kind == "sigterm":
+        proc.wait(timeout=120)
+        took = time.perf_counter() - t
+        if proc.returncode != 143:
+            raise SystemExit(f"SIGTERM: exit status {proc.returncode}, expected 143")
+    else:
+        if not failed.wait(timeout=120):
+            raise SystemExit(f"{kind}: no FAILED line: {''.join(lines)}")
+        took = time.perf_counter() - t
+        proc.wait(timeout=120)
+    reader.join(5)
+    return took
+
+
+def faults(repeat: int) -> int:
+    """Median seconds from each fault to its report, over ``repeat`` runs."""
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind, words in (("kernel", "kernel killed mid-notebook -> FAILED line"), ("worker", "worker killed (--jobs 2) -> FAILED line"), ("sigterm", "SIGTERM -> exit 143")):
+            times = [_fault_seconds(kind, Path(tmp) / f"{kind}-{i}") for i in range(repeat)]
+            results[kind] = {"median_s": round(statistics.median(times), 2), "max_s": round(max(times), 2), "runs": len(times)}
+            print(f"{words}: median {statistics.median(times):.2f} s, max {max(times):.2f} s over {len(times)} runs")
+    (paths.ROOT / "test-output").mkdir(exist_ok=True)
+    (paths.ROOT / "test-output" / "bench-faults.json").write_text(json.dumps(results, indent=1))
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--las", type=int, nargs="+", default=[1, 20], help="numbers of authorities (default 1 20)")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="process counts (default 1 2)")
     parser.add_argument("--all", action="store_true", help="also time every authority's summary and looked-after briefings with --jobs 2")
+    parser.add_argument("--faults", action="store_true", help="instead, time how fast a killed kernel, a killed worker and SIGTERM are reported")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per fault with --faults (default 5)")
     args = parser.parse_args()
+    if args.faults:
+        return faults(args.repeat)
     every = render.all_authorities()
     # Manchester first, then the others in LA-number order: a fixed, repeatable selection.
     ordered = ["352"] + [la for la in every if la != "352"]

@@ -1,6 +1,8 @@
 """Command line: ``python -m csdemand import-dfe DIR`` and ``python -m csdemand render ...``.
 
-Exit codes: 0 success; 1 a briefing failed to render; 2 bad input or bad arguments.
+Exit codes: 0 success; 1 a briefing failed to render; 2 bad input, bad arguments or an output
+folder that cannot be written; 128 + the signal when ``render`` is stopped by a signal (143
+SIGTERM, 130 SIGINT), after abandoning the current briefing and cleaning up.
 """
 
 from __future__ import annotations
@@ -55,13 +57,29 @@ def _cmd_synth_early_help(args: argparse.Namespace) -> int:
 def _cmd_render(args: argparse.Namespace) -> int:
     import re
 
+    from csdemand.render import execution
     from csdemand.render.batch import render_many
+    from csdemand.render.interrupt import Stopped
 
     if not re.fullmatch(r"latest|(19|20)[0-9]{2}(-(0[1-9]|1[0-2]))?", args.period.strip().lower()):
         raise InputError("not a period", column="--period", value=args.period, expected="a year such as 2025, a month such as 2021-06, or 'latest'")
-
-    outcome = render_many(las=args.la, period=args.period, briefings=args.briefing, out_dir=Path(args.out), jobs=args.jobs)
+    timeout = execution.parse_timeout(args.timeout) if args.timeout is not None else execution.default_timeout()
+    try:
+        outcome = render_many(las=args.la, period=args.period.strip().lower(), briefings=args.briefing, out_dir=Path(args.out), jobs=args.jobs, timeout=timeout)
+    except Stopped as exc:
+        print(str(exc), file=sys.stderr, flush=True)
+        return exc.exit_status
     return 0 if not outcome.failed else 1
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return n
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -123,10 +141,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("render", help="execute briefing notebooks and write self-contained HTML reports")
     p.add_argument("--la", nargs="+", default=["352"], help="LA numbers, GSS codes or names, or 'all' (default 352, Manchester)")
-    p.add_argument("--jobs", type=int, default=1, help="render in this many processes (default 1)")
+    p.add_argument("--jobs", type=_positive_int, default=1, help="render in this many processes (default 1)")
     p.add_argument("--period", default="latest", help="a year (annual briefings), YYYY-MM (monthly), or 'latest' (default)")
     p.add_argument("--briefing", nargs="+", default=None, help="notebook names without .ipynb (default: every briefing)")
     p.add_argument("--out", default=str(paths.reports_dir()), help="reports folder (default: reports/)")
+    p.add_argument(
+        "--timeout",
+        default=None,
+        metavar="SECONDS",
+        help="time limit for one briefing; one that reaches it fails and the run goes on (default $CSDEMAND_RENDER_TIMEOUT, else 600)",
+    )
     p.set_defaults(func=_cmd_render)
     p = sub.add_parser(
         "validate",

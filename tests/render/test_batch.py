@@ -92,12 +92,14 @@ def test_failed_render_keeps_the_last_good_report(rendered, tmp_path, monkeypatc
 
 
 def test_command_line_exits_non_zero_and_names_the_cell_when_a_briefing_fails(tmp_path):
+    """A year the data hold that a briefing still cannot render (children in need start in
+    2013): the referrals briefing fails in a named cell, exit 1, and nothing is written."""
     run = subprocess.run(
-        [sys.executable, "-m", "csdemand", "render", "--la", "352", "--period", "1999", "--briefing", "looked_after", "--out", str(tmp_path)],
+        [sys.executable, "-m", "csdemand", "render", "--la", "352", "--period", "2011", "--briefing", "referrals", "--out", str(tmp_path)],
         capture_output=True, text=True, env={**os.environ},
     )
     assert run.returncode == 1
-    assert re.search(r"looked_after.*cell \d+ raised InputError.*1999", run.stderr)
+    assert re.search(r"referrals.*cell \d+ raised \w+Error.*2011", run.stderr)
     assert "0 rendered, 1 failed" in run.stdout
     assert not list(Path(tmp_path).rglob("*.html"))
 
@@ -189,7 +191,7 @@ def test_one_failing_authority_does_not_stop_the_rest(tmp_path, monkeypatch):
         return out / f"{la}.html"
 
     monkeypatch.setattr(render, "render_one", fake)
-    monkeypatch.setattr(render, "write_indexes", lambda out: [])
+    monkeypatch.setattr(render, "write_indexes", lambda out, say=None: [])
     lines = []
     outcome = render.render_many(["352", "330"], briefings=["looked_after"], out_dir=tmp_path, log=lines.append)
     assert calls == ["352", "330"]
@@ -225,7 +227,9 @@ def test_no_family_ids_from_the_early_help_extract_reach_the_report(test_output)
 
 
 def test_render_refuses_invalid_data_and_leaves_reports_as_they_were(tmp_path):
-    good = tmp_path / "reports" / "352-manchester" / "2025" / "summary.html"
+    """The referrals briefing reads the local referrals: a bad date refuses it, naming the row
+    and column, exit 1, and the last good report stays."""
+    good = tmp_path / "reports" / "352-manchester" / "2025" / "referrals.html"
     good.parent.mkdir(parents=True)
     good.write_text("last good report")
     src = paths.data_dir() / "local" / "referrals_352-manchester_synthetic.csv"
@@ -234,9 +238,10 @@ def test_render_refuses_invalid_data_and_leaves_reports_as_they_were(tmp_path):
     (tmp_path / "bad.csv").write_text("\n".join(lines) + "\n")
     (tmp_path / "data.yml").write_text(f"version: 1\ntables:\n  referrals:\n    format: csv\n    path: {tmp_path / 'bad.csv'}\n")
     run = subprocess.run(
-        [sys.executable, "-m", "csdemand", "render", "--briefing", "summary", "--out", str(tmp_path / "reports")],
+        [sys.executable, "-m", "csdemand", "render", "--briefing", "referrals", "--out", str(tmp_path / "reports")],
         capture_output=True, text=True, env={**os.environ, "CSDEMAND_CONFIG": str(tmp_path / "data.yml")},
     )
     assert run.returncode == 1 and "Traceback" not in run.stderr
-    assert "refusing to render" in run.stderr and "row 6, column 'referral_date'" in run.stderr
+    assert "FAILED   referrals for LA 352: refused: the local referrals data for Manchester are invalid" in run.stderr
+    assert "row 6, column 'referral_date'" in run.stderr and "0 rendered, 1 failed" in run.stdout
     assert good.read_text() == "last good report"

@@ -1,35 +1,49 @@
-"""Execute briefing notebooks with Papermill and write self-contained HTML reports.
+"""Render briefing notebooks to self-contained HTML reports, one or many at a time.
 
-A briefing is any notebook in ``notebooks/`` whose metadata has a ``csdemand`` entry (title,
-``period_kind`` ``year`` or ``month``). Reports go to ``<out>/<la>/<period>/<briefing>.html``
-with the executed notebook beside it. Each pair is written to temporary files and moved into
-place only after execution and conversion succeeded: a failed run leaves the last good report.
+A briefing is any notebook in ``notebooks/`` (or ``$CSDEMAND_NOTEBOOKS``) whose metadata has a
+``csdemand`` entry: ``title``, ``period_kind`` (``year`` or ``month``), ``order``, ``local_data``
+(a local table it cannot do without: skipped for authorities that have none) and ``reads_local``
+(every local table it reads when an authority has it; absent means any). Reports go to
+``<out>/<la>/<period>/<briefing>.html`` with the executed notebook and a record (``.json``)
+beside it, written together and only after execution and conversion succeeded: a failed or
+stopped run leaves the last good report.
+
+The parts: :mod:`~csdemand.render.execution` runs notebooks in a reused kernel (time limit,
+dead kernels), :mod:`~csdemand.render.page` makes the page, :mod:`~csdemand.render.index` the
+index pages, :mod:`~csdemand.render.pool` the worker processes of ``--jobs``,
+:mod:`~csdemand.render.output` writes, :mod:`~csdemand.render.interrupt` handles SIGTERM/SIGINT.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
-import os
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
-from csdemand import __version__
-from csdemand.core import atomic
 from csdemand.core import paths
-from csdemand.published.areas import resolve
 from csdemand.core.errors import InputError, RenderError
-from csdemand.present.html import PROVENANCE_MIME, esc, month_name
-
-KERNEL_NAME = "csdemand"
-RESET_TAG = "csdemand-reset"
+from csdemand.published.areas import resolve
+from csdemand.render import index as _index
+from csdemand.render import interrupt, output
+from csdemand.render import pool as _pool
+from csdemand.render.execution import (  # noqa: F401  (re-exported: callers use csdemand.render.batch)
+    KERNEL_NAME,
+    RESET_TAG,
+    Executor,
+    _first_error,
+    _kernel_name,
+    clean_stale_kernel_dirs,
+    default_timeout,
+    execute,
+)
+from csdemand.render.index import _period_key, _when, catalogue, write_indexes  # noqa: F401  (re-exported)
+from csdemand.render.output import OutputError
+from csdemand.render.page import body_html, for_report, git_commit, page, provenance_of  # noqa: F401  (re-exported)
 
 
 @dataclass(frozen=True)
@@ -42,6 +56,7 @@ class Briefing:
     period_kind: str  # "year" or "month"
     order: int
     local_data: str = ""  # the local table it needs (config/data.yml), "" for none
+    reads_local: tuple[str, ...] | None = None  # local tables it reads if configured; None: any
 
     def available_for(self, la_slug: str) -> bool:
         """False when the briefing needs a local table this LA has no source for (then it is skipped)."""
@@ -49,259 +64,52 @@ class Briefing:
 
         return not self.local_data or local_sources.is_configured(self.local_data, la_slug)
 
+    def local_tables(self) -> set[str]:
+        """The local tables whose problems stop this briefing: what it reads, or every table when
+        its metadata does not say (the safe reading)."""
+        from csdemand.local import sources as local_sources
+
+        reads = set(local_sources.TABLES) if self.reads_local is None else set(self.reads_local)
+        return reads | ({self.local_data} if self.local_data else set())
+
 
 def discover(nb_dir: Path | None = None) -> list[Briefing]:
     """Every briefing notebook, in the order their metadata gives."""
     nb_dir = nb_dir or paths.notebooks_dir()
     found = []
-    for path in sorted(nb_dir.glob("*.ipynb")):
+    for path in sorted(Path(nb_dir).glob("*.ipynb")):
         try:
             meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get("csdemand")
         except ValueError as exc:
             raise RenderError(f"{path}: not a valid notebook ({exc})") from None
         if meta:
-            found.append(Briefing(path.stem, path, meta.get("title", path.stem), meta.get("period_kind", "year"), int(meta.get("order", 99)), meta.get("local_data", "")))
+            reads = meta.get("reads_local")
+            found.append(
+                Briefing(
+                    path.stem, path, meta.get("title", path.stem), meta.get("period_kind", "year"), int(meta.get("order", 99)),
+                    meta.get("local_data", ""), tuple(reads) if isinstance(reads, list) else None,
+                )
+            )
     return sorted(found, key=lambda b: (b.order, b.name))
-
-
-def _kernel_name(nb: nbformat.NotebookNode) -> str:
-    """The notebook's kernel if it is installed, else this interpreter's own ``python3``."""
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    wanted = nb.metadata.get("kernelspec", {}).get("name", KERNEL_NAME)
-    return wanted if wanted in KernelSpecManager().find_kernel_specs() else "python3"
-
-
-class Executor:
-    """Runs notebooks in one Jupyter kernel, reused from notebook to notebook.
-
-    Starting a kernel and importing pandas, matplotlib and statsmodels costs a few seconds; a
-    batch pays it once per process. Between notebooks the kernel's namespace is cleared
-    (``%reset -f``) so no variable leaks from one briefing into the next; imported modules stay
-    cached, which is the point. Parameters are injected as Papermill does (an
-    ``injected-parameters`` cell after the ``parameters`` cell), so notebooks behave the same in
-    JupyterLab, under Papermill and here.
-    """
-
-    def __init__(self, kernel_name: str | None = None, timeout: int = 600) -> None:
-        self.kernel_name = kernel_name
-        self.timeout = timeout
-        self.km = None
-        self.kc = None
-
-    def _start(self, kernel_name: str, cwd: str) -> None:
-        from jupyter_client.manager import KernelManager
-
-        # IPC (Unix sockets) rather than TCP on localhost: nothing listens on a port, and the
-        # kernel has no "running over TCP without encryption" warning to print into cron logs.
-        self.km = KernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(tempfile.mkdtemp(prefix="csdemand-kernel-"), "k"))
-        # Small statsmodels fits run slower, not faster, with a BLAS thread pool fighting the
-        # other render process for 2 cores: one thread each (measured: a SARIMA fit 3.6 s -> 0.3 s).
-        env = {**os.environ, "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1")}
-        self.km.start_kernel(cwd=cwd, env=env)
-        self.kc = self.km.client()
-        self.kc.start_channels()
-        self.kc.wait_for_ready(timeout=120)
-
-    def close(self) -> None:
-        if self.kc is not None:
-            self.kc.stop_channels()
-        if self.km is not None and self.km.has_kernel:
-            self.km.shutdown_kernel(now=True)
-        if self.km is not None:
-            import shutil
-
-            shutil.rmtree(os.path.dirname(self.km.ip), ignore_errors=True)  # the IPC socket folder
-        self.km = self.kc = None
-
-    def __enter__(self) -> "Executor":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def run(self, briefing: Briefing, parameters: dict) -> nbformat.NotebookNode:
-        """Execute a briefing with parameters; :class:`RenderError` names the failing cell."""
-        from nbclient import NotebookClient
-        from nbclient.exceptions import CellExecutionError, DeadKernelError
-        from papermill.iorw import load_notebook_node
-        from papermill.parameterize import parameterize_notebook
-
-        nb = load_notebook_node(str(briefing.path))  # as Papermill reads it: every cell gets metadata.tags
-        kernel = self.kernel_name or _kernel_name(nb)
-        nb = parameterize_notebook(nb, parameters, kernel_name=kernel, language="python")
-        if self.km is None or not self.km.is_alive():
-            self.close()
-            self._start(kernel, str(briefing.path.parent))
-        # Clear the previous notebook's variables (imports stay cached); removed after the run.
-        nb.cells.insert(0, nbformat.v4.new_code_cell("%reset -f", metadata={"tags": [RESET_TAG]}))
-        client = NotebookClient(nb, km=self.km, timeout=self.timeout, kernel_name=kernel, resources={"metadata": {"path": str(briefing.path.parent)}})
-        client.kc = self.kc  # reuse our client: nbclient would open (and leak) a new one per notebook
-        try:
-            client.execute(reset_kc=False)
-        except CellExecutionError:
-            raise RenderError(_first_error(briefing, nb)) from None
-        except DeadKernelError as exc:
-            self.close()
-            raise RenderError(f"{briefing.name}: the kernel died ({exc})") from None
-        finally:
-            nb.cells = [c for c in nb.cells if RESET_TAG not in c.metadata.get("tags", [])]
-        return nb
-
-
-def _first_error(briefing: Briefing, nb: nbformat.NotebookNode) -> str:
-    """'<briefing>: cell N raised Error: message' for the first cell with an error output.
-
-    N counts code cells from 1 as JupyterLab shows them, not counting Papermill's injected cell."""
-    n = 0
-    for cell in nb.cells:
-        tags = cell.metadata.get("tags", [])
-        if cell.cell_type != "code" or "injected-parameters" in tags or RESET_TAG in tags:
-            continue
-        n += 1
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "error":
-                return f"{briefing.name}: cell {n} raised {out.get('ename')}: {out.get('evalue')}"
-    return f"{briefing.name}: a cell raised an error"
-
-
-def execute(briefing: Briefing, parameters: dict, workdir: Path | None = None) -> nbformat.NotebookNode:
-    """Run one notebook in a fresh kernel (see :class:`Executor`); ``workdir`` is unused, kept for callers."""
-    with Executor() as ex:
-        return ex.run(briefing, parameters)
-
-
-def provenance_of(nb: nbformat.NotebookNode) -> dict:
-    """The provenance record the notebook displayed (title, parameters, sources; a source named
-    twice is listed once)."""
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            if PROVENANCE_MIME in data:
-                prov = dict(data[PROVENANCE_MIME])
-                seen, unique = set(), []
-                for src in prov.get("sources", []):
-                    key = src.get("id") or src.get("title")
-                    if key not in seen:
-                        seen.add(key)
-                        unique.append(src)
-                prov["sources"] = unique
-                return prov
-    raise RenderError("the notebook displayed no provenance record (csdemand.present.Provenance)")
-
-
-def for_report(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy fit for readers: no provenance payloads (they become header and footer), no stderr,
-    no cells tagged ``remove-cell`` (notes for analysts)."""
-    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
-    kept = []
-    for cell in nb.cells:
-        if "remove-cell" in cell.get("metadata", {}).get("tags", []) or "parameters" in cell.get("metadata", {}).get("tags", []) or "injected-parameters" in cell.get("metadata", {}).get("tags", []):
-            continue
-        if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.outputs if PROVENANCE_MIME not in o.get("data", {}) and not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-        kept.append(cell)
-    nb.cells = kept
-    return nb
-
-
-@functools.cache
-def _exporter():
-    from nbconvert import HTMLExporter
-
-    # Built once per process: loading the templates is a noticeable part of a small briefing.
-    return HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, anchor_link_text="")
-
-
-def body_html(nb: nbformat.NotebookNode) -> str:
-    """The notebook's prose and outputs as an HTML fragment: no code, no prompts."""
-    body, _ = _exporter().from_notebook_node(nb)
-    return body
-
-
-def git_commit() -> str:
-    """Short commit of the checkout, or 'unknown' outside git."""
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=paths.ROOT, capture_output=True, text=True, timeout=5)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=paths.ROOT, capture_output=True, text=True, timeout=5)
-        return out.stdout.strip() + ("+changes" if dirty.stdout.strip() else "") if out.returncode == 0 else "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
-def page(prov: dict, body: str, rendered_at: dt.datetime, commit: str) -> str:
-    """The house page: header, parameters, body, provenance footer. Inline CSS, nothing remote."""
-    from importlib import resources
-
-    css = resources.files("csdemand").joinpath("templates", "briefing.css").read_text(encoding="utf-8")
-    params = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in prov.get("parameters", {}).items())
-    sources = "".join(
-        f"<li>{esc(s['publisher'])}: {esc(s['title'])}. "
-        + (f"Data to {esc(month_name(s['published']))}." if s.get("publisher") == "Council" else f"Published {esc(month_name(s['published']))}.")
-        + (f" {esc(s['licence'])}." if s.get("licence") else "")
-        + "</li>"
-        for s in prov.get("sources", [])
-    )
-    notes = "".join(f"<p>{esc(n)}</p>" for n in prov.get("notes", []))
-    published = [s for s in prov.get("sources", []) if s.get("published") and s.get("publisher") != "Council"]
-    local = [s for s in prov.get("sources", []) if s.get("published") and s.get("publisher") == "Council"]
-    stamp_data = " · ".join(
-        ([f"Data published: {month_name(max(s['published'] for s in published))}"] if published else [])
-        + ([f"Local data to: {month_name(max(s['published'] for s in local))}"] if local else [])
-    ) or "Data published: not stated"
-    stamp = rendered_at.strftime("%d %B %Y %H:%M %Z").strip()
-    return f"""<!DOCTYPE html>
-<html lang="en-GB">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="csdemand {esc(__version__)} ({esc(commit)})">
-<title>{esc(prov['title'])}</title>
-<style>{css}</style>
-</head>
-<body>
-<header class="banner" role="banner">
-  <div class="banner-inner"><span class="service">Children's services</span> <span class="kind">Briefing</span></div>
-</header>
-<main id="main">
-<div class="title-block">
-  <h1>{esc(prov['title'])}</h1>
-  <p class="subtitle">{esc(prov.get('subtitle', ''))}</p>
-  <p class="meta">{esc(stamp_data)} &middot; Rendered: {esc(stamp)}</p>
-</div>
-{body}
-</main>
-<footer class="provenance" role="contentinfo">
-  <h2>About this briefing</h2>
-  <h3>Data sources</h3>
-  <ul>{sources}</ul>
-  {notes}
-  <h3>Parameters</h3>
-  <dl class="params">{params}</dl>
-  <p class="build">Produced by csdemand {esc(__version__)}, commit {esc(commit)}, rendered {esc(stamp)}.</p>
-</footer>
-</body>
-</html>
-"""
-
-
-def _write_atomically(files: dict[Path, str]) -> None:
-    atomic.write_texts(files)
 
 
 def render_one(briefing: Briefing, la: str, period: str, out_dir: Path, executor: Executor | None = None) -> Path:
     """Render one briefing for one LA and period; returns the HTML path.
 
     Without an ``executor`` a fresh kernel is started (and stopped) for this one notebook.
+    :class:`~csdemand.render.output.OutputError` when the output folder cannot be written.
     """
     auth = resolve(la)
     params = {"la": str(auth.la_number), "period": str(period)}
     executed = executor.run(briefing, params) if executor is not None else execute(briefing, params)
     prov = provenance_of(executed)
     resolved_period = str(prov.get("parameters", {}).get("resolved period", period))
+    if not _index.PERIOD.fullmatch(resolved_period):
+        # It names a folder: only a year or a month may.
+        raise RenderError(f"{briefing.name}: the notebook reported the period {resolved_period[:40]!r}, not a year or a month")
     rendered_at = dt.datetime.now().astimezone()
     html = page(prov, body_html(for_report(executed)), rendered_at, git_commit())
-    target = out_dir / auth.slug / resolved_period / f"{briefing.name}.html"
+    target = Path(out_dir) / auth.slug / resolved_period / f"{briefing.name}.html"
     record = {
         "briefing": briefing.name,
         "title": prov["title"],
@@ -313,7 +121,7 @@ def render_one(briefing: Briefing, la: str, period: str, out_dir: Path, executor
         "rendered_at": rendered_at.isoformat(timespec="seconds"),
         "figures": prov.get("figures", []),
     }
-    _write_atomically({target: html, target.with_suffix(".ipynb"): nbformat.writes(executed), target.with_suffix(".json"): json.dumps(record, indent=1)})
+    output.write(Path(out_dir), {target: html, target.with_suffix(".ipynb"): nbformat.writes(executed), target.with_suffix(".json"): json.dumps(record, indent=1)})
     return target
 
 
@@ -335,7 +143,7 @@ def all_authorities() -> list[str]:
 
 
 def choose(briefings: list[str] | None) -> list[Briefing]:
-    """The briefings asked for (default every one), or :class:`RenderError` naming the unknown."""
+    """The briefings asked for (default every one), or :class:`InputError` naming the unknown."""
     available = discover()
     if not briefings:
         return available
@@ -345,201 +153,258 @@ def choose(briefings: list[str] | None) -> list[Briefing]:
     return [x for x in available if x.name in briefings]
 
 
+def published_years() -> tuple[int, int]:
+    """The first and last reporting years the shipped data hold for local authorities."""
+    from csdemand.published import store
+
+    areas = store.load("areas")
+    return int(areas["first_period"].min()), int(areas["last_period"].max())
+
+
+def check_period(period: str, chosen: list[Briefing], say=print) -> list[Briefing]:
+    """The briefings that can take ``period``; :class:`InputError` (exit 2) naming the years
+    the data hold when none can: a year outside them for annual briefings, or a period in the
+    future. A month past the published years skips the annual briefings, with a line saying so."""
+    from csdemand.core.periods import parse_period, reporting_year
+
+    kind, value = parse_period(period)
+    if kind == "latest":
+        return chosen
+    first, last = published_years()
+    today = dt.date.today()
+    this_year = reporting_year(today)
+    expected = f"a reporting year from {first} to {last} (the years in the data), a month such as {last}-03, or 'latest'"
+    if kind == "month":
+        this_month = f"{today:%Y-%m}"
+        if str(value) > this_month:
+            raise InputError(f"{value} is in the future: no data can exist for it", column="--period", value=period, expected=f"a month up to {this_month}, or 'latest'")
+        year = reporting_year(value)
+    else:
+        year = int(value)
+    annual = [b for b in chosen if b.period_kind != "month"]
+    monthly = [b for b in chosen if b.period_kind == "month"]
+    if annual and not first <= year <= last:
+        if kind == "month" and monthly:
+            say(f"skipped  {', '.join(b.name for b in annual)}: no published data for the reporting year {year} that holds {value} ({first} to {last})")
+            return monthly
+        raise InputError(f"no published data for the reporting year {year}", column="--period", value=period, expected=expected)
+    if not annual and kind == "year" and year > this_year:
+        raise InputError(f"the reporting year {year} is in the future: no data can exist for it", column="--period", value=period, expected=f"a year up to {this_year}, a month, or 'latest'")
+    return chosen
+
+
+def refuse_invalid_data(las: list[str], slugs: dict[str, str], chosen: list[Briefing] | None = None, say=print) -> dict[tuple[str, str], str]:
+    """Run the checks of ``python -m csdemand validate`` on the data this run would read: the
+    shipped tables, and the configured local sources of these authorities that the chosen
+    briefings read. Problems in the shipped tables refuse the whole run (:class:`RenderError`);
+    a local source with problems refuses only that authority's briefings that read it: the
+    result maps ``(la, table)`` to the message. Warnings are shown, not fatal."""
+    from csdemand.local import sources as local_sources
+    from csdemand.validation import checks as validation
+
+    cfg = local_sources.load_config()
+    needed = set().union(*(b.local_tables() for b in chosen)) if chosen else set(local_sources.TABLES)
+    tables = {t: e for t, e in cfg["tables"].items() if t in needed}
+    subset = {"version": cfg["version"], "tables": tables, "file": cfg["file"]}
+    with_local = [la for la in las if any(local_sources.is_configured(t, slugs[la], cfg) for t in tables)]
+    found = validation.validate_all(config=subset, las=with_local)
+    names = {la: resolve(la).name for la in with_local}
+    local: dict[tuple[str, str], list] = {}
+    shipped = []
+    for label, problems in found.items():
+        errors = [p for p in problems if p.level != validation.WARNING]
+        if not errors:
+            continue
+        owner = next(((la, t) for la in with_local for t in tables if str(label).endswith(f" ({t}, {names[la]})")), None)
+        if owner is None:
+            shipped.extend(errors)
+        else:
+            local.setdefault(owner, []).extend(errors)
+    for p in (shipped + [p for ps in local.values() for p in ps])[:25]:
+        say(f"INVALID  {p}")
+    if shipped:
+        n = validation.count(shipped)
+        raise RenderError(
+            f"refusing to render: {n} problem{'s' if n != 1 else ''} in the data "
+            "(`python -m csdemand validate` lists them all); existing reports are left as they were"
+        )
+    refused = {}
+    for (la, table), errors in local.items():
+        n = validation.count(errors)
+        more = f" (and {n - 1:,} more; `python -m csdemand validate --la {la}` lists them all)" if n > 1 else ""
+        refused[(la, table)] = f"refused: the local {table} data for {names[la]} are invalid: {errors[0]}{more}"
+    return refused
+
+
 # Each worker process keeps one kernel for all the notebooks it renders.
 _WORKER_EXECUTOR: Executor | None = None
 
 
-def _worker_render(task: tuple[str, str, str, str]) -> tuple[str, str | None, str | None, float]:
-    """(briefing, la, period, out) -> (label, html path or None, error or None, seconds)."""
+def _worker_render(task: tuple, executor: Executor | None = None) -> tuple[str, str | None, str | None, float, str]:
+    """(briefing, la, period, out, time limit) -> (label, html path or None, error or None,
+    seconds, kind): kind is ``ok``, ``failed`` or ``output`` (the output folder refused a write)."""
     global _WORKER_EXECUTOR
-    name, la, period, out = task
-    if _WORKER_EXECUTOR is None:
-        _WORKER_EXECUTOR = Executor()
+    name, la, period, out, limit = task
+    if executor is None:
+        if _WORKER_EXECUTOR is None:
+            _WORKER_EXECUTOR = Executor(timeout=limit)
+        executor = _WORKER_EXECUTOR
+    executor.timeout = limit
+    label = f"{name} for LA {la}"
     t = time.perf_counter()
-    briefing = next(b for b in discover() if b.name == name)
     try:
-        path = render_one(briefing, la, period, Path(out), _WORKER_EXECUTOR)
-        return f"{name} for LA {la}", str(path), None, time.perf_counter() - t
+        briefing = next(b for b in discover() if b.name == name)
+        path = render_one(briefing, la, period, Path(out), executor)
+        return label, str(path), None, time.perf_counter() - t, "ok"
+    except OutputError as exc:
+        return label, None, str(exc), time.perf_counter() - t, "output"
     except Exception as exc:  # one failure must not stop the batch; it is reported
-        return f"{name} for LA {la}", None, str(exc), time.perf_counter() - t
+        return label, None, str(exc), time.perf_counter() - t, "failed"
+
+
+def _worker_failure(task: tuple, cause: str, seconds: float) -> tuple:
+    name, la = task[0], task[1]
+    return f"{name} for LA {la}", None, cause, seconds, "failed"
+
+
+def _task_label(task: tuple) -> str:
+    return f"{task[0]} for LA {task[1]}"
 
 
 def _close_worker() -> None:
+    global _WORKER_EXECUTOR
     if _WORKER_EXECUTOR is not None:
         _WORKER_EXECUTOR.close()
+        _WORKER_EXECUTOR = None
 
 
-def refuse_invalid_data(las: list[str], slugs: dict[str, str], say=print) -> None:
-    """Run the checks of ``python -m csdemand validate`` on the data this run would read (the
-    shipped tables and every configured local source of these authorities) and raise
-    :class:`RenderError`, rendering nothing, if any is invalid. Warnings are shown, not fatal."""
-    from csdemand.local import sources as local_sources
-    from csdemand.validation import checks as validation
-
-    with_local = [la for la in las if any(local_sources.is_configured(t, slugs[la]) for t in local_sources.TABLES)]
-    found = validation.validate_all(las=with_local)
-    errors = [p for problems in found.values() for p in problems if p.level != "warning"]
-    if errors:
-        for p in errors[:25]:
-            say(f"INVALID  {p}")
-        raise RenderError(
-            f"refusing to render: {len(errors)} problem{'s' if len(errors) != 1 else ''} in the data "
-            "(`python -m csdemand validate` lists them all); existing reports are left as they were"
-        )
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'s' if n != 1 else ''}"
 
 
-def render_many(las: list[str], period: str = "latest", briefings: list[str] | None = None, out_dir: Path | None = None, jobs: int = 1, log=None, check: bool = True) -> Outcome:
-    """Render the chosen briefings for each LA (``["all"]`` for every LA); one failure does not
-    stop the rest. ``jobs`` > 1 renders in that many processes, each reusing one kernel. Progress:
-    a bar on a terminal, plain lines otherwise. Index pages are rebuilt at the end."""
-    import atexit
-    import concurrent.futures as cf
-    import multiprocessing as mp
+def render_many(
+    las: list[str],
+    period: str = "latest",
+    briefings: list[str] | None = None,
+    out_dir: Path | None = None,
+    jobs: int = 1,
+    log=None,
+    check: bool = True,
+    timeout: float | None = None,
+) -> Outcome:
+    """Render the chosen briefings for each LA (``["all"]`` for every LA).
 
+    One failed briefing (an error in a cell, a kernel or worker that died, the time limit
+    ``timeout`` seconds reached, invalid local data it reads) does not stop the rest. ``jobs`` > 1
+    renders in that many processes, each reusing one kernel. Progress: a bar on a terminal, plain
+    lines otherwise. Index pages are rebuilt from the folder at the end, and at the start when a
+    stopped run left them behind its reports. Raises :class:`InputError` (exit 2) for bad
+    arguments and :class:`~csdemand.render.output.OutputError` (exit 2) when the output folder
+    cannot be written; :class:`~csdemand.render.interrupt.Stopped` on SIGTERM/SIGINT, after
+    clean-up, with a one-line account of what was abandoned."""
     out_dir = Path(out_dir or paths.reports_dir())
+    timeout = float(timeout) if timeout is not None else default_timeout()
+    if int(jobs) < 1:
+        raise InputError("not a number of processes", column="--jobs", value=jobs, expected="1 or more")
+    say = log or (lambda line: print(line, file=sys.stderr if line.startswith(("FAILED", "INVALID", "ignored")) else sys.stdout, flush=True))
     chosen = choose(briefings)
     if [x.lower() for x in las] == ["all"]:
         las = all_authorities()
     else:
         las = [str(resolve(la).la_number) for la in las]  # bad names fail here, before any work
-    slugs = {la: resolve(la).slug for la in las}
-    if check:
-        refuse_invalid_data(las, slugs, say=log or (lambda line: print(line, file=sys.stderr)))
-    tasks = [(b.name, la, period, str(out_dir)) for la in las for b in chosen if b.available_for(slugs[la])]
-    skipped = [f"{b.name} for LA {la}" for la in las for b in chosen if not b.available_for(slugs[la])]
-    if skipped and len(las) <= 20:
-        for s_ in skipped:
-            (log or print)(f"skipped  {s_}: no local {next(b.local_data for b in chosen if b.name == s_.split()[0])} source for this authority in config/data.yml")
-    elif skipped:
-        (log or print)(f"skipped  {len(skipped)} briefings for authorities with no local source in config/data.yml")
+    chosen = check_period(period, chosen, say)
     outcome = Outcome()
     start = time.perf_counter()
-    tty = sys.stderr.isatty() and log is None
-    say = log or (lambda line: print(line, file=sys.stderr if line.startswith("FAILED") else sys.stdout, flush=True))
-    bar = None
-    if tty:
-        from tqdm import tqdm
+    state = {"current": None, "left": 0, "output": None}
+    with interrupt.handling():
+        try:
+            output.check_writable(out_dir)
+            stale = output.clean_stale(out_dir)
+            kernels = clean_stale_kernel_dirs()
+            if stale or kernels:
+                say(f"cleaned  {_plural(len(stale), 'temporary file')} in {out_dir} and {_plural(len(kernels), 'kernel folder')} left by a render that was stopped")
+            if _index.is_stale(out_dir) and write_indexes(out_dir, say=lambda line: None):
+                say(f"rebuilt  {out_dir / 'index.html'}: reports newer than it were missing (a run stopped before rebuilding it)")
+            slugs = {la: resolve(la).slug for la in las}
+            tasks = [(b.name, la, period, str(out_dir), timeout) for la in las for b in chosen if b.available_for(slugs[la])]
+            skipped = [(b, la) for la in las for b in chosen if not b.available_for(slugs[la])]
+            if skipped and len(las) <= 20:
+                for b, la in skipped:
+                    say(f"skipped  {b.name} for LA {la}: no local {b.local_data} source for this authority in config/data.yml")
+            elif skipped:
+                say(f"skipped  {len(skipped)} briefings for authorities with no local source in config/data.yml")
+            refused = refuse_invalid_data(las, slugs, chosen, say=say) if check else {}
+            by_name = {b.name: b for b in chosen}
+            blocked = {}
+            for task in tasks:
+                reasons = [msg for (la, table), msg in sorted(refused.items()) if la == task[1] and table in by_name[task[0]].local_tables()]
+                if reasons:
+                    blocked[task] = "; ".join(reasons)
+            tasks = [t for t in tasks if t not in blocked]
 
-        bar = tqdm(total=len(tasks), unit="briefing", file=sys.stderr)
+            tty = sys.stderr.isatty() and log is None
+            bar = None
+            if tty:
+                from tqdm import tqdm
 
-    def record(result) -> None:
-        label, path, error, secs = result
-        if error:
-            outcome.failed.append(f"{label}: {error}")
-            (bar.write if bar else say)(f"FAILED   {label}: {error}")
-        else:
-            outcome.rendered.append(Path(path))
-            if bar is None:
-                say(f"rendered {path}  ({secs:.1f} s)")
-        if bar is not None:
-            bar.update(1)
+                bar = tqdm(total=len(tasks) + len(blocked), unit="briefing", file=sys.stderr)
 
-    if jobs <= 1:
-        atexit.register(_close_worker)
-        for task in tasks:
-            record(_worker_render(task))
-        _close_worker()
-    else:
-        ctx = mp.get_context("spawn")  # a clean interpreter per worker: no forked kernel sockets
-        with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker) as pool:
-            for result in pool.map(_worker_render, tasks, chunksize=max(1, len(tasks) // (jobs * 4))):
-                record(result)
-    if bar is not None:
-        bar.close()
-    write_indexes(out_dir)
+            def record(result) -> bool:
+                label, path, error, secs, kind = result
+                if error:
+                    outcome.failed.append(f"{label}: {error}")
+                    if kind == "output":
+                        state["output"] = error
+                    else:
+                        (bar.write if bar else say)(f"FAILED   {label}: {error}")
+                else:
+                    outcome.rendered.append(Path(path))
+                    if bar is None:
+                        say(f"rendered {path}  ({secs:.1f} s)")
+                if bar is not None:
+                    bar.update(1)
+                return kind == "output"  # a folder that refuses one write refuses the next: stop
+
+            for task, why in blocked.items():
+                record((_task_label(task), None, why, 0.0, "failed"))
+            if jobs <= 1 or len(tasks) <= 1:
+                executor = Executor(timeout=timeout)
+                try:
+                    for i, task in enumerate(tasks):
+                        interrupt.check()
+                        state["current"], state["left"] = _task_label(task), len(tasks) - i - 1
+                        if record(_worker_render(task, executor)):
+                            break
+                        state["current"] = None
+                finally:
+                    executor.close()
+            else:
+                _pool.run(
+                    tasks, jobs, _worker_render, _task_label, record, _worker_failure, timeout, init=None, close=_close_worker,
+                )
+            if bar is not None:
+                bar.close()
+            if state["output"]:
+                raise OutputError(state["output"])
+        except interrupt.Stopped as exc:
+            interrupt.acknowledge()
+            stop = getattr(exc, "pool", None)
+            abandoned = stop.abandoned if stop is not None else ([state["current"]] if state["current"] else [])
+            left = stop.not_started if stop is not None else state["left"]
+            parts = [f"abandoned {', '.join(abandoned)} (nothing of {'it' if len(abandoned) == 1 else 'them'} was written)" if abandoned else "no briefing was being rendered"]
+            if left:
+                parts.append(f"{_plural(left, 'briefing')} not started")
+            parts.append(f"{len(outcome.rendered)} rendered before the stop")
+            try:
+                with interrupt.deferred(raise_pending=False):
+                    write_indexes(out_dir, say=lambda line: None)
+                parts.append("index rebuilt")
+            except Exception:
+                parts.append("index not rebuilt")
+            exc.detail = f"stopped by {exc.name}: " + "; ".join(parts)
+            exc.args = (exc.detail,)
+            raise
+        write_indexes(out_dir, say=say)
     outcome.seconds = time.perf_counter() - start
     say(f"{len(outcome.rendered)} rendered, {len(outcome.failed)} failed, took {outcome.seconds:.1f} s")
     return outcome
-
-
-def _init_worker() -> None:
-    import atexit
-
-    atexit.register(_close_worker)
-
-
-# --------------------------------------------------------------------------- index pages
-
-
-def catalogue(out_dir: Path) -> list[dict]:
-    """Every rendered briefing under ``out_dir``, from the ``.json`` record beside each report."""
-    found = []
-    for rec in sorted(out_dir.glob("*/*/*.json")):
-        try:
-            data = json.loads(rec.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if rec.with_suffix(".html").exists():
-            data["href"] = rec.with_suffix(".html").relative_to(out_dir).as_posix()
-            found.append(data)
-    return found
-
-
-def _index_page(title: str, subtitle: str, rows_html: str, css: str) -> str:
-    return f"""<!DOCTYPE html>
-<html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{esc(title)}</title><style>{css}</style></head>
-<body><header class="banner" role="banner"><div class="banner-inner"><span class="service">Children's services</span> <span class="kind">Briefings</span></div></header>
-<main id="main"><div class="title-block"><h1>{esc(title)}</h1><p class="subtitle">{esc(subtitle)}</p></div>
-{rows_html}
-</main>
-<footer class="provenance" role="contentinfo"><p class="build">Produced by csdemand {esc(__version__)}, commit {esc(git_commit())}, index built {esc(dt.datetime.now().astimezone().strftime('%d %B %Y %H:%M %Z'))}.</p></footer>
-</body></html>
-"""
-
-
-def write_indexes(out_dir: Path) -> list[Path]:
-    """``index.html`` listing every briefing (authority, period, title, rendered at), and one
-    ``<la>/index.html`` per authority linking its periods, newest first."""
-    from importlib import resources
-
-    css = resources.files("csdemand").joinpath("templates", "briefing.css").read_text(encoding="utf-8")
-    cat = catalogue(out_dir)
-    if not cat:
-        return []
-    files: dict[Path, str] = {}
-    by_la: dict[str, list[dict]] = {}
-    for r in cat:
-        by_la.setdefault(r["la_slug"], []).append(r)
-
-    def table(rows: list[dict], prefix: str = "", show_la: bool = True) -> str:
-        head = ("<th scope='col'>Authority</th>" if show_la else "") + "<th scope='col'>Period</th><th scope='col'>Briefing</th><th scope='col'>Rendered</th>"
-        body = "".join(
-            "<tr>"
-            + (f"<td><a href='{esc(r['la_slug'])}/index.html'>{esc(r['authority'])}</a></td>" if show_la else "")
-            + f"<td>{esc(r['period'])}</td><td><a href='{esc(prefix + r['href'])}'>{esc(r['title'])}</a></td><td>{esc(_when(r['rendered_at']))}</td></tr>"
-            for r in rows
-        )
-        return f"<table class='data'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-    ordered = sorted(cat, key=lambda r: (r["authority"], _period_key(r["period"]), r.get("order", 99)))
-    ordered = sorted(ordered, key=lambda r: _period_key(r["period"]), reverse=True)
-    ordered = sorted(ordered, key=lambda r: r["authority"])
-    files[out_dir / "index.html"] = _index_page(
-        "Briefings", f"{len(cat)} briefing{'s' if len(cat) != 1 else ''} for {len(by_la)} authorit{'ies' if len(by_la) != 1 else 'y'}. Newest period first within each authority.", table(ordered), css
-    )
-    for slug, rows in by_la.items():
-        rows = sorted(rows, key=lambda r: (_period_key(r["period"]), -r.get("order", 99)), reverse=True)
-        periods = sorted({r["period"] for r in rows}, key=_period_key, reverse=True)
-        sections = "".join(
-            f"<h2>{esc(p)}</h2>" + table([r for r in rows if r["period"] == p], prefix="../", show_la=False) for p in periods
-        )
-        files[out_dir / slug / "index.html"] = _index_page(f"Briefings: {rows[0]['authority']}", "Every period rendered for this authority, newest first. <- all authorities: ../index.html", sections, css).replace(
-            "&lt;- all authorities: ../index.html", ""
-        ).replace("</div>\n", "<p><a href='../index.html'>All authorities</a></p></div>\n", 1)
-    _write_atomically(files)
-    return list(files)
-
-
-def _when(iso: str) -> str:
-    """'2026-11-23T16:05:34+00:00' -> '23 Nov 2026 16:05'."""
-    try:
-        return dt.datetime.fromisoformat(iso).strftime("%d %b %Y %H:%M")
-    except ValueError:
-        return iso
-
-
-def _period_key(period: str) -> str:
-    """Sort key putting 2025 after 2024-12 and 2025-03 after 2025 (years read as their March)."""
-    p = str(period)
-    return f"{p}-03.5" if len(p) == 4 else p
