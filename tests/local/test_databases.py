@@ -371,7 +371,8 @@ def test_an_at_sign_in_the_password_is_never_printed_by_validate_or_render(tmp_p
     assert done.returncode == 1, done.stdout + done.stderr
     assert "holds an unencoded '@'" in done.stdout and "write each @ in it as %40" in done.stdout
     rendered, _ = _run(["render", "--briefing", "referrals", "--out", str(tmp_path / "out")], env)
-    assert rendered.returncode == 1 and "refusing to render" in rendered.stderr
+    # Render refuses the briefing that reads the bad source (per-authority isolation), exit 1.
+    assert rendered.returncode == 1 and "INVALID" in rendered.stderr and "(referrals, Manchester)" in rendered.stderr
     assert "holds an unencoded '@'" in rendered.stdout + rendered.stderr
     for output in (done.stdout + done.stderr, rendered.stdout + rendered.stderr):
         for secret in SECRET_WORDS:
