@@ -87,8 +87,10 @@ def open_regular(path: str | Path) -> BinaryIO:
     return open(fd, "rb")
 
 
-def read_bytes(path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes:
-    """The bytes of a regular file (see :func:`open_regular`) of at most ``limit`` bytes."""
+def read_bytes(path: str | Path, limit: int | None = None) -> bytes:
+    """The bytes of a regular file (see :func:`open_regular`) of at most ``limit`` bytes
+    (default :data:`MAX_FILE_BYTES`)."""
+    limit = MAX_FILE_BYTES if limit is None else limit
     with open_regular(path) as fh:
         size = os.fstat(fh.fileno()).st_size
         if size > limit:
@@ -105,10 +107,18 @@ def read_bytes(path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes:
 
 def _too_large(path: str | Path, size: int, limit: int) -> InputError:
     return InputError(
-        f"the file is {size / 1e6:,.0f} MB, more than the {limit / 1e6:,.0f} MB this tool reads (is it the right file?)",
+        f"the file is {_size(size)}, more than the {_size(limit)} this tool reads (is it the right file?)",
         file=path,
-        expected=f"a CSV file of at most {limit / 1e6:,.0f} MB",
+        expected=f"a CSV file of at most {_size(limit)}",
     )
+
+
+def _size(n: int) -> str:
+    """Bytes as people say them: '2,048 bytes', '300 MB', '1.5 MB' (1 MB = 1,000,000 bytes)."""
+    if n < 1_000_000:
+        return f"{n:,} bytes"
+    mb = n / 1_000_000
+    return f"{mb:,.0f} MB" if mb >= 10 or mb.is_integer() else f"{mb:.1f} MB"
 
 
 # --------------------------------------------------------------------------- text
