@@ -68,15 +68,17 @@ def build_long_cell(path: Path, size: int = 2_000_000) -> None:
 
 
 def measure(args: list[str]) -> dict:
-    """Run ``args`` in a child process; its wall time (s), peak RSS (MB), exit code and last line."""
+    """Run ``args`` in a child process; its wall time and CPU time (user + system, s: steadier than
+    wall time on a shared machine), peak RSS (MB), exit code and last line of output."""
     code = (
         "import resource, subprocess, sys, time, json\n"
         "t = time.perf_counter()\n"
         "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
         "wall = time.perf_counter() - t\n"
-        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
+        "use = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
         "lines = (p.stdout + p.stderr).strip().splitlines()\n"
-        "print(json.dumps({'seconds': round(wall, 1), 'peak_mb': round(peak), 'exit': p.returncode, 'last_line': lines[-1][:200] if lines else ''}))\n"
+        "print(json.dumps({'seconds': round(wall, 1), 'cpu_seconds': round(use.ru_utime + use.ru_stime, 1), 'peak_mb': round(use.ru_maxrss / 1024), "
+        "'exit': p.returncode, 'last_line': lines[-1][:200] if lines else ''}))\n"
     )
     # A wrapper per measurement: RUSAGE_CHILDREN then holds exactly one child's peak.
     out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True, cwd=ROOT)
@@ -125,13 +127,14 @@ def main(argv: list[str] | None = None) -> int:
             "referrals briefing: local summary": [py, "-c", BRIEFING, str(extract)],
             "validate --file (100,000 columns)": [py, "-m", "csdemand", "validate", "--file", str(wide)],
             "validate --file (2 MB cell)": [py, "-m", "csdemand", "validate", "--file", str(cell)],
+            "read_records (100,000 columns)": [py, "-c", READER, str(wide)],
             "python start and import (floor)": [py, "-c", "import csdemand.validation.checks, csdemand.local.sources"],
         }
         results = {}
         for name, cmd in runs.items():
             results[name] = measure(cmd)
             r = results[name]
-            print(f"{name:38s} {r['seconds']:7.1f} s {r['peak_mb']:7,} MB peak  exit {r['exit']}  {r['last_line'][:90]}")
+            print(f"{name:38s} {r['seconds']:6.1f} s wall {r['cpu_seconds']:6.1f} s cpu {r['peak_mb']:6,} MB peak  exit {r['exit']}  {r['last_line'][:80]}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"extract_bytes": size, "extract_rows": rows, "runs": results}, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {args.json}")

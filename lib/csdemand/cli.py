@@ -73,7 +73,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         from csdemand.core.text import regular_file
 
         for f in args.file:
-            if Path(f).exists() or Path(f).is_symlink():
+            if Path(f).exists():  # a missing file is reported with the others' problems (exit 1)
                 regular_file(f)  # a folder, FIFO, socket or device: refused here (exit 2), never opened
         report = {str(f): validation.check_file(f) for f in args.file}
     else:

@@ -3,6 +3,11 @@
 Every cell is read as a string so that suppression markers and codes survive; problems are
 raised as :class:`~csdemand.core.errors.InputError` naming file, row and column. Rows are
 numbered as a spreadsheet shows them: the header is row 1.
+
+Hostile files are refused before they cost time or memory: only regular files are opened (a
+folder, FIFO, socket or device is named and refused), of at most :data:`MAX_FILE_BYTES`, with
+at most :data:`MAX_COLUMNS` columns; a cell longer than :data:`MAX_FIELD_CHARS` is reported on
+the row where it starts (or, if a quote opens there and never closes, as that quote).
 """
 
 from __future__ import annotations
@@ -15,9 +20,9 @@ import os
 import re
 import stat
 from collections.abc import Iterator
-from typing import BinaryIO
 from decimal import Decimal
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd

@@ -22,6 +22,7 @@ from csdemand.core import codes
 from csdemand.published import sources
 from csdemand.core import tidy
 from csdemand.core.errors import InputError
+from csdemand.core.text import open_regular
 
 TABLES = ("cla", "cin", "population", "statistical_neighbours", "areas")
 LONDON = "E12000007"
@@ -355,9 +356,8 @@ def rows_lost(tables: dict[str, pd.DataFrame], out_dir: str | Path) -> list[Tabl
         keys = list(TABLE_KEYS[name])
         need = sorted({k for k in keys if k != "area"} | ({"la_number", "geographic_level", "area_code"} if "area" in keys else set()))
         try:
-            header = pd.read_csv(file, nrows=0).columns
-            cols = [c for c in need + ["area_name", "la_name"] if c in header]
-            old = pd.read_csv(file, dtype=str, keep_default_na=False, usecols=cols)
+            with open_regular(file) as fh:  # a FIFO or device in its place must not hang the import
+                old = pd.read_csv(fh, dtype=str, keep_default_na=False)
             missing = [c for c in need if c not in old.columns]
             if missing:
                 raise ValueError(f"it has no column {missing[0]!r}")

@@ -38,6 +38,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from array import array
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -721,7 +722,7 @@ class _Scan:
 
     header: list[str]
     lengths: np.ndarray
-    blank_one: np.ndarray  # positions of one-field records holding only white space
+    blank_one: np.ndarray  # positions of blank records: no field, or one field of white space
     starts: np.ndarray
     samples: dict[int, str]
     truncated_at: int | None = None
@@ -729,7 +730,7 @@ class _Scan:
 
 def _parse(text: str, rep: _Report) -> _Scan | None:
     """Scan every record of the CSV text (see :class:`_Scan`); None when there is no header to
-    check against (no record at all, an unclosed quote on row 1, or a header wider than
+    check against (no record at all, a CSV error on row 1, or a header wider than
     :data:`~csdemand.core.text.MAX_COLUMNS`, reported here).
 
     An unclosed quote swallows the rest of the file into one field: it is reported at the row
@@ -737,8 +738,6 @@ def _parse(text: str, rep: _Report) -> _Scan | None:
     stops the scan at its row, reported as a long cell or, if a quote opens there and never
     closes, as that quote.
     """
-    from array import array
-
     lines = TextLines(text)
     reader = csv.reader(lines, strict=False)
     starts = array("q", [0])
@@ -884,7 +883,7 @@ def _check_file(path: Path, table: str | None, rep: _Report, today: pd.Timestamp
             rep.add(exc.message, column="table", value=table, expected=exc.expected or "")
             return
     try:
-        before = text_io.regular_file(path)
+        as_read = text_io.regular_file(path)  # size and time, to tell if it changes while checked
         raw = text_io.read_bytes(path)
     except InputError as exc:
         rep.add(exc.message, value=exc.value, expected=exc.expected or "")
@@ -937,7 +936,7 @@ def _check_file(path: Path, table: str | None, rep: _Report, today: pd.Timestamp
         df = _frame(path, encoding, rows, n)
         try:
             after = text_io.regular_file(path)
-            same = (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+            same = (after.st_size, after.st_mtime_ns) == (as_read.st_size, as_read.st_mtime_ns)
         except InputError:
             same = False
         if not same:
