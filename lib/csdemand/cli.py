@@ -18,11 +18,13 @@ from csdemand.core.errors import InputError, RenderError
 def _cmd_import(args: argparse.Namespace) -> int:
     from csdemand.published.importer import import_dfe
 
-    result = import_dfe(args.folder, args.out)
+    result = import_dfe(args.folder, args.out, allow_loss=args.allow_loss)
     for f, kind in result.read:
         print(f"read     {f}  ({kind})")
-    for f in result.skipped:
-        print(f"skipped  {f}  (not a kind this importer reads)")
+    for f, why in result.skipped:
+        print(f"skipped  {f}  ({why})")
+    for loss in result.losses:
+        print(f"lost     {loss.describe()}  (--allow-loss)")
     for table, n in result.written.items():
         print(f"wrote    {Path(args.out) / (table + '.csv')}  ({n:,} rows)")
     return 0
@@ -86,6 +88,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from csdemand.validation import checks as validation
 
     if args.file:
+        from csdemand.core.text import regular_file
+
+        for f in args.file:
+            if Path(f).exists():  # a missing file is reported with the others' problems (exit 1)
+                regular_file(f)  # a folder, FIFO, socket or device: refused here (exit 2), never opened
         report = {str(f): validation.check_file(f) for f in args.file}
     else:
         report = validation.validate_all(las=args.la)
@@ -123,6 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import-dfe", help="build data/sample's tidy tables from published DfE/ONS files")
     p.add_argument("folder", nargs="?", default=str(paths.reference_data_dir()), help="folder of published CSVs (default: ../shared/reference-data)")
     p.add_argument("--out", default=str(paths.data_dir()), help="where to write the tidy tables (default: data/sample)")
+    p.add_argument(
+        "--allow-loss",
+        action="store_true",
+        help="replace the tables in --out even if rows they hold would disappear (by default the import stops and lists them)",
+    )
     p.set_defaults(func=_cmd_import)
 
     p = sub.add_parser("synth-referrals", help="write a seeded SYNTHETIC referrals extract calibrated to an LA's published figures")

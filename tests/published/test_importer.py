@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -12,6 +13,7 @@ from csdemand.published import importer
 from csdemand.core.errors import InputError
 
 from tests.conftest import PUBLISHED
+from tests.published.damage import drop_column
 
 
 @pytest.fixture(scope="module")
@@ -150,3 +152,133 @@ def test_not_available_and_low_reliability_markers_are_kept(tables):
     cin = tables["cin"]
     assert _one(cin, la_number=309, period=2024, measure="referrals_rate")["status"] == "x"
     assert _one(cin, la_number=308, period=2024, measure="referrals_rate")["status"] == "u"
+
+
+# --------------------------------------------------------------------------- damaged files: refused, not misread
+
+
+def _import_cli(folder, out, *extra):
+    return subprocess.run([sys.executable, "-m", "csdemand", "import-dfe", str(folder), "--out", str(out), *extra], capture_output=True, text=True, timeout=300)
+
+
+def _snapshot(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize(
+    "name, label",
+    [
+        ("cla_number_and_rate_per_10k_children_2018_to_2022.csv", "the EES children looked after file (2022 layout)"),
+        ("cla_number_and_rate_per_10k_children_2021_to_2025.csv", "the EES children looked after file (2025 layout)"),
+    ],
+)
+def test_looked_after_file_without_rate_column_stops_the_import_and_keeps_the_tables(published, tmp_path, name, label):
+    out = tmp_path / "sample"
+    importer.import_dfe(PUBLISHED, out)
+    before = _snapshot(out)
+    f = published / name
+    assert drop_column(f, "rate_per_10000") > 0
+    run = _import_cli(published, out)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "Traceback" not in run.stderr and run.stdout == ""
+    assert run.stderr.startswith(f"error: file {f}, row 1, column 'rate_per_10000': looks like {label} but lacks column 'rate_per_10000'; expected the published header")
+    assert "neighbours" not in run.stderr  # the 2025 file was once skipped, and the import failed on Cumbria's successors
+    assert _snapshot(out) == before
+
+
+def test_every_file_in_the_folder_is_read_or_listed_as_skipped_with_the_reason(published):
+    (published / "notes").mkdir()
+    (published / "notes" / "metadata.txt").write_text("Variable definitions\n")
+    (published / "notes" / "lookup.csv").write_text("code,name\n352,Manchester\n")
+    (published / "c4_section_47s.csv").write_text(
+        "time_period,time_identifier,geographic_level,country_code,country_name,region_code,region_name,old_la_code,new_la_code,la_name,category,Section47\n"
+        "2025,Reporting year,National,E92000001,England,,,,,,Section 47,225000\n"
+    )
+    tables, result = importer.build_tables(published)
+    assert len(result.read) == 11 and len(tables["cla"]) == 174
+    assert result.skipped == [
+        ("README.txt", "not a CSV file"),
+        ("c4_section_47s.csv", "not a kind this importer reads"),
+        ("notes/lookup.csv", "not a kind this importer reads"),
+        ("notes/metadata.txt", "not a CSV file"),
+    ]
+
+
+def test_a_fifo_in_the_folder_is_skipped_without_being_opened(published, tmp_path):
+    os.mkfifo(published / "cla_extra.csv")
+    run = _import_cli(published, tmp_path / "out")  # a regression blocks here: the timeout fails it
+    assert run.returncode == 0, run.stderr
+    assert "skipped  cla_extra.csv  (not a regular file)\n" in run.stdout
+    assert f"wrote    {tmp_path / 'out' / 'cla.csv'}  (174 rows)" in run.stdout
+
+
+# --------------------------------------------------------------------------- rows that an import would lose
+
+
+def test_import_that_would_lose_rows_stops_and_says_which(published, tmp_path):
+    out = tmp_path / "sample"
+    importer.import_dfe(PUBLISHED, out)
+    before = _snapshot(out)
+    (published / "cla_number_and_rate_per_10k_children_2018_to_2022.csv").unlink()  # the only 2020 figures
+    with pytest.raises(importer.DataLossError) as err:
+        importer.import_dfe(published, out)
+    (loss,) = err.value.losses
+    assert (loss.table, loss.before, loss.after, len(loss.lost)) == ("cla", 174, 150, 24)
+    assert set(loss.lost["period"]) == {"2020"} and set(loss.lost["measure"]) == {"cla_count", "cla_rate"}
+    assert loss.lost["area"].nunique() == 12 and {"Manchester (352)", "England (E92000001)"} <= set(loss.lost["area_label"])
+    assert loss.describe() == (
+        f"cla: 174 rows in {out / 'cla.csv'}, 150 after this import; 24 would disappear "
+        "(12 areas: Middlesbrough (806), Nottingham (892), Southampton (852), Manchester (352), Oldham (353) and 7 more; "
+        "year 2020; 2 measures: cla_count, cla_rate)"
+    )
+    assert _snapshot(out) == before  # nothing written
+
+
+def test_command_line_refuses_a_loss_with_exit_2_and_allow_loss_replaces_the_tables(published, tmp_path):
+    out = tmp_path / "sample"
+    importer.import_dfe(PUBLISHED, out)
+    before = _snapshot(out)
+    (published / "cla_number_and_rate_per_10k_children_2018_to_2022.csv").unlink()
+    run = _import_cli(published, out)
+    assert run.returncode == 2 and "Traceback" not in run.stderr and run.stdout == ""
+    lines = run.stderr.splitlines()
+    assert lines[0] == f"error: file {out}: this import would lose rows of the tables it replaces, so nothing was written:"
+    assert lines[1].startswith(f"  cla: 174 rows in {out / 'cla.csv'}, 150 after this import; 24 would disappear (12 areas: ")
+    assert lines[-1].endswith("run import-dfe with --allow-loss to replace them anyway")
+    assert _snapshot(out) == before
+
+    run = _import_cli(published, out, "--allow-loss")
+    assert run.returncode == 0, run.stderr
+    assert f"lost     cla: 174 rows in {out / 'cla.csv'}, 150 after this import; 24 would disappear" in run.stdout
+    assert f"wrote    {out / 'cla.csv'}  (150 rows)" in run.stdout
+    assert len(pd.read_csv(out / "cla.csv")) == 150
+
+
+def test_an_import_that_only_adds_rows_goes_ahead(published, tmp_path):
+    out = tmp_path / "sample"
+    (published / "cla_number_and_rate_per_10k_children_2018_to_2022.csv").unlink()
+    assert importer.import_dfe(published, out).written["cla"] == 150
+    result = importer.import_dfe(PUBLISHED, out)
+    assert result.written["cla"] == 174 and result.losses == []
+
+
+def test_a_dropped_neighbour_model_is_a_loss_of_that_model(published, tmp_path):
+    out = tmp_path / "sample"
+    importer.import_dfe(PUBLISHED, out)
+    (published / "New_Statistical_Neighbour_Groupings_April_2021.csv").unlink()
+    with pytest.raises(importer.DataLossError) as err:
+        importer.import_dfe(published, out)
+    (loss,) = err.value.losses
+    assert (loss.table, loss.before, loss.after, len(loss.lost)) == ("statistical_neighbours", 230, 110, 120)
+    assert set(loss.lost["model"]) == {"2021"}
+    assert "12 authorities: " in loss.describe() and "model 2021" in loss.describe()
+
+
+def test_an_existing_table_that_cannot_be_compared_stops_the_import_unless_allowed(tmp_path):
+    out = tmp_path / "sample"
+    out.mkdir()
+    (out / "cla.csv").write_text("not,the,tidy,layout\n1,2,3,4\n")
+    with pytest.raises(importer.DataLossError, match=r"cla: the existing .*cla\.csv cannot be compared with the new table \(it has no column 'area_code'\)"):
+        importer.import_dfe(PUBLISHED, out)
+    assert (out / "cla.csv").read_text() == "not,the,tidy,layout\n1,2,3,4\n"
+    assert importer.import_dfe(PUBLISHED, out, allow_loss=True).written["cla"] == 174

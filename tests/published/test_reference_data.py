@@ -3,6 +3,10 @@ and the check that data/sample is exactly what the importer makes of them."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
+
 import pandas as pd
 import pytest
 
@@ -11,6 +15,7 @@ from csdemand.published import importer
 from csdemand.core import paths
 
 from tests.conftest import REFERENCE, needs_reference
+from tests.published.damage import drop_column
 
 pytestmark = needs_reference
 
@@ -130,3 +135,68 @@ def test_london_before_2018_is_london_not_inner_or_outer_london(real):
     assert _value(cla, "cla_count", 2013, area_code="E12000007") == 10090
     assert _value(cla, "cla_count", 2013, area_code="E13000001") == 4440
     assert _value(cla, "cla_count", 2013, area_code="E13000002") == 5650
+
+
+# --------------------------------------------------------------------------- damaged or missing real files
+
+
+def test_files_the_importer_does_not_read_are_listed_as_skipped_with_the_reason(real):
+    assert real[1].skipped == [
+        ("README.md", "not a CSV file"),
+        ("derived/cla_at_31_march_la_2010_to_2025.csv", "not a kind this importer reads"),
+        ("derived/statistical_neighbours_long.csv", "not a kind this importer reads"),
+        ("dfe_ees/c4_children_in_need_section_47s_and_icpcs_2013_to_2025.csv", "not a kind this importer reads"),
+        ("dfe_sfr_cla_2010_2017/SFR27_2010_metadata_1.txt", "not a CSV file"),
+        ("dfe_sfr_cla_2010_2017/SFR50_2017_MetaData.txt", "not a CSV file"),
+        ("dfe_sfr_cla_2010_2017/SFR_CLA_2014_Meta_Data_Document.txt", "not a CSV file"),
+        ("dfe_sfr_cla_2010_2017/SFR_CLA_2015_Meta_Data_Document.txt", "not a CSV file"),
+        ("dfe_sfr_cla_2010_2017/SFR_CLA_2016_Meta_Data_Document.txt", "not a CSV file"),
+        ("lait/README.md", "not a CSV file"),
+        ("lait/bds_long_0.parquet", "not a CSV file"),
+        ("lait/lait_data_dictionary.csv", "not a kind this importer reads"),
+    ]
+
+
+@pytest.fixture
+def reference_copy(tmp_path):
+    """A scratch copy of the real published files, and one of data/sample's tables to import over."""
+    folder = tmp_path / "reference-data"
+    shutil.copytree(REFERENCE, folder, ignore=shutil.ignore_patterns("*.parquet"))
+    out = tmp_path / "sample"
+    out.mkdir()
+    for name in ("cla", "cin", "population", "statistical_neighbours", "areas"):
+        shutil.copy(paths.ROOT / "data" / "sample" / f"{name}.csv", out)
+    return folder, out
+
+
+@pytest.mark.parametrize(
+    "name, label",
+    [
+        ("cla_number_and_rate_per_10k_children_2018_to_2022.csv", "the EES children looked after file (2022 layout)"),
+        ("cla_number_and_rate_per_10k_children_2021_to_2025.csv", "the EES children looked after file (2025 layout)"),
+    ],
+)
+def test_real_looked_after_file_without_rate_column_stops_the_import_and_keeps_the_tables(reference_copy, name, label):
+    folder, out = reference_copy
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    f = folder / "dfe_ees" / name
+    rows = drop_column(f, "rate_per_10000")
+    assert rows in (2520, 2505)  # the 2018-2022 and 2021-2025 files, every row still there
+    run = subprocess.run([sys.executable, "-m", "csdemand", "import-dfe", str(folder), "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert run.stderr.startswith(f"error: file {f}, row 1, column 'rate_per_10000': looks like {label} but lacks column 'rate_per_10000'")
+    assert "Traceback" not in run.stderr and "neighbours" not in run.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_real_import_without_the_2018_to_2022_release_would_lose_its_years(reference_copy):
+    folder, out = reference_copy
+    (folder / "dfe_ees" / "cla_number_and_rate_per_10k_children_2018_to_2022.csv").unlink()
+    with pytest.raises(importer.DataLossError) as err:
+        importer.import_dfe(folder, out)
+    (loss,) = err.value.losses
+    # As the issue found when the damaged file was taken for the national time series: 10,758 to 7,710.
+    assert (loss.table, loss.before, loss.after, len(loss.lost)) == ("cla", 10758, 7710, 3048)
+    assert sorted(set(loss.lost["period"])) == ["2018", "2019", "2020", "2021", "2022"]
+    assert "352" in set(loss.lost["area"]) and "year" not in loss.note
+    assert "3,048 would disappear (168 areas: " in loss.describe() and "; years 2018-2022; 6 measures: cla_ceased, cla_ceased_rate, cla_count, cla_rate, cla_starts, cla_starts_rate)" in loss.describe()

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 from csdemand.published import sources
 from csdemand.core.errors import InputError
 
-from tests.conftest import PUBLISHED
+from tests.conftest import PUBLISHED, REFERENCE, needs_reference
+from tests.published.damage import drop_column
 
 
 def test_cla_2025_layout_reads_bom_header_and_manchester_2025():
@@ -136,3 +142,114 @@ def test_sfr_inner_and_outer_london_rows_keep_their_own_codes(tmp_path):
     f.write_bytes(b"New_geog_code,geog_l,geog_c,geog_n,CLA_Mar2013\r\nE12000007,REGION,G,LONDON,10090\r\nE12000007,REGION,H,INNER LONDON,4440\r\nE12000007,REGION,I,OUTER LONDON,5650\r\n")
     df = sources.read_sfr_cla(f)
     assert dict(zip(df["area_code"], df["value"])) == {"E12000007": 10090, "E13000001": 4440, "E13000002": 5650}
+
+
+# --------------------------------------------------------------------------- recognising a file by its full layout
+
+#: Each fixture file and the kind its full header makes it.
+FIXTURE_KINDS = {
+    "New_Statistical_Neighbour_Groupings_April_2021.csv": "neighbours_2021",
+    "SFR27_2010_March.csv": "sfr_cla",
+    "SFR50_CLA2017.csv": "sfr_cla",
+    "c1_children_in_need_referrals_and_rereferrals_2013_to_2024.csv": "cin_c1_2024_layout",
+    "c1_children_in_need_referrals_and_rereferrals_2013_to_2025.csv": "cin_c1_2025_layout",
+    "c3_factors_identified_at_end_of_assessment_2018_to_2025.csv": "cin_c3_factors",
+    "cla_number_and_rate_per_10k_children_2018_to_2022.csv": "cla_ees_2022_layout",
+    "cla_number_and_rate_per_10k_children_2021_to_2025.csv": "cla_ees_2025_layout",
+    "cla_time_series_national.csv": "cla_national_time_series",
+    "ons_mid-year_population_estimates.csv": "ons_population",
+    "sn_model_2025_wide.csv": "neighbours_2025",
+}
+
+
+def test_every_fixture_file_is_recognised_as_its_kind():
+    assert {f.name: sources.recognise(f).name for f in sorted(PUBLISHED.glob("*.csv"))} == FIXTURE_KINDS
+
+
+@pytest.mark.parametrize(
+    "name, label",
+    [
+        ("cla_number_and_rate_per_10k_children_2018_to_2022.csv", "the EES children looked after file (2022 layout)"),
+        ("cla_number_and_rate_per_10k_children_2021_to_2025.csv", "the EES children looked after file (2025 layout)"),
+    ],
+)
+def test_looked_after_file_without_its_rate_column_is_refused_naming_the_column(published, name, label):
+    f = published / name
+    drop_column(f, "rate_per_10000")
+    with pytest.raises(InputError) as err:
+        sources.recognise(f)
+    e = err.value
+    assert e.message == f"looks like {label} but lacks column 'rate_per_10000'"
+    assert (e.file, e.row, e.column) == (str(f), 1, "rate_per_10000")
+    assert str(e).startswith(f"file {f}, row 1, column 'rate_per_10000': looks like {label}")
+
+
+def test_2022_file_without_its_rate_column_is_not_taken_for_the_national_time_series(published):
+    # Its 13 columns hold the time series' whole layout (7 columns): it is still the 2022 file, damaged.
+    f = published / "cla_number_and_rate_per_10k_children_2018_to_2022.csv"
+    drop_column(f, "rate_per_10000")
+    best = sources.closest(sources.header_of(f))
+    assert best.kind.name == "cla_ees_2022_layout" and best.missing == ("rate_per_10000",)
+    assert sources.match(next(k for k in sources.KINDS if k.name == "cla_national_time_series"), sources.header_of(f)).complete
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURE_KINDS))
+def test_a_published_file_missing_any_column_its_layout_needs_is_refused(name):
+    header = sources.header_of(PUBLISHED / name)
+    kind = sources.recognise(PUBLISHED / name)
+    needed = list(kind.columns) + [c for c in header for pattern, _ in kind.patterns if re.fullmatch(pattern, c)]
+    for column in needed:
+        best = sources.closest([h for h in header if h != column])
+        assert best is not None and not best.complete, f"{name} without {column!r} would be read as {best and best.kind.name}"
+        assert best.kind is not kind or column in best.missing or re.fullmatch(kind.patterns[0][0], column)
+
+
+def test_sfr_file_without_its_count_column_names_the_pattern(tmp_path):
+    f = tmp_path / "SFR.csv"
+    f.write_bytes(b"geog_l,geog_c,geog_n,CLA_2015\r\nLA,352,Manchester,1291\r\n")
+    with pytest.raises(InputError, match=r"looks like an SFR children looked after underlying-data file \(2010-2017\) but lacks column 'CLA_Mar<YYYY> \(or MarTotal_2010\)'"):
+        sources.recognise(f)
+
+
+def test_an_ees_file_of_another_table_sharing_only_the_geography_columns_is_not_recognised(tmp_path):
+    # As the c4 section 47 file: EES geography and its own columns, none of a known layout's.
+    f = tmp_path / "c4_children_in_need_section_47s_and_icpcs_2013_to_2025.csv"
+    f.write_text(
+        "time_period,time_identifier,geographic_level,country_code,country_name,region_code,region_name,old_la_code,new_la_code,la_name,category,Section47,ICPC\n"
+        "2025,Reporting year,National,E92000001,England,,,,,,Section 47,225000,82000\n"
+    )
+    assert sources.closest(sources.header_of(f)) is None
+    assert sources.recognise(f) is None
+
+
+def test_header_of_names_repeated_columns_as_pandas_does():
+    header = sources.header_of(PUBLISHED / "New_Statistical_Neighbour_Groupings_April_2021.csv")
+    assert header[:8] == ["LA num", "LA Name", "LA number", "GOInd", "GOReg", "SN1", "SNP", "SN2"]
+    assert [h for h in header if h.startswith("SNP")] == ["SNP"] + [f"SNP.{k}" for k in range(1, 10)]
+
+
+def test_header_of_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    fifo = tmp_path / "cla.csv"
+    os.mkfifo(fifo)
+    code = f"from csdemand.published import sources\nsources.header_of({str(fifo)!r})"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == f"csdemand.core.errors.InputError: file {fifo}: this is a named pipe (FIFO), not a file; expected the path of a CSV file"
+
+
+def _real_published_files() -> list[str]:
+    """The files in ../shared/reference-data the importer reads (none where it is absent)."""
+    if not (REFERENCE / "README.md").exists():
+        return []
+    return sorted(str(p.relative_to(REFERENCE)) for p in REFERENCE.rglob("*.csv") if sources.recognise(p) is not None)
+
+
+@needs_reference
+@pytest.mark.parametrize("path", _real_published_files())
+def test_real_published_file_missing_any_column_its_layout_needs_is_refused(path):
+    header = sources.header_of(REFERENCE / path)
+    kind = sources.recognise(REFERENCE / path)
+    needed = list(kind.columns) + [c for c in header for pattern, _ in kind.patterns if re.fullmatch(pattern, c)]
+    for column in needed:
+        best = sources.closest([h for h in header if h != column])
+        assert best is not None and not best.complete, f"{path} without {column!r} would be read as {best and best.kind.name}"

@@ -1,13 +1,16 @@
 """Build the tidy tables in ``data/sample`` from a folder of published DfE and ONS files.
 
-Steps: recognise every CSV by its header; read each with its reader; keep, for every area, period
+Steps: recognise every CSV by its full header (a file that resembles a published layout but lacks
+some of its columns stops the import); read each with its reader; keep, for every area, period
 and measure, the figure from the newest release; fill GSS codes and regions that older files lack;
-compute the rates the publication did not print (marked ``computed``); write every table
-atomically, so a failed import leaves ``data/sample`` as it was.
+compute the rates the publication did not print (marked ``computed``); compare with the tables
+already in the output folder and stop if any of their rows would disappear (unless told to allow
+it); write every table atomically, so a failed import leaves ``data/sample`` as it was.
 """
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +22,7 @@ from csdemand.core import codes
 from csdemand.published import sources
 from csdemand.core import tidy
 from csdemand.core.errors import InputError
+from csdemand.core.text import open_regular
 
 TABLES = ("cla", "cin", "population", "statistical_neighbours", "areas")
 LONDON = "E12000007"
@@ -30,8 +34,9 @@ class ImportResult:
     """What an import read, skipped and wrote."""
 
     read: list[tuple[str, str]] = field(default_factory=list)  # (file, kind)
-    skipped: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
     written: dict[str, int] = field(default_factory=dict)  # table -> rows
+    losses: list["TableLoss"] = field(default_factory=list)  # rows dropped with allow_loss
 
 
 def area_key(df: pd.DataFrame) -> pd.Series:
@@ -172,13 +177,27 @@ def build_tables(folder: str | Path) -> tuple[dict[str, pd.DataFrame], ImportRes
         raise InputError("no such folder", file=folder, expected="a folder of published DfE/ONS CSV files")
     result = ImportResult()
     by_table: dict[str, list[pd.DataFrame]] = {"cla": [], "cin": [], "population": [], "statistical_neighbours": []}
-    for path in sorted(folder.rglob("*.csv")):
+    for path in sorted(folder.rglob("*")):
+        name = str(path.relative_to(folder))
+        try:
+            mode = path.stat().st_mode
+        except OSError as exc:  # a dangling link, a file removed meanwhile
+            result.skipped.append((name, f"cannot be read: {exc.strerror or exc}"))
+            continue
+        if stat.S_ISDIR(mode):
+            continue
+        if not stat.S_ISREG(mode):  # a FIFO would block the import, a device never end
+            result.skipped.append((name, "not a regular file"))
+            continue
+        if path.suffix.lower() != ".csv":
+            result.skipped.append((name, "not a CSV file"))
+            continue
         kind = sources.recognise(path)
         if kind is None:
-            result.skipped.append(str(path.relative_to(folder)))
+            result.skipped.append((name, "not a kind this importer reads"))
             continue
         by_table[kind.table].append(kind.reader(path))
-        result.read.append((str(path.relative_to(folder)), kind.name))
+        result.read.append((name, kind.name))
     # CIN files are optional (an LAC-only folder still imports); the rest are required.
     missing = [t for t, frames in by_table.items() if not frames and t != "cin"]
     if missing:
@@ -225,22 +244,174 @@ def build_tables(folder: str | Path) -> tuple[dict[str, pd.DataFrame], ImportRes
     return tables, result
 
 
-def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | Path) -> dict[str, int]:
-    """Write each table as ``<name>.csv`` atomically: all are written to temporary files first and
-    moved into place only when every one has been written, so a failure leaves old files intact."""
+# --------------------------------------------------------------------------- rows that would be lost
+
+#: The columns that identify a row of each table (tidy tables: area, period and measure).
+TABLE_KEYS: dict[str, tuple[str, ...]] = {
+    "cla": ("area", "period", "measure"),
+    "cin": ("area", "period", "measure"),
+    "population": ("area", "period", "measure"),
+    "statistical_neighbours": ("model", "la_number", "sn_rank"),
+    "areas": ("la_number",),
+}
+
+
+@dataclass
+class TableLoss:
+    """Rows of an existing table that a new import would not have."""
+
+    table: str
+    file: Path
+    before: int  # rows in the existing table
+    after: int  # rows in the new one
+    lost: pd.DataFrame  # the key (and a name, where the table has one) of each row that would go
+    note: str = ""  # when the existing table could not be compared at all
+
+    def describe(self) -> str:
+        """One line: rows before and after, and the areas, years and measures that would go."""
+        if self.note:
+            return f"{self.table}: {self.note}"
+        head = f"{self.table}: {self.before:,} rows in {self.file}, {self.after:,} after this import; {len(self.lost):,} would disappear"
+        parts = []
+        if "area_label" in self.lost:
+            parts.append(_some("area", "areas", self.lost["area_label"].drop_duplicates().tolist()))
+        elif "la_name" in self.lost:
+            parts.append(_some("authority", "authorities", self.lost["la_name"].drop_duplicates().tolist()))
+        if "model" in self.lost:
+            models = sorted(self.lost["model"].drop_duplicates())
+            parts.append(f"model{'s' if len(models) > 1 else ''} {', '.join(models)}")
+        if "period" in self.lost:
+            years = self.lost["period"].drop_duplicates().tolist()
+            parts.append(f"year{'s' if len(years) > 1 else ''} {_years(years)}")
+        if "measure" in self.lost:
+            parts.append(_some("measure", "measures", sorted(self.lost["measure"].drop_duplicates()), shown=8))
+        return head + (f" ({'; '.join(parts)})" if parts else "")
+
+
+def _some(one: str, many: str, values: list[str], shown: int = 5) -> str:
+    """'3 areas: A, B, C' or '156 areas: A, B, C, D, E and 151 more'."""
+    n = len(values)
+    listed = ", ".join(values[:shown]) + (f" and {n - shown:,} more" if n > shown else "")
+    return f"{n:,} {one if n == 1 else many}: {listed}"
+
+
+def _years(values: list[str]) -> str:
+    """Years as runs: 2010, 2018-2020, 2023."""
+    try:
+        years = sorted({int(v) for v in values})
+    except ValueError:
+        return ", ".join(sorted(values))
+    runs: list[list[int]] = []
+    for y in years:
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Values as the CSV shows them: whole numbers without '.0', missing as ''."""
+    if pd.api.types.is_integer_dtype(values.dtype):
+        return values.astype("Int64").astype("string").fillna("").astype(str)
+    if pd.api.types.is_float_dtype(values.dtype):
+        return values.map(lambda v: "" if pd.isna(v) else str(int(v)) if float(v).is_integer() else repr(float(v))).astype(str)
+    return values.astype(object).where(values.notna(), "").astype(str)
+
+
+def row_keys(table: str, df: pd.DataFrame) -> pd.DataFrame:
+    """The identifying columns of each row of ``table`` as text (``area`` is the LA number for an
+    LA and the GSS code otherwise, as :func:`area_key`), with ``area_label`` / ``la_name`` for messages."""
+    out = pd.DataFrame(index=df.index)
+    for col in TABLE_KEYS[table]:
+        if col == "area":
+            la = _text(df["la_number"])
+            is_la = _text(df["geographic_level"]) == "la"
+            code = _text(df["area_code"])
+            out["area"] = la.where(is_la, code)
+            name = _text(df["area_name"]) if "area_name" in df else code
+            out["area_label"] = (name + " (" + la.where(is_la, code) + ")").where(name != "", out["area"])
+        else:
+            out[col] = _text(df[col])
+    if table in ("statistical_neighbours", "areas"):
+        name_col = "la_name" if "la_name" in df else "area_name" if "area_name" in df else None
+        if name_col:
+            out["la_name"] = _text(df[name_col]) + " (" + out["la_number"] + ")"
+    return out
+
+
+def rows_lost(tables: dict[str, pd.DataFrame], out_dir: str | Path) -> list[TableLoss]:
+    """For each table that would replace an existing ``<table>.csv`` in ``out_dir``: the existing
+    rows that the new table lacks (by :data:`TABLE_KEYS`). Tables that only grow give nothing.
+
+    An existing table that cannot be read, or lacks its key columns, is reported as a loss with a
+    note: it cannot be shown to survive.
+    """
     out_dir = Path(out_dir)
-    atomic.write_texts({out_dir / f"{name}.csv": df.to_csv(index=False, lineterminator="\n", float_format="%.10g") for name, df in tables.items()})
+    losses = []
+    for name, new in tables.items():
+        file = out_dir / f"{name}.csv"
+        if not file.exists():
+            continue
+        keys = list(TABLE_KEYS[name])
+        need = sorted({k for k in keys if k != "area"} | ({"la_number", "geographic_level", "area_code"} if "area" in keys else set()))
+        try:
+            with open_regular(file) as fh:  # a FIFO or device in its place must not hang the import
+                old = pd.read_csv(fh, dtype=str, keep_default_na=False)
+            missing = [c for c in need if c not in old.columns]
+            if missing:
+                raise ValueError(f"it has no column {missing[0]!r}")
+        except Exception as exc:  # unreadable, damaged or another table: nothing to compare with
+            losses.append(TableLoss(name, file, 0, len(new), tidy.empty(), note=f"the existing {file} cannot be compared with the new table ({exc})"))
+            continue
+        old_keys = row_keys(name, old)
+        new_keys = row_keys(name, new)
+        gone = ~pd.MultiIndex.from_frame(old_keys[keys]).isin(pd.MultiIndex.from_frame(new_keys[keys]))
+        if gone.any():
+            losses.append(TableLoss(name, file, len(old), len(new), old_keys[gone].reset_index(drop=True)))
+    return losses
+
+
+class DataLossError(InputError):
+    """An import would drop rows of the tables it replaces; ``losses`` says which (one line each)."""
+
+    def __init__(self, losses: list[TableLoss], out_dir: str | Path) -> None:
+        self.losses = losses
+        super().__init__(
+            "this import would lose rows of the tables it replaces, so nothing was written",
+            file=out_dir,
+            expected="every row of the existing tables kept (is a published file missing from the folder, or does a new "
+            "release drop years?); run import-dfe with --allow-loss to replace them anyway",
+        )
+
+    def describe(self) -> str:
+        lines = [f"file {self.file}: {self.message}:"] + [f"  {loss.describe()}" for loss in self.losses]
+        return "\n".join(lines + [f"  expected {self.expected}"])
+
+
+def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | Path, extra: dict[str, str] | None = None) -> dict[str, int]:
+    """Write each table as ``<name>.csv`` (and each ``extra`` file name with its text) atomically:
+    all are written to temporary files first and moved into place only when every one has been
+    written, so a failure leaves old files intact."""
+    out_dir = Path(out_dir)
+    files = {out_dir / f"{name}.csv": df.to_csv(index=False, lineterminator="\n", float_format="%.10g") for name, df in tables.items()}
+    files.update({out_dir / name: text for name, text in (extra or {}).items()})
+    atomic.write_texts(files)
     return {name: len(df) for name, df in tables.items()}
 
 
-def import_dfe(folder: str | Path, out_dir: str | Path) -> ImportResult:
-    """Read the published files under ``folder`` and write the tidy tables into ``out_dir``."""
+def import_dfe(folder: str | Path, out_dir: str | Path, *, allow_loss: bool = False) -> ImportResult:
+    """Read the published files under ``folder`` and write the tidy tables into ``out_dir``.
+
+    Stops with :class:`DataLossError` (nothing written) if a table would lose rows it holds now
+    (see :func:`rows_lost`), unless ``allow_loss``; growth is fine.
+    """
     tables, result = build_tables(folder)
-    result.written = write_tables(tables, out_dir)
+    losses = rows_lost(tables, out_dir)
+    if losses and not allow_loss:
+        raise DataLossError(losses, out_dir)
+    result.losses = losses
     # No date in it: the same files give byte-identical output, so git shows only real changes.
-    (Path(out_dir) / "IMPORTED.txt").write_text(
-        "Tables built by `python -m csdemand import-dfe` from these published files:\n"
-        + "".join(f"  {f}  ({k})\n" for f, k in result.read),
-        encoding="utf-8",
-    )
+    imported = "Tables built by `python -m csdemand import-dfe` from these published files:\n" + "".join(f"  {f}  ({k})\n" for f, k in result.read)
+    result.written = write_tables(tables, out_dir, {"IMPORTED.txt": imported})
     return result

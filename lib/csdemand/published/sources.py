@@ -8,7 +8,6 @@ number or a known marker. Rows are numbered as a spreadsheet shows them: the hea
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import pandas as pd
 
 from csdemand.core import tidy
 from csdemand.core.errors import InputError
-from csdemand.core.text import decode_text, read_text_table, require_columns  # noqa: F401  (re-exported for readers)
+from csdemand.core.text import decode_text, open_regular, read_text_table, require_columns  # noqa: F401  (re-exported for readers)
 from csdemand.core import codes
 
 ENGLAND_CODE = "E92000001"
@@ -435,47 +434,163 @@ def read_ees_cin(path: str | Path, layout: str) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Kind:
-    """A published file kind: how to recognise it by its header and how to read it."""
+    """A published file kind: its full layout (every column its reader needs, and those that tell
+    it from a sibling layout) and its reader.
+
+    ``patterns`` are columns matched by a regular expression, each with the words that name it in
+    a message (the SFR count column is ``CLA_Mar<YYYY>`` or ``MarTotal_2010``). ``columns`` use the
+    names pandas gives repeated headers (``SNP``, ``SNP.1``, ...), as :func:`header_of` does.
+    """
 
     name: str
+    label: str  # as a message names it: "the EES children looked after file (2022 layout)"
     table: str  # the tidy table in data/sample it feeds
-    signature: frozenset[str]
+    columns: tuple[str, ...]
     reader: Callable[[Path], pd.DataFrame]
+    patterns: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def distinctive(self) -> tuple[str, ...]:
+        """The layout's own columns: all but the EES geography that every EES file shares."""
+        return tuple(c for c in self.columns if c not in EES_GEOGRAPHY)
+
+
+def _ees(*columns: str) -> tuple[str, ...]:
+    return tuple(EES_GEOGRAPHY) + columns
+
+
+_SN_2025 = tuple(c for k in range(1, 11) for c in (f"SN_{k}", f"SN_{k}P"))
+_SN_2021 = tuple(c for k in range(1, 11) for c in (f"SN{k}", "SNP" if k == 1 else f"SNP.{k - 1}"))
 
 KINDS: list[Kind] = [
-    Kind("cla_ees_2025_layout", "cla", frozenset({"population_type", "children_count", "rate_per_10000"}), read_ees_cla),
-    Kind("cla_ees_2022_layout", "cla", frozenset({"population_count", "number", "rate_per_10000", "population_estimate"}), read_ees_cla),
-    Kind("cla_national_time_series", "cla", frozenset({"population_count", "number", "country_code"}), read_cla_national_time_series),
-    Kind("sfr_cla", "cla", frozenset({"geog_l", "geog_c", "geog_n"}), read_sfr_cla),
-    Kind("cin_c1_2024_layout", "cin", frozenset({"Referrals", "Referrals_rate", "Re_referrals_percent"}), lambda p: read_ees_cin(p, "c1_2024")),
-    Kind("cin_c1_2025_layout", "cin", frozenset({"referral_count", "rereferral_percent"}), lambda p: read_ees_cin(p, "c1_2025")),
-    Kind("cin_c3_factors", "cin", frozenset({"Episodes_with_assessment_factor", "Domestic_Abuse_parent"}), lambda p: read_ees_cin(p, "c3")),
-    Kind("cin_b1_2024_layout", "cin", frozenset({"At31_episodes", "At31_episodes_rate"}), lambda p: read_ees_cin(p, "b1_2024")),
-    Kind("cin_b1_2025_layout", "cin", frozenset({"At31_episodes", "awaiting_assessment"}), lambda p: read_ees_cin(p, "b1_2025")),
-    Kind("cin_d3_cpp_starts", "cin", frozenset({"CPP_start", "CPP_subsequent"}), lambda p: read_ees_cin(p, "d3")),
-    Kind("cin_d5_cpp_at31", "cin", frozenset({"CPP_At31", "3_months_or_less"}), lambda p: read_ees_cin(p, "d5")),
-    Kind("ons_population", "population", frozenset({"age_group", "population_estimate"}), read_ons_population),
-    Kind("neighbours_2025", "statistical_neighbours", frozenset({"old_la_code", "SN_1", "SN_1P", "SN_10P"}), read_neighbours_2025),
-    Kind("neighbours_2021", "statistical_neighbours", frozenset({"LA num", "SN1", "SNP", "SN10"}), read_neighbours_2021),
+    Kind("cla_ees_2025_layout", "the EES children looked after file (2025 layout)", "cla", _ees("population_type", "population_estimate", "children_count", "rate_per_10000"), read_ees_cla),
+    Kind("cla_ees_2022_layout", "the EES children looked after file (2022 layout)", "cla", _ees("population_count", "population_estimate", "number", "rate_per_10000"), read_ees_cla),
+    Kind(
+        "cla_national_time_series",
+        "the national children looked after time series",
+        "cla",
+        ("time_period", "time_identifier", "geographic_level", "country_code", "country_name", "population_count", "number"),
+        read_cla_national_time_series,
+    ),
+    Kind("sfr_cla", "an SFR children looked after underlying-data file (2010-2017)", "cla", ("geog_l", "geog_c", "geog_n"), read_sfr_cla, ((r"CLA_Mar\d{4}|MarTotal_\d{4}", "CLA_Mar<YYYY> (or MarTotal_2010)"),)),
+    Kind("cin_c1_2024_layout", "the EES children in need referrals file c1 (2024 layout)", "cin", _ees(*CIN_LAYOUTS["c1_2024"]), lambda p: read_ees_cin(p, "c1_2024")),
+    Kind("cin_c1_2025_layout", "the EES children in need referrals file c1 (2025 layout)", "cin", _ees(*CIN_LAYOUTS["c1_2025"]), lambda p: read_ees_cin(p, "c1_2025")),
+    Kind("cin_c3_factors", "the EES factors at the end of assessment file c3", "cin", _ees(*CIN_LAYOUTS["c3"]), lambda p: read_ees_cin(p, "c3")),
+    Kind("cin_b1_2024_layout", "the EES children in need file b1 (2024 layout)", "cin", _ees(*CIN_LAYOUTS["b1_2024"]), lambda p: read_ees_cin(p, "b1_2024")),
+    # awaiting_assessment (lower case) is not read: it tells the 2025 layout from the 2024 one.
+    Kind("cin_b1_2025_layout", "the EES children in need file b1 (2025 layout)", "cin", _ees(*CIN_LAYOUTS["b1_2025"], "awaiting_assessment"), lambda p: read_ees_cin(p, "b1_2025")),
+    Kind("cin_d3_cpp_starts", "the EES child protection plans starting file d3", "cin", _ees(*CIN_LAYOUTS["d3"]), lambda p: read_ees_cin(p, "d3")),
+    # 3_months_or_less is not read: it marks the duration file d5.
+    Kind("cin_d5_cpp_at31", "the EES child protection plans at 31 March file d5", "cin", _ees(*CIN_LAYOUTS["d5"], "3_months_or_less"), lambda p: read_ees_cin(p, "d5")),
+    Kind("ons_population", "the ONS mid-year population estimates file", "population", _ees("age_group", "population_estimate"), read_ons_population),
+    Kind("neighbours_2025", "the statistical neighbour file (May 2025 model)", "statistical_neighbours", ("old_la_code", "la_name", "region_name") + _SN_2025, read_neighbours_2025),
+    Kind("neighbours_2021", "the statistical neighbour file (April 2021 model)", "statistical_neighbours", ("LA num", "LA Name", "GOReg") + _SN_2021, read_neighbours_2021),
 ]
+
+#: Most bytes read for a header line when recognising a file (1,000 columns of 1,000 characters).
+HEADER_BYTES = 1_000_000
 
 
 def header_of(path: str | Path) -> list[str]:
-    """The header row of a CSV (BOM and surrounding spaces removed)."""
-    with open(path, "rb") as fh:
-        first = fh.readline()
+    """The header row of a CSV as pandas names its columns: BOM and surrounding spaces removed,
+    repeated names suffixed ``.1``, ``.2``... Empty for a file that is not text, or whose first
+    line is longer than :data:`HEADER_BYTES`. Only regular files are opened (see
+    :func:`~csdemand.core.text.regular_file`)."""
+    with open_regular(path) as fh:
+        first = fh.readline(HEADER_BYTES + 1)
+    if len(first) > HEADER_BYTES:
+        return []
     try:
         line = decode_text(first, Path(path))
     except InputError:
         return []  # not a text file: not a kind this importer reads
-    return [c.strip() for c in next(csv.reader([line]))] if line.strip() else []
+    if not line.strip():
+        return []
+    try:
+        names = [c.strip() for c in next(csv.reader([line]))]
+    except csv.Error:
+        return []
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        k = seen.get(name, 0)
+        seen[name] = k + 1
+        out.append(name if k == 0 else f"{name}.{k}")
+    return out
+
+
+@dataclass(frozen=True)
+class Match:
+    """How well a header fits a kind: the columns it has and those it lacks."""
+
+    kind: Kind
+    present: int  # columns (and patterns) of the layout found in the header
+    missing: tuple[str, ...]  # columns (or pattern descriptions) of the layout not found
+    distinctive_present: int
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    @property
+    def resembles(self) -> bool:
+        """At least half of the layout's own columns are there: a damaged file of this kind, if
+        not a whole one (a file sharing only the EES geography columns is not)."""
+        n = len(self.kind.distinctive) + len(self.kind.patterns)
+        return self.distinctive_present > 0 and 2 * self.distinctive_present >= n
+
+    @property
+    def score(self) -> int:
+        return self.present - len(self.missing)
+
+
+def match(kind: Kind, header: list[str] | set[str]) -> Match:
+    """How ``header`` (column names) fits ``kind``'s full layout."""
+    names = set(header)
+    missing = [c for c in kind.columns if c not in names]
+    distinctive = sum(1 for c in kind.distinctive if c in names)
+    for pattern, words in kind.patterns:
+        if any(re.fullmatch(pattern, c) for c in names):
+            distinctive += 1
+        else:
+            missing.append(words)
+    present = len(kind.columns) + len(kind.patterns) - len(missing)
+    return Match(kind, present, tuple(missing), distinctive)
+
+
+def closest(header: list[str]) -> Match | None:
+    """The kind a header fits best among those it matches whole or resembles, or None.
+
+    Best = most layout columns present less those missing: a file holding a whole small layout
+    (the national time series' 7 columns) and most of a larger one (a 2022 looked-after file that
+    lost ``rate_per_10000``) is the larger one, damaged. A tie goes to a whole match, then to the
+    kind listed first in :data:`KINDS`.
+    """
+    candidates = [m for m in (match(k, header) for k in KINDS) if m.complete or m.resembles]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda m: (m.score, m.complete, -KINDS.index(m.kind)))
 
 
 def recognise(path: str | Path) -> Kind | None:
-    """The kind of a published file, judged by its header (first matching signature), or None."""
-    header = set(header_of(path))
-    for kind in KINDS:
-        if kind.signature <= header:
-            return kind
-    return None
+    """The kind of a published file, judged by its full header; None for a file like none of them.
+
+    A file that resembles a kind (most of its own columns) but lacks some, and matches no kind
+    better, is refused with :class:`InputError` naming the columns it lacks: read as another
+    kind (or skipped), it would lose rows without a word.
+    """
+    path = Path(path)
+    header = header_of(path)
+    best = closest(header)
+    if best is None:
+        return None
+    if best.complete:
+        return best.kind
+    lacks = ", ".join(repr(c) for c in best.missing)
+    raise InputError(
+        f"looks like {best.kind.label} but lacks column{'s' if len(best.missing) > 1 else ''} {lacks}",
+        file=path,
+        row=1,
+        column=best.missing[0],
+        expected="the published header, with every column of that layout: " + ", ".join(list(best.kind.columns) + [w for _, w in best.kind.patterns]),
+    )

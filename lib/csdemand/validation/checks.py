@@ -50,6 +50,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from array import array
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -62,8 +63,10 @@ from csdemand.core import codes
 from csdemand.local import early_help as early_help_data
 from csdemand.local import referrals as local_referrals
 from csdemand.core import paths
+from csdemand.core import text as text_io
 from csdemand.core import tidy
 from csdemand.core.errors import InputError
+from csdemand.core.text import TextLines
 
 #: Problems listed per source; the rest are counted in a final "... and N more" line.
 LIMIT = 200
@@ -341,7 +344,7 @@ def _today(today: date | str | None) -> pd.Timestamp:
 
 def _as_strings(df: pd.DataFrame, rep: _Report) -> pd.DataFrame:
     """Cells as stripped strings (NaN -> ""), header names stripped, repeated names reported and dropped."""
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed; every column is replaced below
     out.columns = [str(c).strip() for c in out.columns]
     dup = pd.Index(out.columns).duplicated()
     for name in sorted(set(out.columns[dup])):
@@ -430,25 +433,35 @@ def _check_codes(df: pd.DataFrame, s: Schema, rep: _Report) -> None:
         rep.mask(~values.isin(allowed) & ~empty, col, values, f"unknown {what} code", _one_of(allowed))
 
 
-def _key(df: pd.DataFrame, columns: list[str]) -> pd.Series:
-    """One string per row joining ``columns`` (vectorised)."""
-    key = df[columns[0]].astype(str)
-    if len(columns) > 1:
-        key = key.str.cat([df[c].astype(str) for c in columns[1:]], sep="\x1f")
-    return key
+def _key_codes(df: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One integer per row, equal for rows whose ``columns`` hold equal strings.
+
+    Integers, not the joined strings: joining two columns of 3 million rows makes 3 million new
+    strings (about 300 MB) where these codes take 24 MB.
+    """
+    codes, _ = pd.factorize(df[columns[0]].astype(str))
+    codes = codes.astype(np.int64)
+    for col in columns[1:]:
+        more, uniques = pd.factorize(df[col].astype(str))
+        codes, _ = pd.factorize(codes * (len(uniques) + 1) + more)  # stays below rows x uniques
+        codes = codes.astype(np.int64)
+    return codes
 
 
 def _check_repeats(df: pd.DataFrame, rep: _Report, columns: list[str], among: np.ndarray, message: Callable[[int, int], str], expected: str, level: str = ERROR, column: str | None = None) -> None:
     """Flag rows (within ``among``) whose key repeats an earlier row's; the message gets (pos, first row)."""
     if not columns:
         return
-    key = _key(df, columns).where(among, None)
-    dup = key.duplicated(keep="first").to_numpy() & among
-    if not dup.any():
+    codes = _key_codes(df, columns)
+    where = np.flatnonzero(among)
+    repeat = pd.Series(codes[where]).duplicated(keep="first").to_numpy()
+    if not repeat.any():
         return
-    firsts = ~key.duplicated(keep="first").to_numpy() & among
-    first_row = pd.Series(rep.rows[firsts], index=key[firsts].to_numpy())
-    first_of = first_row.reindex(key[dup].to_numpy()).to_numpy()
+    dup = np.zeros(len(df), dtype=bool)
+    dup[where[repeat]] = True
+    firsts = where[~repeat]
+    first_row = pd.Series(rep.rows[firsts], index=codes[firsts])
+    first_of = first_row.reindex(codes[dup]).to_numpy()
     lookup = dict(zip(np.flatnonzero(dup), first_of))
     col = column or columns[0]
     rep.mask(dup, col, df[col], lambda pos: message(pos, int(lookup[pos])), expected, level)
@@ -703,8 +716,11 @@ def _line_of(text: str | bytes, pos: int) -> int:
 
 
 def _decode(raw: bytes, rep: _Report) -> str | None:
-    """The file's text, or None after reporting why it is not readable text."""
-    if not raw.strip():
+    """The file's text, or None after reporting why it is not readable text.
+
+    Memory: nothing here copies the text (``strip()`` or ``lstrip()`` of a 200 MB file would).
+    """
+    if not raw or raw.isspace():
         rep.add("the file is empty", expected="a CSV file with a header row and data rows")
         return None
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -737,7 +753,7 @@ def _decode(raw: bytes, rep: _Report) -> str | None:
             )
             return None
     text = text.rstrip("\x1a")  # a DOS end-of-file marker
-    if not text.strip():
+    if not text or text.isspace():
         rep.add("the file is empty (it holds only a byte-order mark or white space)", expected="a CSV file with a header row and data rows")
         return None
     m = _CONTROL.search(text)
@@ -750,110 +766,183 @@ def _decode(raw: bytes, rep: _Report) -> str | None:
         )
         return None
     if windows:
-        high = sum(1 for ch in text if ord(ch) > 127)
+        high = sum(text.count(ch) for ch in set(text) if ord(ch) > 127)
         if high > max(8, len(text) * 0.1):
             rep.add("the file is not UTF-8 and does not read as Windows-1252 text either (too many unusual characters)", expected=_SAVE_AS)
             return None
-    first = text.lstrip()[:1]
+    lead = _NOT_SPACE.search(text)  # text is not all white space (above)
+    first = text[lead.start()]
     if first == "<":
-        rep.add("the file is HTML or XML (a web page or a download error?), not CSV", row=1, value=text.lstrip()[:40], expected="a CSV file")
+        rep.add("the file is HTML or XML (a web page or a download error?), not CSV", row=1, value=text[lead.start() : lead.start() + 40], expected="a CSV file")
         return None
-    if first and first in "{[":
-        rep.add("the file is JSON, not CSV", row=1, value=text.lstrip()[:40], expected="a CSV file")
+    if first in "{[":
+        rep.add("the file is JSON, not CSV", row=1, value=text[lead.start() : lead.start() + 40], expected="a CSV file")
         return None
     return text
 
 
-def _parse(text: str, rep: _Report) -> tuple[list[list[str]], int | None]:
-    """Every record of the CSV text, and the spreadsheet row of a quote that never closes (or None).
+_NOT_SPACE = re.compile(r"\S")  # \s is str.isspace's white space, as str.strip() uses
+
+
+@dataclass
+class _Scan:
+    """One streaming pass over a CSV text: the header, and for every further record its number of
+    fields and where it starts, without holding the records themselves.
+
+    ``starts[k]`` is the offset of record ``k`` (the header is record 0); the last entry is where
+    the scan stopped (the end of the text, or the record a CSV error stopped it on). ``samples``:
+    the text of the first :data:`LIMIT` records of the wrong length, for the messages.
+    ``truncated_at``: the spreadsheet row of a quoted field that never closes, as in the old
+    whole-list parse.
+    """
+
+    header: list[str]
+    lengths: np.ndarray
+    blank_one: np.ndarray  # positions of blank records: no field, or one field of white space
+    starts: np.ndarray
+    samples: dict[int, str]
+    truncated_at: int | None = None
+
+
+def _parse(text: str, rep: _Report) -> _Scan | None:
+    """Scan every record of the CSV text (see :class:`_Scan`); None when there is no header to
+    check against (no record at all, a CSV error on row 1, or a header wider than
+    :data:`~csdemand.core.text.MAX_COLUMNS`, reported here).
 
     An unclosed quote swallows the rest of the file into one field: it is reported at the row
-    where it opens, and that record should be left out.
+    where it opens, and that record should be left out. A cell longer than the csv module's limit
+    stops the scan at its row, reported as a long cell or, if a quote opens there and never
+    closes, as that quote.
     """
-    odd_quotes = text.count('"') % 2 == 1
-    reader = csv.reader(io.StringIO(text, newline=""), strict=False)
-    rows: list[list[str]] = []
-    last_start = 1  # physical line on which the last record began (tracked only when it matters)
-    prev_end = 0
+    lines = TextLines(text)
+    reader = csv.reader(lines, strict=False)
+    starts = array("q", [0])
+    lengths = array("q")
+    blank_one = array("q")
+    samples: dict[int, str] = {}
+    header: list[str] | None = None
     try:
-        if not odd_quotes:
-            rows = list(reader)
-        else:
-            for rec in reader:
-                rows.append(rec)
-                last_start = prev_end + 1
-                prev_end = reader.line_num
+        header = next(reader, None)
+        if header is None:
+            return None
+        starts.append(lines.pos)
+        wide = text_io.header_too_wide(header, rep.source)
+        if wide is not None:
+            rep.add(wide.message, row=1, value=f"{len(header):,} columns", expected=wide.expected or "")
+            return None
+        n = len(header)
+        for rec in reader:
+            k = len(rec)
+            if k != n:
+                if k == 0 or (k == 1 and n > 1 and not rec[0].strip()):
+                    blank_one.append(len(lengths))  # a blank line, as a spreadsheet shows it
+                elif len(samples) < LIMIT:
+                    samples[len(lengths)] = ",".join(rec)[:60]
+            lengths.append(k)
+            starts.append(lines.pos)
     except csv.Error as exc:
-        if "field larger than field limit" in str(exc):
-            # Python's csv (and so the readers) stops at a cell over its limit: say so, at the
-            # line where it stopped, rather than blame a quote.
-            limit = csv.field_size_limit()
-            rep.add(
-                f"a cell is longer than {limit:,} characters, which the readers refuse (text pasted into a cell, or a quote that never closes?)",
-                row=reader.line_num or None,
-                expected=f"cells shorter than {limit:,} characters",
-            )
-            return [], None
-        rep.add(
-            f"the file cannot be read as CSV after this row ({exc}): most likely a quote that never closes",
-            row=len(rows) + 1,
-            expected="quotes in pairs, and the same number of fields on every row",
-        )
-        return rows, None
-    if rows and odd_quotes:
-        tail = "".join(io.StringIO(text, newline="").readlines()[last_start - 1 :])
-        if tail.count('"') % 2:
+        row = 1 if header is None else len(lengths) + 2
+        err = text_io.csv_error(exc, text, starts[-1], row, rep.source)
+        rep.add(err.message, row=err.row, value=err.value, expected=err.expected or "")
+        if header is None:
+            return None
+        return _Scan(header, np.frombuffer(lengths, dtype=np.int64), np.frombuffer(blank_one, dtype=np.int64), np.frombuffer(starts, dtype=np.int64), samples)
+    scan = _Scan(header, np.frombuffer(lengths, dtype=np.int64), np.frombuffer(blank_one, dtype=np.int64), np.frombuffer(starts, dtype=np.int64), samples)
+    if text.count('"') % 2:
+        last = len(lengths)  # records after the header: the last record's row is last + 1
+        begin = int(scan.starts[last])
+        if text.count('"', begin) % 2:
             rep.add(
                 "a quoted field opens on this row and never closes: the file is truncated, or a quote is missing",
-                row=len(rows),  # the record's index, 1-based: its spreadsheet row
-                value=tail[:40],
+                row=last + 1,  # the record's index, 1-based: its spreadsheet row
+                value=text[begin : begin + 40],
                 expected='a closing " for every opening one',
             )
-            return rows, len(rows)
-    return rows, None
+            scan.truncated_at = last + 1
+    return scan
 
 
-def _shape(rows: list[list[str]], rep: _Report, truncated_at: int | None) -> tuple[list[list[str]], np.ndarray]:
-    """Data rows with the header's number of fields, and their spreadsheet row numbers.
+def _shape(scan: _Scan, rep: _Report) -> tuple[np.ndarray, np.ndarray]:
+    """Which data records to keep (a mask) and their spreadsheet row numbers.
 
-    Rows with another number of fields are reported (the last one, if short, as a truncated file)
-    and left out, as are blank lines and the record of an unclosed quote (``truncated_at``).
+    Records with another number of fields than the header are reported (the last one, if short,
+    as a truncated file) and left out, as are blank lines and the record of an unclosed quote
+    (``truncated_at``).
     """
-    n = len(rows[0])
-    body = rows[1:] if truncated_at is None else rows[1 : truncated_at - 1]
-    lengths = np.fromiter((len(r) for r in body), dtype=np.int64, count=len(body))
+    n = len(scan.header)
+    body = len(scan.lengths) if scan.truncated_at is None else max(0, scan.truncated_at - 2)
+    lengths = scan.lengths[:body]
     blank = lengths == 0
-    # A line holding only spaces reads as one field: a blank row, as a spreadsheet shows it.
     if n > 1:
-        for i in np.flatnonzero(lengths == 1):
-            if body[i][0].strip() == "":
-                blank[i] = True
+        blank[scan.blank_one[scan.blank_one < body]] = True
     wrong = (lengths != n) & ~blank
-    rownums = np.arange(len(body)) + 2
+    rownums = np.arange(body) + 2
     if wrong.any():
-        last = len(body) - 1
+        last = body - 1
         while last >= 0 and blank[last]:
             last -= 1
         idx = np.flatnonzero(wrong)
         for i in idx[:LIMIT]:
             k = int(lengths[i])
-            if i == last and k < n and truncated_at is None:
+            if i == last and k < n and scan.truncated_at is None:
                 message = f"the last row is cut short: it has {k} of the header's {n} fields (a truncated file?)"
             else:
                 message = f"the row has {k} field{'s' if k != 1 else ''}; the header has {n}"
-            rep.add(message, row=int(rownums[i]), value=",".join(body[i])[:60], expected=f"{n} fields, as in the header")
+            rep.add(message, row=int(rownums[i]), value=scan.samples.get(int(i), ""), expected=f"{n} fields, as in the header")
         rep.total += max(0, len(idx) - LIMIT)
     keep = ~wrong & ~blank
-    good = body if keep.all() else [r for r, k in zip(body, keep) if k]
-    return good, rownums[keep]
+    return keep, rownums[keep]
+
+
+def _kept_text(text: str, scan: _Scan, keep: np.ndarray) -> str:
+    """The header and the kept data records, every left-out record cut away."""
+    starts = scan.starts
+    records = np.flatnonzero(keep) + 1  # body record j is record j + 1 (the header is record 0)
+    breaks = np.flatnonzero(np.diff(records) != 1)
+    firsts = np.r_[records[0], records[breaks + 1]]
+    lasts = np.r_[records[breaks], records[-1]]
+    return "".join([text[: starts[1]]] + [text[starts[a] : starts[b + 1]] for a, b in zip(firsts, lasts)])
+
+
+def _frame(source: bytes | Path, encoding: str, rows: int, n: int) -> pd.DataFrame | None:
+    """pandas' C parser's frame of strings (columns 0..n-1) from CSV bytes or a file, or None
+    unless it found exactly ``rows`` records of ``n`` fields, as the csv module did.
+
+    The C parser is fast and shares one ``str`` among equal cells (dates, codes); it differs
+    from the csv module on a few odd files (a line of white space in a one-column file, a
+    carriage return closing a quoted field), which then take the csv module's records instead.
+    """
+    try:
+        if isinstance(source, Path):
+            with text_io.open_regular(source) as fh:
+                df = pd.read_csv(fh, encoding=encoding, dtype=str, keep_default_na=False, na_filter=False, index_col=False)
+        else:
+            df = pd.read_csv(io.BytesIO(source), encoding=encoding, dtype=str, keep_default_na=False, na_filter=False, index_col=False)
+    except (ValueError, InputError):  # pandas' ParserError and EmptyDataError among them
+        return None
+    if df.shape != (rows, n):
+        return None
+    df.columns = range(n)
+    return df
+
+
+def _frame_by_csv(text: str, n: int) -> pd.DataFrame:
+    """Every record after the header, as the csv module reads them (all of them of ``n`` fields)."""
+    body = list(csv.reader(TextLines(text), strict=False))[1:]
+    return pd.DataFrame(body, columns=range(n), dtype=str)
 
 
 def check_file(path: str | Path, table: str | None = None, *, today: date | str | None = None, quote: bool = True) -> list[Problem]:
     """Every problem in a CSV file; ``table`` (a :data:`SCHEMAS` key or alias) is judged by the
     header when None. Also reports files that are empty, binary, in the wrong encoding, not CSV,
-    or cut short, or not regular files (a pipe would block, a device never end), and runs the
-    matching reader on a published DfE/ONS file. ``quote=False`` (a configured source, with
-    ``table``): nothing of the file is quoted unless its header is the layout's. Never raises."""
+    or cut short, and runs the matching reader on a published DfE/ONS file. ``quote=False`` (a
+    configured source, with ``table``): nothing of the file is quoted unless its header is the
+    layout's. Never raises.
+
+    Only regular files are opened (a folder, FIFO, socket or device is reported, not read), of at
+    most :data:`~csdemand.core.text.MAX_FILE_BYTES`; headers of more than
+    :data:`~csdemand.core.text.MAX_COLUMNS` columns are reported before any row is read.
+    """
     path = Path(path)
     rep = _Report(str(path), quote=quote)
     try:
@@ -872,32 +961,23 @@ def _check_file(path: Path, table: str | None, rep: _Report, today: pd.Timestamp
             rep.add(exc.message, column="table", value=table, expected=exc.expected or "")
             return
     try:
-        if path.is_dir():
-            rep.add("this is a folder, not a file", expected="the path of a CSV file")
-            return
-        if path.exists() and not path.is_file():
-            # A pipe blocks until something writes to it; /dev/zero never ends.
-            rep.add("this is not a regular file (a device, a pipe or a socket)", expected="the path of a CSV file")
-            return
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        rep.add("no such file", expected="the path of a CSV file")
-        return
-    except IsADirectoryError:
-        rep.add("this is a folder, not a file", expected="the path of a CSV file")
-        return
-    except OSError as exc:
-        rep.add(f"the file cannot be read ({exc.strerror or exc})", expected="a readable CSV file")
+        as_read = text_io.regular_file(path)  # size and time, to tell if it changes while checked
+        raw = text_io.read_bytes(path)
+    except InputError as exc:
+        rep.add(exc.message, value=exc.value, expected=exc.expected or "")
         return
     text = _decode(raw, rep)
     if text is None:
         return
-    rows, truncated_at = _parse(text, rep)
-    if not rows or truncated_at == 1:
+    # The encoding pandas can read the file itself in (None: only the text will do).
+    encoding = None if raw.endswith(b"\x1a") else text_io.text_encoding(raw, path)
+    del raw  # the text is what is read from here on
+    scan = _parse(text, rep)
+    if scan is None or scan.truncated_at == 1:
         return
-    header = [h.strip() for h in rows[0]]
+    header = [h.strip() for h in scan.header]
     if not any(header):
-        rep.add("the first row is blank: the header must be on row 1", row=1, value=",".join(rows[0]), expected="a header row naming the columns on row 1")
+        rep.add("the first row is blank: the header must be on row 1", row=1, value=",".join(scan.header), expected="a header row naming the columns on row 1")
         return
     if s is None:
         name = detect_table(header)
@@ -910,7 +990,7 @@ def _check_file(path: Path, table: str | None, rep: _Report, today: pd.Timestamp
                 rep.add("not a CSV file: the header row has a single field and no commas", row=1, value=header[0][:60], expected="a comma-separated header row")
                 return
             before = rep.total
-            _shape(rows, rep, truncated_at)  # a published file cut short: say so, not the reader's stumble
+            _shape(scan, rep)  # a published file cut short: say so, not the reader's stumble
             if _check_published(path, rep, run=rep.total == before):
                 return
             rep.add(
@@ -926,8 +1006,31 @@ def _check_file(path: Path, table: str | None, rep: _Report, today: pd.Timestamp
         _check(pd.DataFrame(columns=header), s, rep, today)  # says it is not the layout, quoting nothing
         return
     rep.quote = True
-    body, rownums = _shape(rows, rep, truncated_at)
-    df = pd.DataFrame(body, columns=range(len(header)), dtype=str) if body else pd.DataFrame({i: pd.Series(dtype=str) for i in range(len(header))})
+    keep, rownums = _shape(scan, rep)
+    n, rows = len(header), int(keep.sum())
+    # Every record kept: pandas reads the file itself. Else it reads the kept records' bytes.
+    whole = rows > 0 and encoding is not None and rows == len(scan.lengths) and scan.truncated_at is None and int(scan.starts[-1]) == len(text)
+    kept = _kept_text(text, scan, keep).encode("utf-8") if rows and not whole else None
+    del text, scan  # memory: neither the text nor the file's bytes are held beside the frame
+    if rows == 0:
+        df = pd.DataFrame({i: pd.Series(dtype=str) for i in range(n)})
+    elif whole:
+        df = _frame(path, encoding, rows, n)
+        try:
+            after = text_io.regular_file(path)
+            same = (after.st_size, after.st_mtime_ns) == (as_read.st_size, as_read.st_mtime_ns)
+        except InputError:
+            same = False
+        if not same:
+            rep.add("the file changed while it was being checked: check it again once nothing is writing to it", expected="a file that is not being written to")
+            return
+        if df is None:  # pandas and the csv module disagree on this file: the csv module's records, as checked
+            df = _frame_by_csv(text_io.read_bytes(path).decode(encoding), n)
+    else:
+        df = _frame(kept, "utf-8", rows, n)
+        if df is None:
+            df = _frame_by_csv(kept.decode("utf-8"), n)
+        del kept
     df.columns = header
     rep.rows = rownums
     _check(df, s, rep, today)
