@@ -344,6 +344,16 @@ def test_phases_recalculate_limits_at_the_step():
     assert not t["signal"].any()
 
 
+def test_a_signal_in_a_later_phase_marks_its_own_row():
+    # the spike is row 30, the 11th point of phase 2 (rows 20-39); it must not mark row 10
+    values = [9.0, 11.0] * 10 + [29.0, 31.0] * 5 + [45.0] + [31.0, 29.0] * 4 + [31.0]
+    r = spc.xmr(_s(values, start="2020-01"), phases=[20])
+    t = r.table
+    assert t.index[t["signal"]].tolist() == [30]
+    assert t.at[30, "rules"] == "outside_limits" and t.at[30, "phase"] == 2
+    assert r.events[["rule", "phase", "first", "last", "start"]].values.tolist() == [["outside_limits", 2, 30, 30, pd.Period("2022-07", "M")]]
+
+
 def test_phase_start_may_be_a_period_label():
     s = _s(BEFORE + AFTER, start="2022-01")
     by_label = spc.xmr(s, phases=[pd.Period("2022-11", freq="M")])

@@ -253,7 +253,9 @@ def _finish(table: pd.DataFrame, zone_lo: np.ndarray, zone_hi: np.ndarray, bound
     events = []
     for k, (a, b) in enumerate(bounds, start=1):
         for e in _rules(v[a:b], c[a:b], lo[a:b], hi[a:b], zone_lo[a:b], zone_hi[a:b]):
-            events.append({**e, "phase": k, "first": e["first"] + a, "last": e["last"] + a})
+            # positions within the phase -> rows of the table (points too, so a later phase's
+            # signals mark its own rows)
+            events.append({**e, "phase": k, "first": e["first"] + a, "last": e["last"] + a, "points": [i + a for i in e["points"]]})
     events.sort(key=lambda e: (e["first"], _RULE_ORDER[e["rule"]]))
     rules: list[list[str]] = [[] for _ in range(len(v))]
     side = [""] * len(v)
