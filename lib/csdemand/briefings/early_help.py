@@ -156,6 +156,7 @@ def analyse(extract: str, la: str, period: str = "latest", change_date: str = DE
     extract, or is "", the comparison with the months before it and the change in level are left
     out, with a sentence saying why. ``recalculate_at``: comma-separated further months where
     the analyst asks for new control limits (a sustained shift they accept as the new normal).
+    ``horizon``: months to forecast (0 for no forecast).
     """
     from csdemand.local.sources import read_records
 
@@ -237,10 +238,13 @@ def analyse(extract: str, la: str, period: str = "latest", change_date: str = DE
     # Forecast from the new level once 36 months of it exist: the months before the recovery
     # from the first lockdown are a different regime.
     exclude = (change + FORECAST_FROM) if in_extract and (last - (change + FORECAST_FROM)).n >= 36 else None
-    try:
-        forecast = trends.forecast(series, horizon=horizon, exclude_before=exclude)
-    except InputError as exc:
-        notes["forecast"] = f"The forecast is left out: {exc.message}."
+    if horizon == 0:
+        notes["forecast"] = "No forecast was asked for (a horizon of 0 months)."
+    else:
+        try:
+            forecast = trends.forecast(series, horizon=horizon, exclude_before=exclude)
+        except InputError as exc:
+            notes["forecast"] = f"The forecast is left out: {exc.message}."
 
     by_hub = by_reason = outcomes = None
     for col in ("hub", "reason"):
