@@ -99,6 +99,7 @@ class EarlyHelp:
     outcomes: pd.DataFrame | None
     not_recorded: frozenset = frozenset()
     notes: dict[str, str] = field(default_factory=dict)
+    source_notes: list[str] = field(default_factory=list)
     recalculated_at: list[pd.Period] = field(default_factory=list)
 
     def shown(self) -> pd.Series:
@@ -265,6 +266,9 @@ def analyse(extract: str, la: str, period: str = "latest", change_date: str = DE
         series=series, withheld=withheld, polarity=polarity, xmr=xmr, before_after=before_after, same_months=same_months, its=its,
         seasonal=seasonal, forecast=forecast, by_hub=by_hub, by_reason=by_reason, outcomes=outcomes, not_recorded=not_recorded,
         notes=notes, recalculated_at=restarts,
+        # what the reader says about the source (Annex A: assessments by child, not requests by
+        # family), without its notes on placeholders: the sections left out say that themselves
+        source_notes=[str(n) for n in df.attrs.get("notes", []) if "every assessment" not in str(n)],
     )
 
 
@@ -387,6 +391,13 @@ def _words(v: float, status: str = "", decimals: int = 0) -> str:
     return fmt(v, decimals)
 
 
+def mean_decimals(*values: float) -> int:
+    """Places a monthly average is printed to: 0 from 100 up, else 1 (13 against 7 would read
+    86% more; 13.0 against 6.7 reads the 94% the figures hold). As the key messages print them."""
+    finite = [abs(v) for v in values if v is not None and np.isfinite(v)]
+    return 0 if finite and max(finite) >= 100 else 1
+
+
 def _mean_status(e: EarlyHelp, start: pd.Period, end: pd.Period) -> str:
     return "c" if e.window_withheld(start, end) else ""
 
@@ -407,24 +418,26 @@ def headlines(e: EarlyHelp) -> list[tuple[str, str, str]]:
     """Headline tiles: plain words, no model names."""
     last_status = "c" if bool(e.withheld.iloc[-1]) else ""
     mean3, st3, a3, b3 = latest_three(e)
+    ba = e.before_after
+    d = mean_decimals(mean3, *((ba.before_mean, ba.after_mean) if ba is not None else ()))
     tiles = [
         (f"Requests in {e.month.strftime('%b %Y')}", _n(e.series.iloc[-1], last_status), "local extract" + (" (synthetic)" if e.synthetic else "")),
-        (f"Average a month, latest {len(e.series.iloc[-WINDOW:])} months", _n(mean3, st3), f"{_span(a3, b3)}"),
+        (f"Average a month, latest {len(e.series.iloc[-WINDOW:])} months", _n(mean3, st3, d), f"{_span(a3, b3)}"),
     ]
-    ba = e.before_after
     if ba is not None:
         st_before = _mean_status(e, ba.before_start, ba.before_end)
         st_after = _mean_status(e, ba.after_start, ba.after_end)
         st_change = "c" if (st_before or st_after) else ""
         tiles += [
-            (f"Before {e.change.strftime('%B %Y')}", _n(ba.before_mean, st_before), f"a month, {_span(ba.before_start, ba.before_end)}"),
-            ("Change", st_change or fmt(pct_change_as_printed(ba.after_mean, ba.before_mean), 0, unit="%", sign=True),
+            (f"Before {e.change.strftime('%B %Y')}", _n(ba.before_mean, st_before, d), f"a month, {_span(ba.before_start, ba.before_end)}"),
+            ("Change", st_change or fmt(pct_change_as_printed(ba.after_mean, ba.before_mean, d), 0, unit="%", sign=True),
              f"{_span(ba.after_start, ba.after_end)} against {_span(ba.before_start, ba.before_end)}"),
         ]
     sm = e.same_months
     if sm is not None:
         st = "c" if (e.window_withheld(sm.start, sm.end) or e.window_withheld(sm.prior_start, sm.prior_end)) else ""
-        tiles.append(("Against the same months a year earlier", st or fmt(pct_change_as_printed(sm.mean, sm.prior_mean), 0, unit="%", sign=True),
+        ds = mean_decimals(sm.mean, sm.prior_mean)
+        tiles.append(("Against the same months a year earlier", st or fmt(pct_change_as_printed(sm.mean, sm.prior_mean, ds), 0, unit="%", sign=True),
                       f"{_span(sm.start, sm.end)} against {_span(sm.prior_start, sm.prior_end)}"))
     if e.forecast is not None:
         fc = e.forecast.forecast
@@ -555,7 +568,7 @@ def _with_footnote(table_html: str, cells: list[str]) -> str:
 def _note(text: str):
     from csdemand.present.html import Html, esc
 
-    return Html(f'<p class="footnote">{esc(text)}</p>')
+    return Html(f'<p class="footnote">{esc(text)}</p>' if text else "")
 
 
 def _show(df: pd.DataFrame, caption: str):
@@ -651,7 +664,9 @@ def its_section(e: EarlyHelp):
     from csdemand.present import charts
 
     if e.its is None:
-        return _note(e.notes.get("its") or e.notes.get("step") or "The change in level and trend is not estimated.")
+        if "its" in e.notes:
+            return _note(e.notes["its"])
+        return _note("") if "step" in e.notes else _note("The change in level and trend is not estimated.")  # the step note is above
     chart = charts.its_chart(e.series, e.its, e.change, "Requests", shown=e.shown())
     return _join(chart, _show(its_table(e), f"Change in level and trend at {_label(e.change)}, allowing for the trend before and the time of year (95% intervals)"))
 
@@ -810,7 +825,7 @@ def caveats(e: EarlyHelp) -> list[str]:
     out.append("Hub and reason mixes: counts of 1 to 5 and any share or total from which one could be worked out are withheld (c).")
     if e.synthetic:
         out.insert(0, "The extract in this briefing is SYNTHETIC: generated by the project to resemble what the council reported (about 672 requests a month before the March 2020 lockdown, 1,052 a month in April to June 2021). It describes no real family.")
-    return out + [n for k, n in e.notes.items()]
+    return out + e.source_notes + [n for k, n in e.notes.items()]
 
 
 def methods_section(e: EarlyHelp):

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from csdemand.core.errors import InputError
+from csdemand.core.numbers import fmt
 
 E2 = 2.66  # XmR: 3 / d2 with d2 = 1.128 for moving ranges of 2 points
 D2 = 1.128  # mean moving range of two normal points = 1.128 sigma
@@ -406,4 +407,4 @@ def _numbers(values: list[float], pct: bool) -> list[str]:
     scaled = [v * 100 if pct else v for v in values]
     biggest = max(abs(v) for v in scaled)
     decimals = 0 if biggest >= 100 else 1 if biggest >= 1 else 2
-    return [f"{v:,.{decimals}f}" + ("%" if pct else "") for v in scaled]
+    return [fmt(v, decimals, unit="%" if pct else "") for v in scaled]  # half up, never "-0.0"

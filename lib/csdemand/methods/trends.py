@@ -114,10 +114,10 @@ def describe_before_after(ba: BeforeAfter, what: str = "requests", countable: bo
     The percentage is that of the two means as printed (so the sentence agrees with itself), rounded
     half up to a whole number; within 0.5% it reads "about the same".
     A fall reads "fewer" for a count (``countable``), "less" otherwise. Monthly means print as
-    whole numbers (one decimal when both are under 10).
+    whole numbers (one decimal when both are under 100, where a whole number would move the percentage).
     """
     what_cap = what[:1].upper() + what[1:]
-    decimals = 0 if max(abs(ba.before_mean), abs(ba.after_mean)) >= 10 else 1
+    decimals = 0 if max(abs(ba.before_mean), abs(ba.after_mean)) >= 100 else 1
     after, before = (_round_half_up(x, decimals) for x in (ba.after_mean, ba.before_mean))
     if ba.months == 1:
         head = f"{what_cap} numbered {after} in {_label(ba.after_end)}"
@@ -203,7 +203,7 @@ def describe_same_months(sm: SameMonths, what: str = "requests", countable: bool
 
     Rounding and wording as :func:`describe_before_after`."""
     what_cap = what[:1].upper() + what[1:]
-    decimals = 0 if max(abs(sm.mean), abs(sm.prior_mean)) >= 10 else 1
+    decimals = 0 if max(abs(sm.mean), abs(sm.prior_mean)) >= 100 else 1
     now, then = (_round_half_up(x, decimals) for x in (sm.mean, sm.prior_mean))
     span, prior = month_span(sm.start, sm.end), month_span(sm.prior_start, sm.prior_end)
     head = f"{what_cap} averaged {now} a month in {span}" if sm.months > 1 else f"{what_cap} numbered {now} in {span}"
