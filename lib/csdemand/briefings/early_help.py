@@ -583,6 +583,14 @@ def _join(*parts):
     return Html("".join(p._repr_html_() for p in parts))
 
 
+def _chart(chart):
+    """A chart with the ``c`` footnote when its "view as table" withholds a cell."""
+    from csdemand.present.html import Html
+
+    cells = chart.data.astype(str).to_numpy().ravel().tolist() if hasattr(chart, "data") else []
+    return Html(_with_footnote(chart._repr_html_(), cells))
+
+
 def before_after_table(e: EarlyHelp) -> pd.DataFrame:
     """The before/after comparison with each month shown (``c`` where withheld)."""
     ba = e.before_after
@@ -667,7 +675,7 @@ def its_section(e: EarlyHelp):
         if "its" in e.notes:
             return _note(e.notes["its"])
         return _note("") if "step" in e.notes else _note("The change in level and trend is not estimated.")  # the step note is above
-    chart = charts.its_chart(e.series, e.its, e.change, "Requests", shown=e.shown())
+    chart = _chart(charts.its_chart(e.series, e.its, e.change, "Requests", shown=e.shown()))
     return _join(chart, _show(its_table(e), f"Change in level and trend at {_label(e.change)}, allowing for the trend before and the time of year (95% intervals)"))
 
 
@@ -678,7 +686,7 @@ def control_chart(e: EarlyHelp):
 
     restarts = ", ".join(_label(p) for p in e.recalculated_at)
     title = "Early help requests per month, control chart" + (f" (limits recalculated from {restarts})" if restarts else "")
-    chart = charts.spc_chart(e.xmr.table, "Requests", title, polarity=e.polarity, withheld=e.withheld.to_numpy())
+    chart = _chart(charts.spc_chart(e.xmr.table, "Requests", title, polarity=e.polarity, withheld=e.withheld.to_numpy()))
     return _join(chart, bullet_list(signals(e), "What the control chart shows", level=3))
 
 
@@ -741,7 +749,7 @@ def forecast_section(e: EarlyHelp):
 
     if e.forecast is None:
         return _note(e.notes["forecast"])
-    chart = charts.forecast_chart(e.series, e.forecast.forecast, "Requests", shown=e.shown())
+    chart = _chart(charts.forecast_chart(e.series, e.forecast.forecast, "Requests", shown=e.shown()))
     total = _note("The intervals are for each month. No interval is given for the 12-month total: adding the months' bounds would overstate its uncertainty.")
     return _join(chart, _show(forecast_table(e), "Forecast by month with 80% and 95% intervals"), total)
 
