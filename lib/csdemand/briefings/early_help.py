@@ -714,7 +714,7 @@ def seasonal_section(e: EarlyHelp):
 
     if e.seasonal is None:
         return _note(e.notes["seasonal"])
-    return charts.seasonal_chart(e.seasonal.by_month, "Early help requests")
+    return _chart(charts.seasonal_chart(e.seasonal.by_month, "Early help requests"))
 
 
 def backtest_table(e: EarlyHelp) -> pd.DataFrame:
