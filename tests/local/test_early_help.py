@@ -244,3 +244,56 @@ def test_full_months_defaults_to_today_and_cuts_a_breakdown_too(tmp_path):
 
 def full_index(obj) -> list[str]:
     return [str(p) for p in obj.index]
+
+
+# --------------------------------------------------------------------------- fields not recorded, empty and implausible extracts
+
+
+def test_not_recorded_is_accepted_for_hub_reason_and_outcome(tmp_path):
+    body = "EH1,F000001,2024-01-03,Not recorded,Not recorded,Not recorded\nEH2,F000002,2024-01-15,Not recorded,Not recorded,Not recorded\n"
+    df = eh.read_requests(_write(tmp_path, body))
+    assert df[["hub", "reason", "outcome"]].iloc[0].tolist() == ["Not recorded"] * 3
+    assert eh.unrecorded(df) == frozenset({"hub", "reason", "outcome"})
+    monthly = eh.load(_monthly(tmp_path, "2024-01,5\n2024-02,7\n"))
+    assert eh.unrecorded(monthly) == frozenset({"hub", "reason", "outcome"})
+    by_hub = eh.load(_write(tmp_path, "2024-01,Not recorded,5\n", header="month,hub,requests\n", name="by_hub.csv"))
+    assert eh.unrecorded(by_hub) == frozenset({"hub", "reason", "outcome"})
+
+
+def test_unrecorded_reads_the_readers_attrs_and_a_partly_recorded_field_counts_as_recorded(tmp_path):
+    body = RECORDS.replace("EH2,F000002,2024-01-15,South", "EH2,F000002,2024-01-15,Not recorded")
+    df = eh.read_requests(_write(tmp_path, body))
+    assert eh.unrecorded(df) == frozenset()
+    df.attrs["outcome_recorded"] = False
+    assert eh.unrecorded(df) == frozenset({"outcome"})
+    assert eh.unrecorded(df, frozenset({"reason"})) == frozenset({"outcome", "reason"})
+
+
+def test_step_up_percentage_is_of_requests_with_an_outcome_recorded(tmp_path):
+    body = RECORDS.replace("EH5,F000004,2024-03-28,North,Finance and debt,Support offered", "EH5,F000004,2024-03-28,North,Finance and debt,Not recorded")
+    out = eh.outcomes(eh.read_requests(_write(tmp_path, body)))
+    assert out[["requests", "outcome_recorded", "stepped_up"]].values.tolist() == [[5, 4, 1]]
+    assert out["stepped_up_pct"].tolist() == pytest.approx([25.0])
+
+
+@pytest.mark.parametrize("header", [HEADER, "month,requests\n", "month,hub,reason,requests\n"])
+def test_a_header_only_extract_has_no_rows(tmp_path, header):
+    path = _write(tmp_path, "", header=header)
+    with pytest.raises(InputError, match="the extract has no rows") as err:
+        eh.load(path)
+    assert err.value.file == str(path) and err.value.row == 2
+
+
+def test_a_query_returning_no_rows_has_no_rows():
+    empty = pd.DataFrame({c: pd.Series(dtype=str) for c in eh.COLUMNS})
+    with pytest.raises(InputError, match="the extract has no rows") as err:
+        eh.from_frame(empty, "query on $CSDEMAND_DB_URL")
+    assert err.value.file == "query on $CSDEMAND_DB_URL"
+
+
+def test_a_monthly_count_over_the_plausible_limit_is_refused(tmp_path):
+    path = _monthly(tmp_path, "2024-01,12\n2024-02,5000000000\n")
+    with pytest.raises(InputError, match="implausibly large count for one month") as err:
+        eh.load(path)
+    assert (err.value.row, err.value.column, err.value.value) == (3, "requests", "5000000000")
+    assert eh.load(_monthly(tmp_path, f"2024-01,{eh.MAX_MONTHLY_REQUESTS}\n"))["requests"].iloc[0] == eh.MAX_MONTHLY_REQUESTS

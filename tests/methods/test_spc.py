@@ -222,11 +222,99 @@ def test_one_of_three_near_the_limit_is_not_a_signal():
     assert not t["signal"].any()
 
 
+def test_two_of_three_needs_all_three_points_on_the_same_side_of_the_mean():
+    # Making Data Count's window: the middle point (9, below the mean of 10.3) breaks it, although
+    # both 16s are close to the upper limit (zone 15.2 < 16 < upper 17.5)
+    values = [9.0, 11.0] * 6 + [16.0, 9.0, 16.0] + [9.0, 11.0] * 3
+    r = spc.xmr(_s(values))
+    t = r.table
+    assert t["centre"].iloc[0] < 11 and t["centre"].iloc[0] > 9
+    zone = t["centre"].iloc[0] + 2 / 3 * (t["upper"].iloc[0] - t["centre"].iloc[0])
+    assert zone < 16 < t["upper"].iloc[0]
+    assert _flagged(r, "two_of_three") == []
+    assert not t["signal"].any()
+
+
+def test_a_point_outside_the_limits_does_not_count_as_close_to_the_limit():
+    # 22 is outside the upper limit (rule 1); the 16 beside it is the only point close to the
+    # limit in any window of three, so it is not a two-of-three signal
+    values = [9.0, 11.0] * 6 + [22.0, 16.0, 11.0] + [9.0, 11.0] * 3
+    r = spc.xmr(_s(values))
+    t = r.table
+    assert t.at[12, "value"] > t.at[12, "upper"]
+    zone = t["centre"].iloc[0] + 2 / 3 * (t["upper"].iloc[0] - t["centre"].iloc[0])
+    assert zone < 16 < t.at[13, "upper"]
+    assert t.index[t["signal"]].tolist() == [12]
+    assert t.at[12, "rules"] == "outside_limits"
+    assert _flagged(r, "two_of_three") == []
+
+
+def test_three_of_three_close_to_the_lower_limit_flags_all_three():
+    values = [29.0, 31.0] * 6 + [24.0, 24.5, 24.0] + [29.0, 31.0] * 3
+    r = spc.xmr(_s(values))
+    t = r.table
+    assert (t.loc[12:14, "value"] > t.loc[12:14, "lower"]).all()
+    assert _flagged(r, "two_of_three") == [12, 13, 14]
+    assert set(t.loc[12:14, "side"]) == {"low"}
+
+
 def test_two_of_three_needs_the_same_side():
     # high then low beyond their zones, one point apart: not two on one side
     values = [9.0, 11.0] * 6 + [16.0, 10.0, 4.0] + [9.0, 11.0] * 3
     r = spc.xmr(_s(values))
     assert _flagged(r, "two_of_three") == []
+
+
+# --------------------------------------------------------------------------------------------
+# what a signal means: Making Data Count's colours from the measure's polarity
+# --------------------------------------------------------------------------------------------
+
+SPIKE = [9.0, 11.0] * 5 + [20.0] + [11.0, 9.0] * 4  # one point above the upper limit, row 10
+DIP = [29.0, 31.0] * 5 + [20.0] + [31.0, 29.0] * 4  # one point below the lower limit, row 10
+
+
+@pytest.mark.parametrize(
+    "polarity, values, expected",
+    [
+        ("high_is_good", SPIKE, "improvement"),
+        ("high_is_good", DIP, "concern"),
+        ("low_is_good", SPIKE, "concern"),
+        ("low_is_good", DIP, "improvement"),
+        ("neither", SPIKE, "neither"),
+        ("neither", DIP, "neither"),
+    ],
+)
+def test_special_cause_is_improvement_concern_or_neither_by_polarity(polarity, values, expected):
+    r = spc.xmr(_s(values), polarity=polarity)
+    t = r.table
+    assert t.index[t["signal"]].tolist() == [10]
+    assert t.at[10, "variation"] == expected
+    assert set(t.drop(index=10)["variation"]) == {"common_cause"}
+    assert r.polarity == polarity and r.events["variation"].tolist() == [expected]
+
+
+def test_variation_words_name_making_data_counts_categories():
+    assert spc.VARIATION_WORDS["neither"] == "special cause (neither improvement nor concern)"
+    assert spc.variation("", "high_is_good") == "common_cause"
+    assert spc.variation("low", "low_is_good") == "improvement" and spc.variation("high", "low_is_good") == "concern"
+
+
+def test_default_polarity_is_neither_and_an_unknown_polarity_is_an_input_error():
+    assert spc.xmr(_s(SPIKE)).table.at[10, "variation"] == "neither"
+    with pytest.raises(InputError, match="unknown polarity"):
+        spc.xmr(_s(SPIKE), polarity="up")
+
+
+def test_p_chart_variation_follows_polarity():
+    num = _s([50.0, 52, 48, 51, 49, 50, 90, 50, 51, 49], start="2024-01")
+    den = _s([500.0] * 10, start="2024-01")
+    r = spc.p_chart(num, den, laney=False, polarity="low_is_good")
+    assert r.table.at[6, "variation"] == "concern"
+
+
+def test_describe_says_what_a_signal_means_for_the_polarity():
+    text = spc.describe(spc.xmr(_s(SPIKE, start="2023-01"), polarity="high_is_good"), "requests")
+    assert text == ["Outside the limits (improvement): requests was above the upper process limit in November 2023."]
 
 
 # --------------------------------------------------------------------------------------------
@@ -254,6 +342,16 @@ def test_phases_recalculate_limits_at_the_step():
     assert math.isnan(t.at[10, "moving_range"])
     assert t.at[10, "upper"] == pytest.approx(21.5 + 2.66 * mean_mr)
     assert not t["signal"].any()
+
+
+def test_a_signal_in_a_later_phase_marks_its_own_row():
+    # the spike is row 30, the 11th point of phase 2 (rows 20-39); it must not mark row 10
+    values = [9.0, 11.0] * 10 + [29.0, 31.0] * 5 + [45.0] + [31.0, 29.0] * 4 + [31.0]
+    r = spc.xmr(_s(values, start="2020-01"), phases=[20])
+    t = r.table
+    assert t.index[t["signal"]].tolist() == [30]
+    assert t.at[30, "rules"] == "outside_limits" and t.at[30, "phase"] == 2
+    assert r.events[["rule", "phase", "first", "last", "start"]].values.tolist() == [["outside_limits", 2, 30, 30, pd.Period("2022-07", "M")]]
 
 
 def test_phase_start_may_be_a_period_label():
@@ -387,7 +485,7 @@ def test_signals_returns_only_flagged_rows():
 
 def test_describe_shift_names_the_rule_count_and_periods():
     r = spc.xmr(_s(NOISE + [11.0] * 8, start="2022-04"))  # the 11s are rows 14-21
-    assert spc.describe(r, "referrals") == ["Shift: 8 months in a row above the average (June 2023 to January 2024)."]
+    assert spc.describe(r, "referrals") == ["Shift (neither improvement nor concern): 8 months in a row above the average (June 2023 to January 2024)."]
 
 
 def test_describe_no_signal_gives_latest_value_and_range():
@@ -401,16 +499,16 @@ def test_describe_outside_limits_trend_and_percentages():
     values = [9.0, 11.0] * 9 + [9.0]
     values[10] = 20.0
     text = spc.describe(spc.xmr(_s(values, start="2023-01")), "contacts")
-    assert text == ["Outside the limits: contacts was above the upper process limit in November 2023."]
-    trend = spc.describe(spc.xmr(_s([12.0, 8.0] * 5 + [11, 10.5, 10, 9.5, 9, 8.5, 8], start="2023-01")), "contacts")
-    assert trend == ["Trend: 7 months in a row each lower than the one before (November 2023 to May 2024)."]
+    assert text == ["Outside the limits (neither improvement nor concern): contacts was above the upper process limit in November 2023."]
+    trend = spc.describe(spc.xmr(_s([12.0, 8.0] * 5 + [11, 10.5, 10, 9.5, 9, 8.5, 8], start="2023-01"), polarity="low_is_good"), "contacts")
+    assert trend == ["Trend (improvement): 7 months in a row each lower than the one before (November 2023 to May 2024)."]
     laney = spc.describe(spc.p_chart(_s(BIG_NUM, start="2023-01"), _s(BIG_DEN, start="2023-01")), "re-referrals")
     assert laney[0].startswith("No special-cause variation: the latest value of re-referrals (9.7% in December 2023) is within the expected range of 8.8% to 11.2%.")
 
 
 def test_describe_two_of_three_and_recalculation():
     values = [9.0, 11.0] * 6 + [16.0, 11.0, 16.0] + [9.0, 11.0] * 3
-    assert spc.describe(spc.xmr(_s(values)), "x") == ["Two of three: 2 of 3 points in a row close to or beyond the upper process limit (12 to 14)."]
+    assert spc.describe(spc.xmr(_s(values), polarity="low_is_good"), "x") == ["Two of three (concern): 2 of 3 points in a row close to the upper process limit (12 to 14)."]
     text = spc.describe(spc.xmr(_s(BEFORE + AFTER, start="2022-01"), phases=[10]), "x")
     assert text[0] == "The limits were recalculated from November 2022."
     assert text[1].startswith("No special-cause variation")

@@ -154,6 +154,48 @@ def test_unreadable_change_month_is_an_input_error():
 
 
 # --------------------------------------------------------------------------------------------
+# the same months a year earlier
+# --------------------------------------------------------------------------------------------
+
+
+def test_same_months_last_year_compares_april_to_june_with_april_to_june():
+    s = _s(np.arange(100.0, 127.0), start="2019-04")  # April 2019 (100) to June 2021 (126)
+    sm = trends.same_months_last_year(s, end="2021-06")
+    assert (sm.start, sm.end) == (pd.Period("2021-04", "M"), pd.Period("2021-06", "M"))
+    assert (sm.prior_start, sm.prior_end) == (pd.Period("2020-04", "M"), pd.Period("2020-06", "M"))
+    assert sm.mean == pytest.approx(125.0) and sm.prior_mean == pytest.approx(113.0)
+    assert sm.change == pytest.approx(12.0) and sm.pct_change == pytest.approx(12 / 113 * 100)
+
+
+def test_same_months_last_year_defaults_to_the_last_month_and_a_season_cancels_out():
+    s = _seasonal(36, start="2018-01", pattern=PATTERN)  # flat level, strong season
+    sm = trends.same_months_last_year(s)
+    assert sm.end == pd.Period("2020-12", "M") and sm.prior_end == pd.Period("2019-12", "M")
+    assert sm.pct_change == pytest.approx(0.0, abs=1e-9)
+    # the before/after of two different seasons would read a change where there is none
+    ba = trends.before_after(s, "2020-10", end="2020-12")
+    assert abs(ba.pct_change) > 1
+
+
+def test_describe_same_months_names_both_windows():
+    s = _s(np.arange(100.0, 127.0), start="2019-04")
+    text = trends.describe_same_months(trends.same_months_last_year(s, end="2021-06"))
+    assert text == "Requests averaged 125 a month in April to June 2021, 11% more than the 113 a month in the same months a year earlier (April to June 2020)."
+    across = trends.describe_same_months(trends.same_months_last_year(s, end="2021-01"), "referrals")
+    assert "November 2020 to January 2021" in across and "(November 2019 to January 2020)" in across
+
+
+def test_same_months_last_year_needs_the_year_earlier_in_the_series():
+    s = _s(np.arange(100.0, 120.0), start="2019-04")  # to November 2020
+    with pytest.raises(InputError, match="same months a year before"):
+        trends.same_months_last_year(s, end="2020-05")
+    with pytest.raises(InputError, match="needs at least 15 months"):
+        trends.same_months_last_year(s.iloc[:14])
+    with pytest.raises(InputError, match="from 1 to 12"):
+        trends.same_months_last_year(s, months=13)
+
+
+# --------------------------------------------------------------------------------------------
 # interrupted time series
 # --------------------------------------------------------------------------------------------
 

@@ -212,3 +212,21 @@ def test_meta_cannot_mark_the_file_as_real(tmp_path):
     df = seh.generate_requests(seed=1, start="2023-04", end="2023-06")
     _, meta_path = seh.write_requests(df, tmp_path / "x.csv", {"synthetic": False})
     assert json.loads(meta_path.read_text(encoding="utf-8"))["synthetic"] is True
+
+
+# --------------------------------------------------------------------------- a small authority
+
+
+def test_scale_makes_a_small_authority_with_months_of_1_to_5():
+    small = seh.generate_requests(seed=7, scale=0.01, end="2025-03")
+    totals = eh.monthly_totals(small)
+    assert totals.between(1, 5).sum() == 15 and (totals == 0).sum() == 0
+    assert 8 <= totals.mean() <= 12
+    # the calibration windows scale with it: 2,016 x 0.01 = 20 and 3,156 x 0.01 = 32 (half up)
+    assert int(_window(totals, "2019-12", "2020-02").sum()) == 20 and int(_window(totals, "2021-04", "2021-06").sum()) == 32
+    assert small.attrs["synthetic"]["scale"] == 0.01
+
+
+def test_a_bad_scale_is_an_error():
+    with pytest.raises(InputError, match="scale"):
+        seh.generate_requests(scale=0)

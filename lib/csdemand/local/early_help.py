@@ -8,19 +8,26 @@ column             meaning
 request_id         the council's id of the request (unique in the extract)
 family_id          pseudonymous id of the family; the same family keeps the same id
 date_received      date the request was received (``YYYY-MM-DD`` in the file)
-hub                the early help hub that took it: one of :data:`HUBS`
+hub                the early help hub that took it: one of :data:`HUBS` (or :data:`NOT_RECORDED`)
 reason             main reason for the request: one of :data:`REASONS` (or :data:`NOT_RECORDED`)
-outcome            one of :data:`OUTCOMES`
+outcome            one of :data:`OUTCOMES` (or :data:`NOT_RECORDED`)
 =================  ==========================================================================
+
+``Not recorded`` is what a source that does not hold a field puts in its place (Ofsted's Annex A
+List 2 has no hub, reason or outcome): :func:`unrecorded` names such fields, and a briefing leaves
+out what needs them rather than showing a zero.
 
 Pre-aggregated (:func:`read_monthly`), one row per month, or per month and ``hub`` and/or
 ``reason`` when those columns are present:
 
 =================  ==========================================================================
 month              calendar month, ``YYYY-MM``
-requests           requests received that month (a whole number, 0 or more)
+requests           requests received that month (a whole number, 0 to :data:`MAX_MONTHLY_REQUESTS`)
 hub, reason        optional breakdowns, codes as above; a month's total is the sum of its rows
 =================  ==========================================================================
+
+Either layout must hold at least one row: an extract with a header only (or a query that returns
+nothing) is refused with "the extract has no rows".
 
 :func:`load` tells the two apart by the header. The summaries (:func:`monthly_totals`,
 :func:`monthly_by`, :func:`outcomes`) accept either layout as the readers return it, so a
@@ -53,16 +60,23 @@ STEPPED_UP = "Stepped up to social care"
 
 #: Known codes of each coded column, in the order summaries list them.
 CODES: dict[str, tuple[str, ...]] = {"hub": HUBS, "reason": REASONS, "outcome": OUTCOMES}
-#: Reason for a source that records none (Ofsted's Annex A List 2): accepted by the readers, but
-#: not one of :data:`REASONS`, so a breakdown lists it (after the known reasons) only when present.
+#: Placeholder for a field the source does not record (Ofsted's Annex A List 2 has no hub, reason
+#: or outcome): accepted by the readers in every coded column, but not one of :data:`CODES`, so a
+#: breakdown lists it (after the known codes) only when present.
 NOT_RECORDED = "Not recorded"
 #: Codes the readers accept in each coded column.
-ACCEPTED: dict[str, tuple[str, ...]] = {**CODES, "reason": REASONS + (NOT_RECORDED,)}
+ACCEPTED: dict[str, tuple[str, ...]] = {col: codes + (NOT_RECORDED,) for col, codes in CODES.items()}
+#: Fields a source may not record (see :func:`unrecorded`).
+OPTIONAL_FIELDS: tuple[str, ...] = ("hub", "reason", "outcome")
+
+#: More requests than this in one month is not a council's count (England has about 12 million
+#: children): the readers refuse it as implausible rather than chart it.
+MAX_MONTHLY_REQUESTS = 1_000_000_000
 
 RECORD = "record"
 MONTHLY = "monthly"
 
-OUTCOME_COLUMNS = ["period", "requests", "stepped_up", "stepped_up_pct", "complete"]
+OUTCOME_COLUMNS = ["period", "requests", "outcome_recorded", "stepped_up", "stepped_up_pct", "complete"]
 
 _MONTH_RE = re.compile(r"(19|20)[0-9]{2}-(0[1-9]|1[0-2])")  # ASCII digits, years 1900-2099
 # A count as a spreadsheet may write it: digits, optionally thousands commas and a decimal part
@@ -104,7 +118,8 @@ def read_monthly(path: str | Path) -> pd.DataFrame:
 def load(path: str | Path) -> pd.DataFrame:
     """Read either layout, told apart by the header: ``date_received`` means record level
     (:func:`read_requests`), ``month`` and ``requests`` a pre-aggregated table (:func:`read_monthly`).
-    Any other header raises :class:`InputError` naming the columns each layout needs."""
+    Any other header raises :class:`InputError` naming the columns each layout needs; a file with
+    a header and no rows raises "the extract has no rows"."""
     path = Path(path)
     return from_frame(read_text_table(path), str(path))
 
@@ -118,6 +133,8 @@ def from_frame(df: pd.DataFrame, source: str) -> pd.DataFrame:
     """
     df = df.copy()
     columns = set(df.columns)
+    if ("date_received" in columns or set(MONTHLY_COLUMNS) <= columns) and df.empty:
+        _no_rows(source)
     if "date_received" in columns:
         return _requests_from_table(df, source)
     if set(MONTHLY_COLUMNS) <= columns:
@@ -131,8 +148,19 @@ def from_frame(df: pd.DataFrame, source: str) -> pd.DataFrame:
     )
 
 
+def _no_rows(source: str | Path) -> None:
+    raise InputError(
+        "the extract has no rows",
+        file=source,
+        row=2,
+        expected="at least one request (record level) or one month (a monthly table) below the header",
+    )
+
+
 def _requests_from_table(df: pd.DataFrame, path: str | Path) -> pd.DataFrame:
     require_columns(df, COLUMNS, path, "early help requests extract")
+    if df.empty:
+        _no_rows(path)
     for col in COLUMNS:
         df[col] = df[col].str.strip()
 
@@ -163,6 +191,8 @@ def _monthly_from_table(df: pd.DataFrame, path: str | Path) -> pd.DataFrame:
             column=missing[0],
             expected="a header with " + ", ".join(MONTHLY_COLUMNS) + " (optionally hub, reason)",
         )
+    if df.empty:
+        _no_rows(path)
     breakdowns = [c for c in BREAKDOWNS if c in df.columns]
     for col in MONTHLY_COLUMNS + breakdowns:
         df[col] = df[col].str.strip()
@@ -201,7 +231,7 @@ def _parse_counts(values: pd.Series, path: str | Path) -> np.ndarray:
     numbers = values.str.replace(",", "", regex=False).astype(float)
     _raise_at_first(numbers < 0, path, values, "negative count", expected)
     _raise_at_first(numbers % 1 != 0, path, values, "not a whole number", expected)
-    _raise_at_first(numbers > 1e9, path, values, "implausibly large count", "a monthly count below 1,000,000,000")
+    _raise_at_first(numbers > MAX_MONTHLY_REQUESTS, path, values, "implausibly large count for one month", f"a monthly count of at most {MAX_MONTHLY_REQUESTS:,}")
     return numbers.to_numpy().astype("int64")
 
 
@@ -287,8 +317,10 @@ def monthly_by(df: pd.DataFrame, column: str) -> pd.DataFrame:
 def outcomes(df: pd.DataFrame) -> pd.DataFrame:
     """Requests and step-ups to social care per reporting year (ending 31 March).
 
-    Columns: ``period`` (reporting year), ``requests``, ``stepped_up`` (outcome "Stepped up to
-    social care"), ``stepped_up_pct`` (0-100, NaN in a year without requests) and ``complete``:
+    Columns: ``period`` (reporting year), ``requests``, ``outcome_recorded`` (requests whose
+    outcome is recorded, not :data:`NOT_RECORDED`), ``stepped_up`` (outcome "Stepped up to social
+    care"), ``stepped_up_pct`` (stepped_up / outcome_recorded x 100, 0-100; NaN in a year without
+    a recorded outcome) and ``complete``:
     True when all 12 months of the year lie inside the extract (first request's month to last
     request's month). Years without requests are filled with 0. Record level only: a monthly
     table has no outcomes, and gives an empty frame with these columns.
@@ -296,16 +328,37 @@ def outcomes(df: pd.DataFrame) -> pd.DataFrame:
     if layout(df) == MONTHLY or df.empty:
         return _empty_outcomes()
     dates = pd.to_datetime(df["date_received"])
-    t = pd.DataFrame({"period": reporting_year(dates).to_numpy(), "stepped_up": (df["outcome"] == STEPPED_UP).to_numpy()})
+    t = pd.DataFrame(
+        {
+            "period": reporting_year(dates).to_numpy(),
+            "recorded": (df["outcome"] != NOT_RECORDED).to_numpy(),
+            "stepped_up": (df["outcome"] == STEPPED_UP).to_numpy(),
+        }
+    )
     g = t.groupby("period")
     years = range(int(t["period"].min()), int(t["period"].max()) + 1)
-    out = pd.DataFrame({"requests": g.size(), "stepped_up": g["stepped_up"].sum()}).reindex(years, fill_value=0).astype("int64")
+    out = pd.DataFrame({"requests": g.size(), "outcome_recorded": g["recorded"].sum(), "stepped_up": g["stepped_up"].sum()}).reindex(years, fill_value=0).astype("int64")
     out = out.reset_index(names="period")
-    out["stepped_up_pct"] = out["stepped_up"] / out["requests"].where(out["requests"] > 0) * 100
+    out["stepped_up_pct"] = out["stepped_up"] / out["outcome_recorded"].where(out["outcome_recorded"] > 0) * 100
     first, last = dates.min().to_period("M"), dates.max().to_period("M")
     out["complete"] = [bool(first <= pd.Period(f"{y - 1}-04", "M") and last >= pd.Period(f"{y}-03", "M")) for y in out["period"]]
     out["period"] = out["period"].astype("int64")
     return out[OUTCOME_COLUMNS]
+
+
+def unrecorded(df: pd.DataFrame, not_recorded: frozenset[str] | set[str] = frozenset()) -> frozenset[str]:
+    """The fields of :data:`OPTIONAL_FIELDS` this table does not record: those a reader marked
+    (``df.attrs["<field>_recorded"]`` False, or listed in ``not_recorded``, as
+    :class:`csdemand.local.sources.LocalRecords` carries them), those every row of which is
+    :data:`NOT_RECORDED`, and, for a monthly table, the breakdowns it has no column for (a
+    monthly table never has outcomes)."""
+    out = {f for f in OPTIONAL_FIELDS if f in set(not_recorded) or df.attrs.get(f"{f}_recorded") is False}
+    for f in OPTIONAL_FIELDS:
+        if f not in df.columns:
+            out.add(f)
+        elif len(df) and (df[f].astype(str) == NOT_RECORDED).all():
+            out.add(f)
+    return frozenset(out)
 
 
 def full_months(series: pd.Series | pd.DataFrame, today: str | date | pd.Timestamp | None = None) -> pd.Series | pd.DataFrame:
@@ -343,5 +396,5 @@ def _span(months: pd.PeriodIndex) -> pd.PeriodIndex:
 
 
 def _empty_outcomes() -> pd.DataFrame:
-    dtypes = {"period": "int64", "requests": "int64", "stepped_up": "int64", "stepped_up_pct": "float64", "complete": "bool"}
+    dtypes = {"period": "int64", "requests": "int64", "outcome_recorded": "int64", "stepped_up": "int64", "stepped_up_pct": "float64", "complete": "bool"}
     return pd.DataFrame({c: pd.Series(dtype=dtypes[c]) for c in OUTCOME_COLUMNS})

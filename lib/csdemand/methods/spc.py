@@ -1,4 +1,4 @@
-"""Statistical process control charts as NHS England's "Making Data Count" draws them.
+"""Statistical process control charts as NHS England's "Making Data Count" (MDC) draws them.
 
 Two charts: the XmR chart for a measure that is a number or a rate (centre line = mean, process
 limits = mean +/- 2.66 x mean moving range), and the p-chart for a proportion, with Laney's p'
@@ -12,12 +12,20 @@ Four special-cause rules are flagged (each point lists the rules it is part of):
 - ``outside_limits``: a point above the upper or below the lower process limit;
 - ``shift``: 7 or more points in a row all above, or all below, the centre line;
 - ``trend``: 7 or more points in a row each strictly higher (or each lower) than the one before;
-- ``two_of_three``: 2 of 3 points in a row beyond two-thirds of the way from the centre line to
-  a limit, on the same side.
+- ``two_of_three``: in 3 points in a row, all on the same side of the centre line, 2 or 3 lie
+  close to a process limit: beyond two-thirds of the way from the centre line to the limit (2
+  sigma), but not outside it. Those points are flagged (see :func:`_rules` for the source).
+
+Each point's ``variation`` then says what the signal means, as MDC colours it, from the
+measure's polarity (``reference/measures.csv``): ``common_cause`` (grey); for a measure where high
+is good (or low is good), a special cause on the good side is ``improvement`` (blue) and on the
+other ``concern`` (orange); for a measure where neither is better (``neither``: early help
+demand, referrals), ``neither``: "special cause (neither improvement nor concern)" (purple).
 
 A missing value (NaN) is left out of the mean and the moving ranges, and breaks runs. Phases let
-the limits be recalculated after a sustained change: each phase gets its own centre line and
-limits from its own points, and the rules look within a phase only. No function plots or prints.
+the limits be recalculated after a sustained change (a known change date, or a shift the analyst
+accepts as the new normal): each phase gets its own centre line and limits from its own points,
+and the rules look within a phase only. No function plots or prints.
 """
 
 from __future__ import annotations
@@ -28,12 +36,23 @@ import numpy as np
 import pandas as pd
 
 from csdemand.core.errors import InputError
+from csdemand.core.numbers import fmt
 
 E2 = 2.66  # XmR: 3 / d2 with d2 = 1.128 for moving ranges of 2 points
 D2 = 1.128  # mean moving range of two normal points = 1.128 sigma
 RUN = 7  # points in a row for a shift or a trend (Making Data Count)
 RULES = ("outside_limits", "shift", "trend", "two_of_three")
 _RULE_ORDER = {rule: k for k, rule in enumerate(RULES)}
+
+#: Polarities as ``reference/measures.csv`` spells them.
+POLARITIES = ("high_is_good", "low_is_good", "neither")
+#: What each kind of point means, in the words a chart legend and a table use (MDC's terms).
+VARIATION_WORDS: dict[str, str] = {
+    "common_cause": "common cause",
+    "improvement": "special cause: improvement",
+    "concern": "special cause: concern",
+    "neither": "special cause (neither improvement nor concern)",
+}
 
 
 @dataclass(frozen=True)
@@ -42,30 +61,57 @@ class SpcResult:
 
     ``table`` has one row per point, in the order given: ``x`` (the period label from the input's
     index), ``value`` (for p-charts the proportion, 0 to 1), ``centre``, ``lower``, ``upper``,
-    ``phase`` (1, 2, ...), ``signal`` (bool), ``rules`` (rule names joined by commas, "" if none)
-    and ``side`` ("high", "low" or ""). An XmR table adds ``moving_range``; a p-chart table adds
-    ``numerator``, ``denominator`` and ``sigma_z`` (its phase's factor).
+    ``phase`` (1, 2, ...), ``signal`` (bool), ``rules`` (rule names joined by commas, "" if none),
+    ``side`` ("high", "low" or "": which side of the centre line the signal is on) and
+    ``variation`` (``common_cause``, ``improvement``, ``concern`` or ``neither``: see
+    :func:`variation`). An XmR table adds ``moving_range``; a p-chart table adds ``numerator``,
+    ``denominator`` and ``sigma_z`` (its phase's factor).
 
     ``events`` has one row per signal: ``rule``, ``side``, ``phase``, ``first`` and ``last`` (row
     positions in ``table``), ``start`` and ``end`` (their labels) and ``n_points`` (points flagged).
 
     ``chart`` is "XmR", "p'" (Laney) or "p"; ``sigma_z`` is Laney's factor for the latest phase
-    (1.0 for a plain p-chart, None for XmR).
+    (1.0 for a plain p-chart, None for XmR); ``polarity`` the measure's polarity the variation
+    was judged by.
     """
 
     table: pd.DataFrame
     events: pd.DataFrame
     chart: str
     sigma_z: float | None
+    polarity: str = "neither"
 
 
-def xmr(values: pd.Series, phases: list | None = None) -> SpcResult:
+def variation(side: str, polarity: str) -> str:
+    """What a point means, as Making Data Count colours it: ``common_cause`` for a point with no
+    signal (``side`` ""); otherwise ``improvement`` where the signal is on the good side for the
+    measure's ``polarity`` (high for ``high_is_good``, low for ``low_is_good``), ``concern`` on
+    the other side, and ``neither`` for a measure where neither direction is better."""
+    pol = _polarity(polarity)
+    if side not in ("high", "low"):
+        return "common_cause"
+    if pol == "neither":
+        return "neither"
+    good = "high" if pol == "high_is_good" else "low"
+    return "improvement" if side == good else "concern"
+
+
+def _polarity(polarity: str) -> str:
+    pol = str(polarity).strip().lower()
+    if pol not in POLARITIES:
+        raise InputError("unknown polarity", column="polarity", value=polarity, expected="one of " + ", ".join(POLARITIES) + " (reference/measures.csv)")
+    return pol
+
+
+def xmr(values: pd.Series, phases: list | None = None, polarity: str = "neither") -> SpcResult:
     """XmR chart of a series indexed by period (e.g. a monthly PeriodIndex or 'YYYY-MM' strings).
 
     Per phase: centre = mean of its values; mR = |x_i - x_(i-1)| between consecutive non-missing
     values; limits = centre +/- 2.66 x mean(mR). Fewer than 2 values in a phase: limits NaN.
     ``phases``: where new phases begin, as row positions (0-based ints) or index labels.
+    ``polarity``: ``high_is_good``, ``low_is_good`` or ``neither`` (sets ``variation``).
     """
+    polarity = _polarity(polarity)
     v = _as_float(values, "values")
     bounds = _phase_bounds(values.index, phases)
     n = len(v)
@@ -86,17 +132,19 @@ def xmr(values: pd.Series, phases: list | None = None) -> SpcResult:
         lower[a:b], upper[a:b] = mean - half, mean + half
         zone_lo[a:b], zone_hi[a:b] = mean - half * 2 / 3, mean + half * 2 / 3
     table = pd.DataFrame({"x": list(values.index), "value": v, "moving_range": mr, "centre": centre, "lower": lower, "upper": upper, "phase": phase})
-    return _finish(table, zone_lo, zone_hi, bounds, "XmR", None)
+    return _finish(table, zone_lo, zone_hi, bounds, "XmR", None, polarity)
 
 
-def p_chart(numerators: pd.Series, denominators: pd.Series, laney: bool = True, phases: list | None = None) -> SpcResult:
+def p_chart(numerators: pd.Series, denominators: pd.Series, laney: bool = True, phases: list | None = None, polarity: str = "neither") -> SpcResult:
     """p-chart (Laney's p' by default) of numerators / denominators, both indexed by period.
 
     Per phase: p_bar = sum(numerators) / sum(denominators); sigma_p_i = sqrt(p_bar(1 - p_bar)/n_i);
     z_i = (p_i - p_bar) / sigma_p_i; sigma_z = mean moving range of z / 1.128 (1 when ``laney`` is
     False); limits_i = p_bar +/- 3 sigma_p_i sigma_z, kept within 0 and 1. Points with a missing or
-    zero denominator are left out. Fewer than 2 points in a phase: limits NaN.
+    zero denominator are left out. Fewer than 2 points in a phase: limits NaN. ``polarity`` as
+    for :func:`xmr`.
     """
+    polarity = _polarity(polarity)
     if not numerators.index.equals(denominators.index):
         raise InputError("numerators and denominators have different periods", column="denominators", expected="the same index as numerators")
     num = _as_float(numerators, "numerators")
@@ -142,7 +190,7 @@ def p_chart(numerators: pd.Series, denominators: pd.Series, laney: bool = True, 
             "phase": phase,
         }
     )
-    return _finish(table, zone_lo, zone_hi, bounds, "p'" if laney else "p", sigma_z)
+    return _finish(table, zone_lo, zone_hi, bounds, "p'" if laney else "p", sigma_z, polarity)
 
 
 def signals(result: SpcResult) -> pd.DataFrame:
@@ -155,7 +203,8 @@ def describe(result: SpcResult, what: str, unit: str | None = None) -> list[str]
 
     ``what`` names the measure ("children looked after"); ``unit`` is the plural of one period
     ("months"), taken from a PeriodIndex when not given, else "points". Periods print as given
-    (monthly Periods as "April 2023").
+    (monthly Periods as "April 2023"). Each signal says what it means for the measure's polarity:
+    "(improvement)", "(concern)" or "(neither improvement nor concern)".
     """
     t, ev = result.table, result.events
     unit = unit or _unit(t["x"])
@@ -171,18 +220,18 @@ def describe(result: SpcResult, what: str, unit: str | None = None) -> list[str]
             shown_outside.add((e.phase, e.side))
             same = ev[(ev["rule"] == "outside_limits") & (ev["side"] == e.side) & (ev["phase"] == e.phase)]
             word = "above the upper" if e.side == "high" else "below the lower"
-            out.append(f"Outside the limits: {what} was {word} process limit in {_and(_label(x) for x in same['start'])}.")
+            out.append(f"Outside the limits ({_meaning(e.variation)}): {what} was {word} process limit in {_and(_label(x) for x in same['start'])}.")
         elif e.rule == "shift":
             word = "above" if e.side == "high" else "below"
-            out.append(f"Shift: {e.n_points} {unit} in a row {word} the average ({_label(e.start)} to {_label(e.end)}).")
+            out.append(f"Shift ({_meaning(e.variation)}): {e.n_points} {unit} in a row {word} the average ({_label(e.start)} to {_label(e.end)}).")
         elif e.rule == "trend":
             word = "higher" if e.side == "high" else "lower"
-            out.append(f"Trend: {e.n_points} {unit} in a row each {word} than the one before ({_label(e.start)} to {_label(e.end)}).")
+            out.append(f"Trend ({_meaning(e.variation)}): {e.n_points} {unit} in a row each {word} than the one before ({_label(e.start)} to {_label(e.end)}).")
         else:
             span = e.last - e.first + 1
             count = f"{e.n_points} {unit} in a row" if span == e.n_points else f"{e.n_points} of {span} {unit} in a row"
             word = "upper" if e.side == "high" else "lower"
-            out.append(f"Two of three: {count} close to or beyond the {word} process limit ({_label(e.start)} to {_label(e.end)}).")
+            out.append(f"Two of three ({_meaning(e.variation)}): {count} close to the {word} process limit ({_label(e.start)} to {_label(e.end)}).")
     if len(ev):
         return out
     valid = t[t["value"].notna()]
@@ -198,14 +247,16 @@ def describe(result: SpcResult, what: str, unit: str | None = None) -> list[str]
 # --------------------------------------------------------------------------------------------
 
 
-def _finish(table: pd.DataFrame, zone_lo: np.ndarray, zone_hi: np.ndarray, bounds: list[tuple[int, int]], chart: str, sigma_z: float | None) -> SpcResult:
+def _finish(table: pd.DataFrame, zone_lo: np.ndarray, zone_hi: np.ndarray, bounds: list[tuple[int, int]], chart: str, sigma_z: float | None, polarity: str = "neither") -> SpcResult:
     """Apply the rules phase by phase and add ``signal``, ``rules`` and ``side`` to the table."""
     v = table["value"].to_numpy(float)
     c, lo, hi = (table[col].to_numpy(float) for col in ("centre", "lower", "upper"))
     events = []
     for k, (a, b) in enumerate(bounds, start=1):
         for e in _rules(v[a:b], c[a:b], lo[a:b], hi[a:b], zone_lo[a:b], zone_hi[a:b]):
-            events.append({**e, "phase": k, "first": e["first"] + a, "last": e["last"] + a})
+            # positions within the phase -> rows of the table (points too, so a later phase's
+            # signals mark its own rows)
+            events.append({**e, "phase": k, "first": e["first"] + a, "last": e["last"] + a, "points": [i + a for i in e["points"]]})
     events.sort(key=lambda e: (e["first"], _RULE_ORDER[e["rule"]]))
     rules: list[list[str]] = [[] for _ in range(len(v))]
     side = [""] * len(v)
@@ -219,11 +270,13 @@ def _finish(table: pd.DataFrame, zone_lo: np.ndarray, zone_hi: np.ndarray, bound
     table["signal"] = [bool(r) for r in rules]
     table["rules"] = [",".join(r) for r in rules]
     table["side"] = side
+    table["variation"] = [variation(s, polarity) for s in side]
     x = table["x"].tolist()
     ev = pd.DataFrame(events, columns=["rule", "side", "phase", "first", "last", "n_points"])
     ev.insert(5, "start", [x[i] for i in ev["first"]])
     ev.insert(6, "end", [x[i] for i in ev["last"]])
-    return SpcResult(table=table, events=ev, chart=chart, sigma_z=sigma_z)
+    ev["variation"] = [variation(sd, polarity) for sd in ev["side"]]
+    return SpcResult(table=table, events=ev, chart=chart, sigma_z=sigma_z, polarity=polarity)
 
 
 def _rules(v: np.ndarray, c: np.ndarray, lo: np.ndarray, hi: np.ndarray, zlo: np.ndarray, zhi: np.ndarray) -> list[dict]:
@@ -245,8 +298,21 @@ def _rules(v: np.ndarray, c: np.ndarray, lo: np.ndarray, hi: np.ndarray, zlo: np
         for a, b in _runs(steps):
             if b - a + 2 >= RUN:
                 add("trend", s, list(range(a, b + 2)))
-    for s, mask in (("high", _beyond(v, zhi, +1)), ("low", _beyond(v, zlo, -1))):
-        flagged = sorted({i + j for i in range(len(v) - 2) if mask[i : i + 3].sum() >= 2 for j in range(3) if mask[i + j]})
+    # Two of three, as Making Data Count defines it: "two out of three consecutive points close to
+    # the process limits" on the same side of the mean (NHS England and NHS Improvement, "Making
+    # data count: getting started", 2019, and "Strengthening your decisions", 2019; the rules of
+    # MDC's Excel SPC tool, which NHS-R's NHSRplotthedots reproduces: ptd_spc_standard sets
+    # close_to_limits = not outside the limits and beyond 2/3 of the way from the mean to a limit,
+    # and ptd_two_in_three takes a window of three consecutive points that all lie on the same
+    # side of the mean with at least two of them close to a limit). A point outside the limits is
+    # already special cause by the first rule and does not count as "close". The points close to
+    # the limit in such a window are the ones flagged.
+    for s, sign, zone, limit in (("high", +1, zhi, hi), ("low", -1, zlo, lo)):
+        close = _beyond(v, zone, sign) & ~_beyond(v, limit, sign)
+        same_side = _beyond(v, c, sign)
+        flagged = sorted(
+            {i + j for i in range(len(v) - 2) if same_side[i : i + 3].all() and close[i : i + 3].sum() >= 2 for j in range(3) if close[i + j]}
+        )
         # points of overlapping windows (at most 2 apart) make one signal
         group: list[int] = []
         for i in flagged:
@@ -311,6 +377,11 @@ def _phase_bounds(index: pd.Index, phases: list | None) -> list[tuple[int, int]]
     return [(a, b) for a, b in zip(edges[:-1], edges[1:])] if n else []
 
 
+def _meaning(kind: str) -> str:
+    """'improvement', 'concern' or 'neither improvement nor concern' for a signal's variation."""
+    return {"neither": "neither improvement nor concern"}.get(kind, kind)
+
+
 def _label(x: object) -> str:
     if isinstance(x, pd.Period) and x.freqstr.startswith("M"):
         return x.strftime("%B %Y")
@@ -336,4 +407,4 @@ def _numbers(values: list[float], pct: bool) -> list[str]:
     scaled = [v * 100 if pct else v for v in values]
     biggest = max(abs(v) for v in scaled)
     decimals = 0 if biggest >= 100 else 1 if biggest >= 1 else 2
-    return [f"{v:,.{decimals}f}" + ("%" if pct else "") for v in scaled]
+    return [fmt(v, decimals, unit="%" if pct else "") for v in scaled]  # half up, never "-0.0"

@@ -1,5 +1,6 @@
 """Change over time in a monthly count (requests, referrals, assessments): the before/after
-comparison leaders quote, interrupted time series, the single most likely step, the seasonal
+comparison leaders quote, the same months a year earlier (which seasons cannot mislead),
+interrupted time series, the single most likely step, the seasonal
 pattern and a forecast chosen by backtest.
 
 Every function takes a monthly count series: a float ``pd.Series`` indexed by a ``PeriodIndex``
@@ -27,6 +28,7 @@ from statsmodels.tsa.seasonal import STL
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 from csdemand.core.errors import InputError
+from csdemand.core.numbers import pct_change_as_printed
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 EXTREMES = 2  # seasonal_profile names this many highest and lowest months
@@ -109,12 +111,13 @@ def describe_before_after(ba: BeforeAfter, what: str = "requests", countable: bo
     """One sentence for a briefing, e.g. "Requests averaged 1,052 a month in the three months to
     June 2021, 57% more than the 672 a month in the three months before March 2020."
 
-    The percentage is rounded half up to a whole number; within 0.5% it reads "about the same".
+    The percentage is that of the two means as printed (so the sentence agrees with itself), rounded
+    half up to a whole number; within 0.5% it reads "about the same".
     A fall reads "fewer" for a count (``countable``), "less" otherwise. Monthly means print as
-    whole numbers (one decimal when both are under 10).
+    whole numbers (one decimal when both are under 100, where a whole number would move the percentage).
     """
     what_cap = what[:1].upper() + what[1:]
-    decimals = 0 if max(abs(ba.before_mean), abs(ba.after_mean)) >= 10 else 1
+    decimals = 0 if max(abs(ba.before_mean), abs(ba.after_mean)) >= 100 else 1
     after, before = (_round_half_up(x, decimals) for x in (ba.after_mean, ba.before_mean))
     if ba.months == 1:
         head = f"{what_cap} numbered {after} in {_label(ba.after_end)}"
@@ -125,7 +128,7 @@ def describe_before_after(ba: BeforeAfter, what: str = "requests", countable: bo
         head = f"{what_cap} averaged {after} a month in {span} to {_label(ba.after_end)}"
         tail = f"the {before} a month in {span} before {_label(ba.change_month)}"
         none = f"none in {span} before {_label(ba.change_month)}"
-    pct = ba.pct_change
+    pct = pct_change_as_printed(ba.after_mean, ba.before_mean, decimals)
     if np.isnan(pct):
         return f"{head}, compared with {none}."
     whole = _round_half_up(abs(pct), 0)
@@ -133,6 +136,95 @@ def describe_before_after(ba: BeforeAfter, what: str = "requests", countable: bo
         return f"{head}, about the same as {tail}."
     word = "more" if pct > 0 else ("fewer" if countable else "less")
     return f"{head}, {whole}% {word} than {tail}."
+
+
+# --------------------------------------------------------------------------------------------
+# the same months a year earlier
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SameMonths:
+    """Mean monthly count in the ``months`` months ending at ``end`` against the same calendar
+    months a year earlier (12 months before each). ``change`` = mean - prior_mean (a month);
+    ``pct_change`` = change / prior_mean x 100 (NaN when prior_mean is 0). Both windows hold the
+    same calendar months, so the season is the same on both sides."""
+
+    months: int
+    start: pd.Period
+    end: pd.Period
+    mean: float
+    prior_start: pd.Period
+    prior_end: pd.Period
+    prior_mean: float
+    change: float
+    pct_change: float
+
+
+def same_months_last_year(series: pd.Series, end: str | pd.Period | None = None, months: int = 3) -> SameMonths:
+    """Mean of the ``months`` months to ``end`` (default: the last month of the series) against
+    the mean of the same months a year earlier: for end June 2021, April to June 2021 against
+    April to June 2020. Both windows must lie in the series."""
+    if not isinstance(months, (int, np.integer)) or isinstance(months, bool) or not 1 <= months <= 12:
+        raise InputError("months must be a whole number from 1 to 12", column="months", value=months, expected="an int from 1 to 12")
+    v, index = _monthly(series, 12 + months, "same_months_last_year", f"at least {12 + months} months: the latest {months} and the same months a year earlier")
+    e = index[-1] if end is None else _month(end, "end")
+    if e > index[-1] or e < index[0]:
+        raise InputError(f"end month {_label(e)} is not in the series ({_label(index[0])} to {_label(index[-1])})", column="end", value=str(e), expected="a month in the series")
+    a0 = e - (months - 1)
+    p0, p1 = a0 - 12, e - 12
+    if p0 < index[0]:
+        raise InputError(
+            f"the same months a year before {_label(a0)} to {_label(e)} are not all in the series ({_label(index[0])} to {_label(index[-1])})",
+            column="end",
+            value=str(e),
+            expected=f"an end month of {_label(index[0] + 11 + months)} or later",
+        )
+    pos = {p: k for k, p in enumerate(index)}
+    now = float(v[pos[a0] : pos[e] + 1].mean())
+    then = float(v[pos[p0] : pos[p1] + 1].mean())
+    diff = now - then
+    return SameMonths(
+        months=int(months),
+        start=a0,
+        end=e,
+        mean=now,
+        prior_start=p0,
+        prior_end=p1,
+        prior_mean=then,
+        change=diff,
+        pct_change=diff / then * 100 if then else np.nan,
+    )
+
+
+def describe_same_months(sm: SameMonths, what: str = "requests", countable: bool = True) -> str:
+    """One sentence, e.g. "Requests averaged 1,052 a month in April to June 2021, 129% more than
+    the 460 a month in the same months a year earlier (April to June 2020)."
+
+    Rounding and wording as :func:`describe_before_after`."""
+    what_cap = what[:1].upper() + what[1:]
+    decimals = 0 if max(abs(sm.mean), abs(sm.prior_mean)) >= 100 else 1
+    now, then = (_round_half_up(x, decimals) for x in (sm.mean, sm.prior_mean))
+    span, prior = month_span(sm.start, sm.end), month_span(sm.prior_start, sm.prior_end)
+    head = f"{what_cap} averaged {now} a month in {span}" if sm.months > 1 else f"{what_cap} numbered {now} in {span}"
+    tail = (f"the {then} a month" if sm.months > 1 else f"the {then}") + f" in the same {'months' if sm.months > 1 else 'month'} a year earlier ({prior})"
+    pct = pct_change_as_printed(sm.mean, sm.prior_mean, decimals)
+    if np.isnan(pct):
+        return f"{head}, compared with none in the same {'months' if sm.months > 1 else 'month'} a year earlier ({prior})."
+    whole = _round_half_up(abs(pct), 0)
+    if whole == "0":
+        return f"{head}, about the same as {tail}."
+    word = "more" if pct > 0 else ("fewer" if countable else "less")
+    return f"{head}, {whole}% {word} than {tail}."
+
+
+def month_span(start: pd.Period, end: pd.Period) -> str:
+    """'April to June 2021', 'December 2019 to February 2020', 'June 2021' (one month)."""
+    if start == end:
+        return _label(end)
+    if start.year == end.year:
+        return f"{start.strftime('%B')} to {_label(end)}"
+    return f"{_label(start)} to {_label(end)}"
 
 
 # --------------------------------------------------------------------------------------------

@@ -175,57 +175,105 @@ def funnel_chart(points: pd.DataFrame, la_number: int, neighbour_numbers: list[i
     return Chart(figure_png(fig), alt, f"{measure_label} in {period}: funnel plot of all local authorities", table)
 
 
-def spc_chart(table: pd.DataFrame, label: str, title: str, percent: bool = False, interval: pd.DataFrame | None = None) -> Chart:
-    """A Making Data Count style control chart: the series, centre line, process limits, and
-    special-cause points coloured (orange high, blue low; grey common cause).
+#: Making Data Count's colour for each kind of point: grey common cause, blue improvement, orange
+#: concern, purple special cause that is neither (the MDC SPC tool's scheme; the blue is the
+#: Okabe-Ito blue, darker than MDC's sky blue, so small points stand out on white).
+MDC_COLOURS: dict[str, str] = {"common_cause": "#7B7D7D", "improvement": "#0072B2", "concern": "#E46C0A", "neither": "#490092"}
+#: Legend text size for the early help and SPC charts: about 8 pt when the 8-inch figure prints
+#: at A4 width, no smaller than the tick labels.
+LEGEND_FONTSIZE = 9
 
-    ``table`` is ``SpcResult.table`` (x, value, centre, lower, upper, signal, rules, side). For a
-    share, ``percent`` scales to %, and ``interval`` (columns lower, upper; same order) draws the
-    95% Wilson interval of each month as a thin bar.
+
+def _withheld(t: pd.DataFrame, withheld) -> np.ndarray:
+    """Rows whose value is withheld for disclosure: ``withheld`` (bools, by position) or a
+    ``status`` column reading ``c``."""
+    mask = np.zeros(len(t), dtype=bool)
+    if withheld is not None:
+        mask |= np.asarray(withheld, dtype=bool)
+    if "status" in t.columns:
+        mask |= (t["status"].astype(str).str.strip() == "c").to_numpy()
+    return mask
+
+
+def spc_chart(table: pd.DataFrame, label: str, title: str, percent: bool = False, interval: pd.DataFrame | None = None,
+              polarity: str | None = None, withheld=None) -> Chart:
+    """A Making Data Count control chart: the series, the mean and process limits of each phase
+    (broken where the limits were recalculated), and each point coloured by what it means for
+    the measure (:data:`MDC_COLOURS`): common cause, special cause improvement or concern, or
+    special cause that is neither (for a measure where neither direction is better).
+
+    ``table`` is ``SpcResult.table``; its ``variation`` column is used, else the variation is
+    judged from ``side`` and ``polarity`` (default ``neither``). For a share, ``percent`` scales to
+    %, and ``interval`` (columns lower, upper; same order) draws the 95% Wilson interval of each
+    month as a thin bar. A value withheld for disclosure (``withheld``: bools by position, or a
+    ``status`` column of ``c``) is neither plotted nor printed: its table cell reads ``c``.
     """
+    from csdemand.methods import spc
+
     scale = 100 if percent else 1
     t = table.reset_index(drop=True)
+    hidden = _withheld(t, withheld)
+    values = t["value"].astype(float).where(~hidden)
+    kinds = t["variation"] if "variation" in t.columns else t["side"].map(lambda s_: spc.variation(s_, polarity or "neither"))
+    phases = t["phase"] if "phase" in t.columns else pd.Series(1, index=t.index)
     x = np.arange(len(t))
-    fig, ax = plt.subplots(figsize=(8, 3.9))
+    fig, ax = plt.subplots(figsize=(8, 4.4))
     if interval is not None:
-        ax.vlines(x, interval["lower"].to_numpy() * scale, interval["upper"].to_numpy() * scale, color="#cccccc", linewidth=1.2, label="95% interval (Wilson)")
-    ax.plot(x, t["value"] * scale, color="#555555", linewidth=1.2, marker="o", markersize=3, label=label)
-    ax.plot(x, t["centre"] * scale, color="#000000", linewidth=1, label="Mean")
-    ax.plot(x, t["upper"] * scale, color="#777777", linewidth=1, linestyle="--", label="Process limits")
-    ax.plot(x, t["lower"] * scale, color="#777777", linewidth=1, linestyle="--")
-    hi = t[t["signal"] & (t["side"] == "high")]
-    lo = t[t["signal"] & (t["side"] == "low")]
-    ax.scatter(hi.index, hi["value"] * scale, color="#E69F00", s=28, zorder=3, label="Special cause (high)")
-    ax.scatter(lo.index, lo["value"] * scale, color="#0072B2", s=28, zorder=3, label="Special cause (low)")
+        keep = ~hidden
+        ax.vlines(x[keep], interval["lower"].to_numpy()[keep] * scale, interval["upper"].to_numpy()[keep] * scale, color="#cccccc", linewidth=1.2, label="95% interval (Wilson)")
+    ax.plot(x, values * scale, color="#9a9a9a", linewidth=1.1, label=label)
+    first_phase = True
+    for k, seg in t.groupby(phases, sort=True):
+        idx = seg.index.to_numpy()
+        ax.plot(idx, seg["centre"] * scale, color="#000000", linewidth=1.1, label="Mean" if first_phase else None)
+        ax.plot(idx, seg["upper"] * scale, color="#555555", linewidth=1, linestyle="--", label="Process limits" if first_phase else None)
+        ax.plot(idx, seg["lower"] * scale, color="#555555", linewidth=1, linestyle="--")
+        if not first_phase:
+            ax.axvline(idx[0] - 0.5, color="#000000", linewidth=0.8, linestyle=":")
+            ax.text(idx[0] - 0.3, 1.0, "limits recalculated", transform=ax.get_xaxis_transform(), fontsize=8, va="top", color="#333333")
+        first_phase = False
+    for kind in ("common_cause", "improvement", "concern", "neither"):
+        pts = ((kinds == kind).to_numpy()) & values.notna().to_numpy()
+        if pts.any():
+            words = spc.VARIATION_WORDS[kind]
+            ax.scatter(x[pts], values[pts] * scale, color=MDC_COLOURS[kind], s=18 if kind == "common_cause" else 30, zorder=3, label=words[:1].upper() + words[1:])
     step = max(1, len(t) // 8)
     ticks = x[::step]
-    ax.set_xticks(ticks, [_month_label(v).replace(" ", "\n") for v in t["x"].iloc[::step]], rotation=0, fontsize=8)
+    ax.set_xticks(ticks, [_month_label(v).replace(" ", "\n") for v in t["x"].iloc[::step]], rotation=0, fontsize=9)
     ax.set_ylabel(label + (" (%)" if percent else ""), fontsize=9)
     _style(ax)
-    ax.legend(frameon=False, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=3)
+    ax.legend(frameon=False, fontsize=LEGEND_FONTSIZE, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=2)
     fig.tight_layout()
-    n_sig = int(t["signal"].sum())
+
+    fmt = (lambda v: "x" if pd.isna(v) else f"{v * 100:.1f}%") if percent else (lambda v: "x" if pd.isna(v) else f"{v:,.0f}")
+    shown = ~hidden
+    special = shown & (kinds != "common_cause").to_numpy()
+    counts = pd.Series(kinds[special]).value_counts()
+    kinds_text = "; ".join(f"{spc.VARIATION_WORDS[k]}: {int(counts[k])}" for k in ("improvement", "concern", "neither") if k in counts)
+    restarts = [t.at[i, "x"] for i in t.index[phases.diff().fillna(0).to_numpy() > 0]]
     last = t.iloc[-1]
-    fmt = (lambda v: f"{v * 100:.1f}%") if percent else (lambda v: f"{v:,.0f}")
+    latest = "c (withheld: 1 to 5)" if hidden[-1] else f"{fmt(last['value'])}, {spc.VARIATION_WORDS.get(str(kinds.iloc[-1]), '')}"
     alt = (
         f"Control chart of {label.lower()} by month from {_month_label(t['x'].iloc[0])} to {_month_label(last['x'])}. "
-        f"Latest {fmt(last['value'])}; mean {fmt(last['centre'])}, process limits {fmt(last['lower'])} to {fmt(last['upper'])}. "
-        f"{n_sig} month{'s' if n_sig != 1 else ''} show special-cause variation."
+        + (f"Limits recalculated from {', '.join(_month_label(r) for r in restarts)}. " if restarts else "")
+        + f"Latest month {latest}; mean {fmt(last['centre'])}, process limits {fmt(last['lower'])} to {fmt(last['upper'])}. "
+        + f"{int(special.sum())} of {int(shown.sum())} months show special-cause variation" + (f" ({kinds_text})." if kinds_text else ".")
     )
     data = pd.DataFrame(
         {
             "Month": t["x"].map(_month_label),
-            label: t["value"].map(fmt),
+            label: [("c" if h else fmt(v)) for h, v in zip(hidden, t["value"])],
             "Mean": t["centre"].map(fmt),
             "Lower limit": t["lower"].map(fmt),
             "Upper limit": t["upper"].map(fmt),
-            "Signal": t["rules"].map(_rule_words),
+            "Variation": ["c" if h else spc.VARIATION_WORDS.get(str(k), str(k)) for h, k in zip(hidden, kinds)],
+            "Rules": ["" if h else _rule_words(r) for h, r in zip(hidden, t["rules"])],
         }
     )
     return Chart(figure_png(fig), alt, title, data)
 
 
-_RULE_WORDS = {"outside_limits": "outside the limits", "shift": "run of 7 on one side", "trend": "7 rising or falling", "two_of_three": "2 of 3 near a limit"}
+_RULE_WORDS = {"outside_limits": "outside the limits", "shift": "run of 7 on one side", "trend": "7 rising or falling", "two_of_three": "2 of 3 close to a limit"}
 
 
 def _rule_words(rules: str) -> str:
@@ -287,68 +335,78 @@ def _month_axis(ax, index: pd.PeriodIndex, every: int = 12) -> None:
     ax.set_xticks(pos, [index[i].strftime("%b\n%Y") for i in pos], fontsize=8)
 
 
-def its_chart(series: pd.Series, its, change: pd.Period, what: str):
+def its_chart(series: pd.Series, its, change: pd.Period, what: str, shown: pd.Series | None = None):
     """Monthly counts with the segmented-regression fit and the counterfactual (the pre-change
-    trend and seasons continued) after the change month. ``its``: trends.ItsResult or None."""
+    trend and seasons continued) after the change month. ``its``: trends.ItsResult or None.
+    ``shown``: the counts as the page may show them (NaN where withheld for disclosure; default
+    ``series``): a withheld month is neither plotted nor printed."""
     from csdemand.present.html import Html
 
     if its is None:
-        return Html('<p class="footnote">Too few months either side of the change date for an interrupted time series.</p>')
+        return Html('<p class="footnote">Too few months either side of the change date to estimate the change in level and trend.</p>')
     series = series[series.index <= its.fitted.index.max()]
+    visible = (series if shown is None else shown.reindex(series.index)).astype(float)
     fitted, counterfactual = its.fitted, its.counterfactual
     x = np.arange(len(series))
-    fig, ax = plt.subplots(figsize=(8, 3.9))
-    ax.plot(x, series.to_numpy(), color="#777777", linewidth=1, marker="o", markersize=2.5, label=f"{what} (actual)")
-    ax.plot(x, fitted.reindex(series.index).to_numpy(), color=PALETTE["la"], linewidth=2, label="Fitted (segmented regression)")
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    ax.plot(x, visible.to_numpy(), color="#777777", linewidth=1, marker="o", markersize=2.5, label=f"{what} (actual)")
+    ax.plot(x, fitted.reindex(series.index).to_numpy(), color=PALETTE["la"], linewidth=2, label="Fitted: trend, seasons and the change")
     cf = counterfactual.reindex(series.index)
     ax.plot(x, cf.to_numpy(), color=PALETTE["neighbours"], linewidth=1.6, linestyle="--", label="Had the earlier trend continued")
     ci = list(series.index).index(change) if change in series.index else None
     if ci is not None:
         ax.axvline(ci - 0.5, color="#000000", linewidth=1, linestyle=":")
-        ax.text(ci, ax.get_ylim()[1], f" {change.strftime('%b %Y')}", fontsize=8, va="top")
+        ax.text(ci, ax.get_ylim()[1], f" {change.strftime('%b %Y')}", fontsize=9, va="top")
     _month_axis(ax, series.index)
     ax.set_ylabel(f"{what} a month", fontsize=9)
     ax.set_ylim(bottom=0)
     _style(ax)
-    ax.legend(frameon=False, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3)
+    ax.legend(frameon=False, fontsize=LEGEND_FONTSIZE, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2)
     fig.tight_layout()
     last = series.index[-1]
+    actual = "c (withheld)" if pd.isna(visible.iloc[-1]) else f"{visible.iloc[-1]:,.0f}"
     alt = (
-        f"Line chart of {what.lower()} a month from {series.index[0].strftime('%B %Y')} to {last.strftime('%B %Y')}, with a fitted "
-        f"segmented regression and the counterfactual after {change.strftime('%B %Y')}. In {last.strftime('%B %Y')} the actual was "
-        f"{series.iloc[-1]:,.0f}, the fit {fitted.reindex(series.index).iloc[-1]:,.0f} and the counterfactual {cf.iloc[-1]:,.0f}."
+        f"Line chart of {what.lower()} a month from {series.index[0].strftime('%B %Y')} to {last.strftime('%B %Y')}, with the fitted "
+        f"trend, seasons and change, and the earlier trend continued after {change.strftime('%B %Y')}. In {last.strftime('%B %Y')} the actual was "
+        f"{actual}, the fit {fitted.reindex(series.index).iloc[-1]:,.0f} and the earlier trend continued {cf.iloc[-1]:,.0f}."
     )
-    data = pd.DataFrame({"Month": [m.strftime("%b %Y") for m in series.index], "Actual": series.map(lambda v: f"{v:,.0f}").to_numpy(),
+    data = pd.DataFrame({"Month": [m.strftime("%b %Y") for m in series.index], "Actual": visible.map(lambda v: "c" if pd.isna(v) else f"{v:,.0f}").to_numpy(),
                          "Fitted": fitted.reindex(series.index).map(lambda v: f"{v:,.0f}").to_numpy(),
-                         "Counterfactual": cf.map(lambda v: "" if pd.isna(v) else f"{v:,.0f}").to_numpy()})
-    return Chart(figure_png(fig), alt, f"{what} a month: interrupted time series around {change.strftime('%B %Y')}", data)
+                         "Earlier trend continued": cf.map(lambda v: "" if pd.isna(v) else f"{v:,.0f}").to_numpy()})
+    return Chart(figure_png(fig), alt, f"{what} a month: the change in level and trend at {change.strftime('%B %Y')}", data)
 
 
-def forecast_chart(series: pd.Series, fc: pd.DataFrame, what: str, model: str, history: int = 48) -> Chart:
-    """The last ``history`` months and the forecast with 80% and 95% intervals."""
-    hist = series.iloc[-history:]
+def forecast_chart(series: pd.Series, fc: pd.DataFrame, what: str, history: int = 48, shown: pd.Series | None = None) -> Chart:
+    """The last ``history`` months and the forecast with 80% and 95% intervals for each month.
+
+    The alt text gives the 12-month total without an interval: summing monthly bounds would
+    overstate the total's uncertainty (the months' errors are not all at their extremes at once).
+    ``shown`` as for :func:`its_chart`."""
+    hist = (series if shown is None else shown.reindex(series.index)).astype(float).iloc[-history:]
     idx = hist.index.append(fc.index)
     x = np.arange(len(idx))
     xf = x[len(hist):]
-    fig, ax = plt.subplots(figsize=(8, 3.9))
+    fig, ax = plt.subplots(figsize=(8, 4.2))
     ax.plot(x[: len(hist)], hist.to_numpy(), color="#555555", linewidth=1.4, marker="o", markersize=2.5, label=f"{what} (actual)")
-    ax.fill_between(xf, fc["lower_95"], fc["upper_95"], color=PALETTE["limit95"], alpha=0.25, label="95% interval")
-    ax.fill_between(xf, fc["lower_80"], fc["upper_80"], color=PALETTE["limit95"], alpha=0.5, label="80% interval")
-    ax.plot(xf, fc["mean"], color=PALETTE["neighbours"], linewidth=2, label=f"Forecast ({model})")
+    ax.fill_between(xf, fc["lower_95"], fc["upper_95"], color=PALETTE["limit95"], alpha=0.25, label="95% interval, each month")
+    ax.fill_between(xf, fc["lower_80"], fc["upper_80"], color=PALETTE["limit95"], alpha=0.5, label="80% interval, each month")
+    ax.plot(xf, fc["mean"], color=PALETTE["neighbours"], linewidth=2, label="Forecast")
     _month_axis(ax, idx)
     ax.set_ylabel(f"{what} a month", fontsize=9)
     ax.set_ylim(bottom=0)
     _style(ax)
-    ax.legend(frameon=False, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=4)
+    ax.legend(frameon=False, fontsize=LEGEND_FONTSIZE, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2)
     fig.tight_layout()
+    first, last = fc.iloc[0], fc.iloc[-1]
     alt = (
         f"Line chart of {what.lower()} a month for the last {len(hist)} months and a {len(fc)}-month forecast from "
-        f"{fc.index[0].strftime('%B %Y')} to {fc.index[-1].strftime('%B %Y')}: {fc['mean'].sum():,.0f} in total "
-        f"(95% interval {fc['lower_95'].sum():,.0f} to {fc['upper_95'].sum():,.0f})."
+        f"{fc.index[0].strftime('%B %Y')} to {fc.index[-1].strftime('%B %Y')}: about {fc['mean'].sum():,.0f} in total, "
+        f"{fc['mean'].mean():,.0f} a month on average. Each month's 95% interval widens from {first['lower_95']:,.0f}-{first['upper_95']:,.0f} "
+        f"in {fc.index[0].strftime('%B %Y')} to {last['lower_95']:,.0f}-{last['upper_95']:,.0f} in {fc.index[-1].strftime('%B %Y')}."
     )
     data = pd.DataFrame({"Month": [m.strftime("%b %Y") for m in fc.index], "Forecast": fc["mean"].map(lambda v: f"{v:,.0f}").to_numpy(),
                          "95% lower": fc["lower_95"].map(lambda v: f"{v:,.0f}").to_numpy(), "95% upper": fc["upper_95"].map(lambda v: f"{v:,.0f}").to_numpy()})
-    return Chart(figure_png(fig), alt, f"{what}: forecast for the next {len(fc)} months", data)
+    return Chart(figure_png(fig), alt, f"{what}: forecast for the next {len(fc)} months, with each month's intervals", data)
 
 
 def seasonal_chart(by_month: pd.DataFrame, what: str) -> Chart:
@@ -366,30 +424,43 @@ def seasonal_chart(by_month: pd.DataFrame, what: str) -> Chart:
     alt = (f"Bar chart of the seasonal pattern in {what.lower()}: highest {months[order[-1]]} ({pct[order[-1]]:+.0f}% of trend), "
            f"lowest {months[order[0]]} ({pct[order[0]]:+.0f}%).")
     data = pd.DataFrame({"Month": months, "% of trend": [f"{v:+.1f}%" for v in pct]})
-    return Chart(figure_png(fig), alt, f"{what}: seasonal pattern by calendar month (STL decomposition)", data)
+    return Chart(figure_png(fig), alt, f"{what}: how far each calendar month runs above or below the trend", data)
 
 
-def mix_chart(monthly_by: pd.DataFrame, what: str, by: str) -> Chart:
-    """Share of each category by reporting year (stacked bars, %), from a months x categories table."""
-    t = monthly_by.copy()
-    years = [m.year + 1 if m.month >= 4 else m.year for m in t.index]
-    annual = t.groupby(years).sum()
-    months_in = pd.Series(years).value_counts()
-    annual.index = [f"{y}" if months_in[y] == 12 else f"{y} (part)" for y in annual.index]
-    share = annual.div(annual.sum(axis=1), axis=0) * 100
-    colours = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
-    fig, ax = plt.subplots(figsize=(8, 3.6))
+#: Colours for the categories of a mix (Okabe-Ito), and the hatched grey of a withheld share.
+MIX_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+WITHHELD_COLOUR = "#d9d9d9"
+
+
+def mix_chart(shares: pd.DataFrame, what: str, by: str, table: pd.DataFrame | None = None) -> Chart:
+    """Share of each category by year (stacked bars, %).
+
+    ``shares``: one row per year (the label as the index, e.g. "2025" or "2026 (part)"), one column
+    per category, in % of the year's total; NaN where a share is withheld for disclosure. The
+    withheld shares of a year are drawn together as one hatched grey segment ("withheld (c)"),
+    their sum being what the shown shares leave to 100%. ``table``: the "view as table" (default
+    the shares, ``c`` where withheld).
+    """
+    share = shares.astype(float)
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    labels = [str(i) for i in share.index]
     bottom = np.zeros(len(share))
     for i, col in enumerate(share.columns):
-        ax.bar(share.index.astype(str), share[col], bottom=bottom, color=colours[i % len(colours)], label=col, width=0.7)
-        bottom += share[col].to_numpy()
+        v = share[col].fillna(0.0).to_numpy()
+        ax.bar(labels, v, bottom=bottom, color=MIX_COLOURS[i % len(MIX_COLOURS)], label=str(col), width=0.7)
+        bottom += v
+    rest = np.where(share.isna().any(axis=1).to_numpy(), np.clip(100 - bottom, 0, None), 0.0)
+    if rest.any():
+        ax.bar(labels, rest, bottom=bottom, color=WITHHELD_COLOUR, hatch="///", edgecolor="#999999", linewidth=0, label="Withheld (c)", width=0.7)
     ax.set_ylabel(f"% of {what.lower()}", fontsize=9)
     ax.set_xlabel("Year to 31 March", fontsize=9)
+    ax.tick_params(axis="x", labelsize=9)
     _style(ax)
-    ax.legend(frameon=False, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=min(6, len(share.columns)))
+    ax.legend(frameon=False, fontsize=LEGEND_FONTSIZE, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=min(4, len(share.columns) + int(rest.any())))
     fig.tight_layout()
-    first, last = share.index[0], share.index[-1]
-    alt = (f"Stacked bar chart of {what.lower()} by {by} each reporting year from {first} to {last}. In {last}: "
-           + ", ".join(f"{c} {share.loc[last, c]:.0f}%" for c in share.columns) + ".")
-    data = share.round(1).astype(str).add("%").reset_index().rename(columns={"index": "Year"})
-    return Chart(figure_png(fig), alt, f"{what} by {by}, share of each year's total", data)
+    first, last = labels[0], labels[-1]
+    parts = ", ".join(f"{c} {'c' if pd.isna(share.iloc[-1][c]) else format(share.iloc[-1][c], '.0f') + '%'}" for c in share.columns)
+    alt = f"Stacked bar chart of {what.lower()} by {by} each reporting year from {first} to {last}. In {last}: {parts}."
+    if table is None:
+        table = share.apply(lambda col: col.map(lambda v: "c" if pd.isna(v) else f"{v:.1f}%")).reset_index(names="Year")
+    return Chart(figure_png(fig), alt, f"{what} by {by}, share of each year's total", table)

@@ -78,7 +78,7 @@ class Chart:
         b64 = base64.b64encode(self.png).decode("ascii")
         table = ""
         if not self.data.empty:
-            table = f'<details class="as-table"><summary>View as table</summary>{table_html(self.data)}</details>'
+            table = f'<details class="as-table"><summary>View as table</summary>{table_html(self.data, self.caption)}</details>'
         return (
             f'<figure class="chart"><img src="data:image/png;base64,{b64}" alt="{esc(self.alt)}">'
             f"<figcaption>{esc(self.caption)}</figcaption>{table}</figure>"

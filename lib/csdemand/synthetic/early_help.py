@@ -125,28 +125,32 @@ def expected_monthly(start: str = "2017-04", end: str = "2026-10") -> pd.Series:
     return out
 
 
-def generate_requests(seed: int = 2020, start: str = "2017-04", end: str = "2026-10") -> pd.DataFrame:
+def generate_requests(seed: int = 2020, start: str = "2017-04", end: str = "2026-10", scale: float = 1.0) -> pd.DataFrame:
     """A synthetic early help requests extract, one row per request; deterministic for a seed.
 
-    Monthly counts are Poisson around :func:`expected_monthly`, except that each
+    Monthly counts are Poisson around :func:`expected_monthly` times ``scale``, except that each
     :data:`CALIBRATION` window lying wholly inside ``start``-``end`` gets exactly its reported
-    total, spread over its three months in proportion to their expected values (largest
-    remainder). Each request then gets a day in its month (weekdays far likelier), a hub, a reason
+    total (times ``scale``, rounded half up), spread over its three months in proportion to their
+    expected values (largest remainder). A ``scale`` of 0.01 makes a small authority's extract
+    (about 7 requests a month, some months of 1 to 5) for testing disclosure control. Each request then gets a day in its month (weekdays far likelier), a hub, a reason
     (shares drifting after 2020), an outcome and a family (some families ask more than once).
 
     Returns the columns of :data:`early_help_data.COLUMNS`, typed as ``read_requests`` returns
     them, sorted by date and request_id; ``df.attrs["synthetic"]`` holds the settings.
     """
+    if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not 0 < scale <= 100:
+        raise InputError("scale must be a number above 0 and at most 100", column="scale", value=scale, expected="e.g. 1 (Manchester) or 0.01 (a small authority)")
     rng = np.random.default_rng(seed)
-    expected = expected_monthly(start, end)
+    expected = expected_monthly(start, end) * scale
     months = expected.index
     counts = pd.Series(rng.poisson(expected.to_numpy()), index=months)
     calibrated = {}
     for (a, b), total in CALIBRATION.items():
         window = pd.period_range(a, b, freq="M")
         if window[0] >= months[0] and window[-1] <= months[-1]:
+            total = int(np.floor(total * scale + 0.5))
             counts[window] = apportion(total, expected[window].to_numpy())
-            calibrated[f"{a} to {b}"] = int(total)
+            calibrated[f"{a} to {b}"] = total
     n = int(counts.sum())
     if n >= MAX_REQUESTS:
         raise InputError("too many requests for 7-digit synthetic ids", value=n, expected=f"fewer than {MAX_REQUESTS:,}")
@@ -181,6 +185,7 @@ def generate_requests(seed: int = 2020, start: str = "2017-04", end: str = "2026
         "level_before": round(expected.attrs["level"], 1),
         "level_shift": round(expected.attrs["level_shift"], 4),
         "growth": GROWTH,
+        "scale": float(scale),
     }
     return df
 
