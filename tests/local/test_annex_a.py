@@ -19,25 +19,8 @@ from csdemand.core.errors import InputError
 D = dt.datetime
 
 
-def _early_help_reader_accepts_not_recorded() -> bool:
-    """Whether csdemand.local.early_help (another engineer's) reads 'Not recorded' in hub and outcome."""
-    row = {"request_id": "E1", "family_id": "F1", "date_received": "2024-01-02", "hub": ehd.NOT_RECORDED, "reason": ehd.NOT_RECORDED, "outcome": ehd.NOT_RECORDED}
-    try:
-        ehd.from_frame(pd.DataFrame({k: pd.Series([v], dtype=str) for k, v in row.items()}), "probe")
-    except InputError:
-        return False
-    return True
 
 
-#: Until the early help reader accepts the placeholder in hub and outcome (its owner is making it
-#: do so), reading Annex A List 2 through it fails: these tests are expected to fail until then,
-#: and strict, so they fail loudly once it works and the mark should go.
-needs_early_help_placeholders = pytest.mark.xfail(
-    not _early_help_reader_accepts_not_recorded(),
-    reason="csdemand.local.early_help does not yet accept 'Not recorded' in hub and outcome",
-    raises=InputError,
-    strict=True,
-)
 
 LIST3_HEADER = ["Child Unique ID", "Gender", "Ethnicity", "Date of Birth", "Age of Child (Years)", "Date of Referral", "Referral Source", "Referral NFA?", "Number of Referrals in Last 12 Months", "Allocated Team", "Allocated Worker"]
 LIST3_ROWS = [
@@ -245,7 +228,6 @@ def test_list_2_maps_to_the_early_help_record_layout(annex):
     assert any("step-ups to social care are unknown, not zero" in n for n in df.attrs["notes"])
 
 
-@needs_early_help_placeholders
 def test_list_2_reads_through_the_early_help_layout(annex):
     df = annex_a.read_list(annex, 2)
     typed = ehd.from_frame(df, "annex")
@@ -322,7 +304,6 @@ def test_annex_a_through_local_sources(annex, tmp_path):
     assert local_sources.is_configured("looked_after", "352-manchester", config=cfg)
 
 
-@needs_early_help_placeholders
 def test_annex_a_list_2_through_local_sources(annex, tmp_path):
     cfg = _annex_config(annex, tmp_path)
     eh = local_sources.load("early_help_requests", "352-manchester", 352, config=cfg)

@@ -99,21 +99,8 @@ def test_annex_a_list_3_validates_clean_and_says_domestic_abuse_is_not_recorded(
     assert year["domestic_abuse"].isna().all() and year["da_share"].isna().all()
 
 
-def _early_help_reader_accepts_not_recorded() -> bool:
-    row = {"request_id": "E1", "family_id": "F1", "date_received": "2024-01-02", "hub": ehd.NOT_RECORDED, "reason": ehd.NOT_RECORDED, "outcome": ehd.NOT_RECORDED}
-    try:
-        ehd.from_frame(pd.DataFrame({k: pd.Series([v], dtype=str) for k, v in row.items()}), "probe")
-    except InputError:
-        return False
-    return True
 
 
-@pytest.mark.xfail(
-    not _early_help_reader_accepts_not_recorded(),
-    reason="csdemand.local.early_help (another engineer's) does not yet accept 'Not recorded' in hub and outcome: "
-    "until it does, validate reports its refusal and exits 1",
-    strict=True,
-)
 def test_annex_a_list_2_validates_clean_and_says_hub_reason_and_outcome_are_not_recorded(tmp_path, annex, monkeypatch):
     cfg = _annex_config(tmp_path, annex, (2,))
     done = _cli(env={"CSDEMAND_CONFIG": str(cfg)})
@@ -243,3 +230,13 @@ def test_validate_file_refuses_a_pipe_and_a_device_at_once(tmp_path):
     # A path that is not a regular file is a bad argument: one line, exit 2, nothing read.
     assert done.returncode == 2
     assert f"{fifo}: this is a named pipe (FIFO), not a file" in done.stdout + done.stderr
+
+
+def test_validate_and_the_early_help_reader_refuse_an_implausible_monthly_count_in_the_same_words(tmp_path):
+    path = tmp_path / "monthly.csv"
+    path.write_text("month,requests\n2024-04,612\n2024-05,5000000000\n2024-06,640\n", encoding="utf-8")
+    problems = [p for p in validation.check_file(path) if p.level == "error"]
+    assert [(p.row, p.column, p.message) for p in problems] == [(3, "requests", "implausibly large count for one month")]
+    with pytest.raises(InputError) as e:
+        ehd.load(path)
+    assert e.value.row == 3 and e.value.column == "requests" and "implausibly large count for one month" in str(e.value)

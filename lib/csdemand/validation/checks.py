@@ -533,8 +533,9 @@ def _check_records(df: pd.DataFrame, s: Schema, rep: _Report, today: pd.Timestam
 #: Arabic-Indic or full-width digits, which ``float`` then reads).
 _COUNT_RE = re.compile(early_help_data._COUNT_RE.pattern, re.ASCII)
 _MONTH_RE = re.compile(early_help_data._MONTH_RE.pattern, re.ASCII)
-#: Larger counts cannot be held exactly (a float64 holds integers exactly up to 2**53).
-MAX_COUNT = 2**53
+#: The largest monthly count the readers accept (the early help reader's bound: more than a
+#: billion requests in a month is a data error, not demand), so validate and render agree.
+MAX_COUNT = early_help_data.MAX_MONTHLY_REQUESTS
 
 
 def _check_counts(df: pd.DataFrame, col: str, rep: _Report) -> None:
@@ -547,7 +548,7 @@ def _check_counts(df: pd.DataFrame, col: str, rep: _Report) -> None:
     numbers = pd.to_numeric(values.where(shaped, "").str.replace(",", "", regex=False), errors="coerce").astype("float64")
     rep.mask((numbers < 0).to_numpy(), col, values, "negative count", expected)
     rep.mask(((numbers % 1) != 0).to_numpy() & numbers.notna().to_numpy(), col, values, "not a whole number", expected)
-    rep.mask((numbers > MAX_COUNT).to_numpy(), col, values, "count too large to be true (or to hold exactly)", f"a whole number below {MAX_COUNT:,}")
+    rep.mask((numbers > MAX_COUNT).to_numpy(), col, values, "implausibly large count for one month", f"a monthly count of at most {MAX_COUNT:,}")
 
 
 def _check_monthly(df: pd.DataFrame, s: Schema, rep: _Report, today: pd.Timestamp) -> None:
