@@ -22,7 +22,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
     for f in result.skipped:
         print(f"skipped  {f}  (not a kind this importer reads)")
     for table, n in result.written.items():
-        print(f"wrote    {Path(args.out) / (table + '.csv')}  ({n:,} rows)")
+        name = table + (".parquet" if (Path(args.out) / (table + ".parquet")).exists() else ".csv")
+        print(f"wrote    {Path(args.out) / name}  ({n:,} rows)")
     return 0
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from csdemand.core import atomic
 from csdemand.core import codes
-from csdemand.published import sources
+from csdemand.published import lait, sources
 from csdemand.core import tidy
 from csdemand.core.errors import InputError
 
@@ -172,7 +172,10 @@ def build_tables(folder: str | Path) -> tuple[dict[str, pd.DataFrame], ImportRes
         raise InputError("no such folder", file=folder, expected="a folder of published DfE/ONS CSV files")
     result = ImportResult()
     by_table: dict[str, list[pd.DataFrame]] = {"cla": [], "cin": [], "population": [], "statistical_neighbours": []}
+    lait_folder = lait.find(folder)
     for path in sorted(folder.rglob("*.csv")):
+        if lait_folder is not None and path.parent == lait_folder:
+            continue  # read below, with LAIT's data set
         kind = sources.recognise(path)
         if kind is None:
             result.skipped.append(str(path.relative_to(folder)))
@@ -222,6 +225,7 @@ def build_tables(folder: str | Path) -> tuple[dict[str, pd.DataFrame], ImportRes
     tables = {"cla": cla, "population": population, "statistical_neighbours": neighbours, "areas": areas}
     if tables_cin is not None:
         tables["cin"] = tables_cin
+    tables.update(lait.tables(folder, areas, result))
     return tables, result
 
 
@@ -229,7 +233,13 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | Path) -> dict[s
     """Write each table as ``<name>.csv`` atomically: all are written to temporary files first and
     moved into place only when every one has been written, so a failure leaves old files intact."""
     out_dir = Path(out_dir)
-    atomic.write_texts({out_dir / f"{name}.csv": df.to_csv(index=False, lineterminator="\n", float_format="%.10g") for name, df in tables.items()})
+    files: dict[Path, str | bytes] = {}
+    for name, df in tables.items():
+        if name in lait.PARQUET_TABLES:  # large: compressed columnar, byte-identical for the same input
+            files[out_dir / f"{name}.parquet"] = lait.to_parquet_bytes(df)
+        else:
+            files[out_dir / f"{name}.csv"] = df.to_csv(index=False, lineterminator="\n", float_format="%.10g")
+    atomic.write_texts(files)
     return {name: len(df) for name, df in tables.items()}
 
 
