@@ -452,11 +452,12 @@ def flow_rates(run: Run) -> FlowRates:
 
 def population_path(population: np.ndarray, horizon: int, years: int = POPULATION_YEARS) -> np.ndarray:
     """Child population for the next ``horizon`` reporting years: the latest estimate grown by its
-    mean annual growth over the last ``years`` years (carried flat if fewer are published)."""
+    mean annual growth over the last ``years`` years (carried flat if fewer are published, or if
+    ``years`` is 0)."""
     v = population[~np.isnan(population)]
     if not len(v):
         return np.full(horizon, np.nan)
-    growth = (v[-1] / v[-1 - years]) ** (1 / years) if len(v) > years and v[-1 - years] > 0 else 1.0
+    growth = (v[-1] / v[-1 - years]) ** (1 / years) if years > 0 and len(v) > years and v[-1 - years] > 0 else 1.0
     return v[-1] * growth ** np.arange(1, horizon + 1)
 
 
@@ -470,6 +471,7 @@ def stock_flow_path(
     starts_carry: str = "level",
     ceases_carry: str = "level",
     years: int = FLOW_YEARS,
+    population_years: int = POPULATION_YEARS,
 ) -> pd.DataFrame:
     """The stock-flow projection year by year: ``period``, ``population``, ``starting_rate``,
     ``starts``, ``ceasing_share``, ``ceases``, ``stock``.
@@ -477,13 +479,22 @@ def stock_flow_path(
     Each year: starts = starting rate x projected child population / 10,000; ceases = ceasing
     share x (opening stock + starts); stock = opening stock + starts - ceases + gap share x opening
     stock. The rates are carried at their mean over the last ``years`` years (``"level"``) or with a
-    damped trend (``"damped"``). Scenarios: ``start_change`` = -0.10 cuts the starting rate by 10%,
+    damped trend (``"damped"``); the child population by its growth over ``population_years``
+    (0: carried flat). Scenarios: ``start_change`` = -0.10 cuts the starting rate by 10%,
     ``cease_change`` = +0.05 raises the ceasing share by 5% (relative), both from ``from_year``
     (default: the first projected year) on.
     """
     return pd.DataFrame(
         _stock_flow_arrays(
-            run, horizon, start_change=start_change, cease_change=cease_change, from_year=from_year, starts_carry=starts_carry, ceases_carry=ceases_carry, years=years
+            run,
+            horizon,
+            start_change=start_change,
+            cease_change=cease_change,
+            from_year=from_year,
+            starts_carry=starts_carry,
+            ceases_carry=ceases_carry,
+            years=years,
+            population_years=population_years,
         )
     )
 
@@ -498,13 +509,14 @@ def _stock_flow_arrays(
     starts_carry: str = "level",
     ceases_carry: str = "level",
     years: int = FLOW_YEARS,
+    population_years: int = POPULATION_YEARS,
 ) -> dict[str, np.ndarray]:
     rates = flow_rates(run)
     start_rate = _carry(rates.starting_rate, horizon, years, starts_carry)
     share = _carry(rates.ceasing_share, horizon, years, ceases_carry)
     gap = _carry(rates.gap_share, horizon, years, "level")
     gap = np.where(np.isnan(gap), 0.0, gap)
-    pop = population_path(run.population, horizon)
+    pop = population_path(run.population, horizon, population_years)
     periods = run.origin + np.arange(1, horizon + 1)
     first = run.origin + 1 if from_year is None else int(from_year)
     on = periods >= first
@@ -534,6 +546,9 @@ def national_trend(run: Run, horizon: int = 3, pool: Pooled | None = None, growt
     return float(run.stock[-1]) * np.exp(steps)
 
 
+#: Methods that need no :class:`Pooled` estimates (every other one is given them).
+UNPOOLED = {"naive", "linear", "stock_flow"}
+
 FORECASTERS: dict[str, Callable[..., np.ndarray]] = {
     "naive": naive,
     "linear": linear,
@@ -548,7 +563,7 @@ def forecast(run: Run, method: str, horizon: int = 3, pool: Pooled | None = None
     never below zero; ``pool`` is needed by ``damped`` and ``national_trend``."""
     if method not in FORECASTERS:
         raise InputError("unknown projection method", column="method", value=method, expected="one of " + ", ".join(METHODS))
-    if method in ("damped", "national_trend") and pool is None:
+    if method not in UNPOOLED and pool is None:
         raise InputError(f"the {method} method needs the pooled estimates", column="pool", expected="projection.pooled(hist, origin)")
     return np.maximum(FORECASTERS[method](run, horizon, pool), 0.0)
 
@@ -596,7 +611,7 @@ def backtest_forecasts(hist: pd.DataFrame, methods: Iterable[str] = METHODS, fir
         runs = {i: r for i, r in enumerate(every) if len(r) >= MIN_BACKTEST_YEARS}
         if not runs:
             continue
-        pool = pooled(hist, origin, every) if {"damped", "national_trend"} & set(methods) else None
+        pool = pooled(hist, origin, every) if set(methods) - UNPOOLED else None
         hmax = min(max(horizons), last - origin)
         for i, r in runs.items():
             outcomes = [(h, panel.value("stock", i, origin + h)) for h in horizons if h <= hmax]
@@ -864,6 +879,28 @@ class Backtest:
             self._quantiles[("stock", y)] = error_quantiles(self.forecasts, y)
         return self._quantiles[("stock", y)]
 
+    def cost_quantiles(self, method: str, horizon: int, unit_cost_horizon: int, as_of: int | None = None) -> dict[str, float] | None:
+        """Percentiles (``lo80`` ... ``hi95``, log ratios) of the error of children x unit cost:
+        :func:`cost_log_errors` for ``method`` at ``horizon`` and the unit-cost method at
+        ``unit_cost_horizon``, outcomes up to ``as_of`` (default: the last year). The joint errors
+        where there are at least :data:`MIN_CALIBRATION_ERRORS` pairs, else the two samples combined
+        as independent (:func:`combine_log_errors`); None with too few of either. The same for every
+        authority, so computed once."""
+        y = self.last_year if as_of is None else int(as_of)
+        key = ("combined", method, int(horizon), int(unit_cost_horizon), y)
+        if key not in self._quantiles:
+            f = self.forecasts[(self.forecasts["method"] == method) & (self.forecasts["horizon"] == horizon) & (self.forecasts["period"] <= y)]
+            u = self.unit_cost_forecasts
+            u = u[(u["method"] == self.unit_cost_method) & (u["horizon"] == unit_cost_horizon) & (u["period"] <= y)]
+            joint = cost_log_errors(f, u)
+            if len(joint) >= MIN_CALIBRATION_ERRORS:
+                self._quantiles[key] = _percentiles(joint.to_numpy())
+            elif len(f) >= MIN_CALIBRATION_ERRORS and len(u) >= MIN_CALIBRATION_ERRORS:
+                self._quantiles[key] = combine_log_errors(f["log_ratio"].to_numpy(), u["log_ratio"].to_numpy())
+            else:
+                self._quantiles[key] = None
+        return self._quantiles[key]
+
     def unit_cost_quantiles(self, as_of: int | None = None) -> pd.DataFrame:
         """:func:`error_quantiles` of the unit-cost forecasts as of ``as_of``."""
         y = self.last_year if as_of is None else int(as_of)
@@ -980,7 +1017,7 @@ def project_method(hist: pd.DataFrame, la_number: int, method: str, bt: Backtest
     r = run_to(h, origin)
     if not len(r):
         raise InputError(f"LA {la_number} has no published stock for {origin}", column="origin", value=origin, expected="a year with a published stock")
-    pool = bt.pool(hist, origin) if method in ("damped", "national_trend") else None
+    pool = bt.pool(hist, origin) if method not in UNPOOLED else None
     point = forecast(r, method, horizon, pool)
     return interval_frame(origin, point, bt.quantiles(origin), method)
 
@@ -1024,6 +1061,29 @@ def _fy(year: int) -> str:
     return f"{year - 1}-{str(year)[2:]}"
 
 
+def _percentiles(values: np.ndarray, levels: Iterable[float] = LEVELS) -> dict[str, float]:
+    """``lo80``/``hi80``/... : the central intervals of ``values`` (finite ones) at each level."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    out = {}
+    for level in levels:
+        tag = f"{round(level * 100)}"
+        tail = (1 - level) / 2
+        out[f"lo{tag}"] = float(np.quantile(v, tail)) if len(v) else math.nan
+        out[f"hi{tag}"] = float(np.quantile(v, 1 - tail)) if len(v) else math.nan
+    return out
+
+
+def cost_log_errors(children: pd.DataFrame, unit_cost: pd.DataFrame) -> pd.Series:
+    """log(actual / forecast) of children x unit cost: the children error and the unit-cost error
+    of the same authority and outcome year added (``children`` and ``unit_cost``: backtest
+    forecasts of one method and horizon each). Joint errors keep the two errors' dependence:
+    they are negatively correlated (about -0.3 to -0.4), as the unit cost is close to spend
+    divided by the number of children."""
+    pairs = children[["la_number", "period", "log_ratio"]].merge(unit_cost[["la_number", "period", "log_ratio"]], on=["la_number", "period"], suffixes=("_children", "_unit"))
+    return (pairs["log_ratio_children"] + pairs["log_ratio_unit"]).rename("log_ratio")
+
+
 def combine_log_errors(a: np.ndarray, b: np.ndarray, levels: Iterable[float] = LEVELS) -> dict[str, float]:
     """Percentiles of the sum of two independent log-ratio errors, from every pair of the two
     empirical samples (the exact distribution of the sum of one draw from each): the relative
@@ -1031,14 +1091,7 @@ def combine_log_errors(a: np.ndarray, b: np.ndarray, levels: Iterable[float] = L
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
     a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-    s = (a[:, None] + b[None, :]).ravel()
-    out = {}
-    for level in levels:
-        tag = f"{round(level * 100)}"
-        tail = (1 - level) / 2
-        out[f"lo{tag}"] = float(np.quantile(s, tail)) if len(s) else math.nan
-        out[f"hi{tag}"] = float(np.quantile(s, 1 - tail)) if len(s) else math.nan
-    return out
+    return _percentiles((a[:, None] + b[None, :]).ravel(), levels)
 
 
 @dataclass(frozen=True)
@@ -1067,8 +1120,10 @@ def project_cost(hist: pd.DataFrame, la_number: int, children: pd.DataFrame, bt:
     The weekly unit cost is projected from its latest published outturn by the unit-cost method
     with the lowest 1-year backtest error (``bt.unit_cost_method``), with its own backtest
     intervals; a year whose outturn is not yet published counts as one more year ahead. The two
-    relative uncertainties are combined as independent errors (:func:`combine_log_errors` over the
-    backtest errors of both at each horizon), not by adding the bounds.
+    relative uncertainties are combined through their joint backtest errors (children error +
+    unit-cost error of the same authority and year, :meth:`Backtest.cost_quantiles`), not by
+    multiplying the bounds (both at their extremes together) nor as independent errors (they are
+    negatively correlated, so that would overstate the interval).
     """
     h = authority(hist, la_number)
     name = str(h["area_name"].iloc[-1])
@@ -1088,28 +1143,18 @@ def project_cost(hist: pd.DataFrame, la_number: int, children: pd.DataFrame, bt:
     lag = periods - uc_year  # unit-cost horizon of each projected year
     unit = unit_cost_forecast(v, um, int(lag.max()))[lag - 1]
     method_used = method or bt.judgement.default or "naive"
-    e_stock = bt.forecasts[bt.forecasts["method"] == method_used]
-    e_unit = bt.unit_cost_forecasts[bt.unit_cost_forecasts["method"] == um]
     uq = bt.unit_cost_quantiles().set_index(["method", "horizon"])
     frame = pd.DataFrame({"period": periods, "children": children["forecast"].to_numpy(dtype=float), "unit_cost": unit})
     frame["cost"] = frame["children"] * frame["unit_cost"] * COST_WEEKS
-    for tag in ("80", "95"):
-        frame[f"unit_cost_lo{tag}"] = np.nan
-        frame[f"unit_cost_hi{tag}"] = np.nan
-        frame[f"cost_lo{tag}"] = np.nan
-        frame[f"cost_hi{tag}"] = np.nan
+    bounds: dict[str, list[float]] = {f"{p}_{b}{t}": [] for p in ("unit_cost", "cost") for t in ("80", "95") for b in ("lo", "hi")}
     for i, (hz, lu) in enumerate(zip(children["horizon"].to_numpy(dtype=int), lag)):
-        if (um, lu) in uq.index:
-            for tag in ("80", "95"):
-                frame.loc[i, f"unit_cost_lo{tag}"] = unit[i] * math.exp(uq.loc[(um, lu), f"lo{tag}"])
-                frame.loc[i, f"unit_cost_hi{tag}"] = unit[i] * math.exp(uq.loc[(um, lu), f"hi{tag}"])
-        a = e_stock.loc[e_stock["horizon"] == hz, "log_ratio"].to_numpy()
-        b = e_unit.loc[e_unit["horizon"] == lu, "log_ratio"].to_numpy()
-        if len(a) >= MIN_CALIBRATION_ERRORS and len(b) >= MIN_CALIBRATION_ERRORS:
-            q = combine_log_errors(a, b)
-            for tag in ("80", "95"):
-                frame.loc[i, f"cost_lo{tag}"] = frame.loc[i, "cost"] * math.exp(q[f"lo{tag}"])
-                frame.loc[i, f"cost_hi{tag}"] = frame.loc[i, "cost"] * math.exp(q[f"hi{tag}"])
+        has_unit = (um, lu) in uq.index
+        q = bt.cost_quantiles(method_used, hz, lu)
+        for tag in ("80", "95"):
+            for b in ("lo", "hi"):
+                bounds[f"unit_cost_{b}{tag}"].append(unit[i] * math.exp(uq.loc[(um, lu), f"{b}{tag}"]) if has_unit else math.nan)
+                bounds[f"cost_{b}{tag}"].append(frame["cost"].iloc[i] * math.exp(q[f"{b}{tag}"]) if q is not None else math.nan)
+    frame = frame.assign(**bounds)
     first = frame.iloc[0]
     spend_part = (
         f"; total spend on children looked after in {_fy(spend_year)} was GBP {fmt(latest_spend / 1e6, 1)} million"
@@ -1249,10 +1294,13 @@ def accuracy_like(bt: Backtest, hist: pd.DataFrame, la_number: int, method: str,
     h = authority(hist, la_number)
     latest = h["stock"].dropna()
     band = size_band(float(latest.iloc[-1])) if len(latest) else ""
-    e = bt.forecasts[(bt.forecasts["method"] == method) & (bt.forecasts["horizon"] == horizon) & (bt.forecasts["origin"] >= FIRST_ORIGIN)]
-    e = e.assign(band=e["origin"].map(lambda _: "")).copy()
-    last_stock = hist.dropna(subset=["stock"]).groupby("la_number")["stock"].last()
-    e["band"] = e["la_number"].map(last_stock).map(size_band)
+    key = ("bands", method, int(horizon))
+    if key not in bt._quantiles:
+        e = bt.forecasts[(bt.forecasts["method"] == method) & (bt.forecasts["horizon"] == horizon) & (bt.forecasts["origin"] >= FIRST_ORIGIN)]
+        # each authority is banded by its latest published stock, as this one is
+        last_stock = hist.dropna(subset=["stock"]).sort_values("period").groupby("la_number")["stock"].last()
+        bt._quantiles[key] = e.assign(band=e["la_number"].map(last_stock).map(size_band))
+    e = bt._quantiles[key]
     own = e[e["la_number"] == int(la_number)]
     same = e[e["band"] == band]
     res = {
