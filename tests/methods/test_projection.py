@@ -566,3 +566,15 @@ def test_cost_interval_uses_joint_errors_known_in_the_last_year(real):
     # the two errors pull against each other: the joint interval is narrower than independence gives
     indep = P.combine_log_errors(f["log_ratio"].to_numpy(), u["log_ratio"].to_numpy())
     assert q["hi80"] - q["lo80"] < indep["hi80"] - indep["lo80"]
+
+
+def test_projected_rate_divides_by_the_projected_child_population(real):
+    hist, bt = real
+    f = P.project_method(hist, 352, "naive", bt)
+    r = P.projected_rate(hist, 352, f)
+    pop = P.population_path(P.authority(hist, 352)["population"].to_numpy(dtype=float), 3)
+    assert r["forecast"].tolist() == pytest.approx((1280 / pop * 10_000).tolist())
+    assert r["lo80"].tolist() == pytest.approx((f["lo80"] / pop * 10_000).tolist())
+    # the published 2025 rate: 1,280 / 131,831 x 10,000 = 97.1 (LAIT prints 97)
+    now = P.projected_rate(hist, 352, pd.DataFrame({"period": [2025], "forecast": [1280.0]}))
+    assert round(now["forecast"].iloc[0], 1) == 97.1

@@ -34,7 +34,16 @@ beat the naive one for more than half of the authorities in the backtest (:func:
 Every function is pure: it takes frames or arrays and returns new ones; nothing plots, prints or
 reads files. :func:`histories` turns the tidy LAIT and population tables into the one frame the
 rest use; :func:`backtest` is cached per process on a fingerprint of that frame, so a briefing for
-one authority does not recompute it.
+one authority does not recompute it. A briefing's calls::
+
+    hist = projection.histories(store.load("lait"), store.load("population"))
+    bt = projection.backtest(hist)                      # ~1 s of CPU, once per process
+    p = projection.project(hist, 352, bt)               # p.frame is empty, p.sentence says why, if nothing is shown
+    rate = projection.projected_rate(hist, 352, p.frame)  # per 10,000 children (neighbours likewise)
+    cost = projection.project_cost(hist, 352, p.frame, bt)  # cost.sentence, cost.note (placement mix)
+    what_if = projection.scenario(hist, 352, bt, start_change=-0.10)
+    past = projection.hindcast(hist, 352, bt, 2022)     # projected from 2022 beside what happened
+    like = projection.accuracy_like(bt, hist, 352, bt.judgement.default or "naive")
 """
 
 from __future__ import annotations
@@ -1276,6 +1285,27 @@ def hindcast(hist: pd.DataFrame, la_number: int, bt: Backtest, origin: int, meth
         out[m] = f["forecast"].to_numpy()
         for c in ("lo80", "hi80", "lo95", "hi95"):
             out[f"{m}_{c}"] = f[c].to_numpy()
+    return out
+
+
+def projected_rate(hist: pd.DataFrame, la_number: int, frame: pd.DataFrame) -> pd.DataFrame:
+    """A projection frame (``period``, ``forecast`` and any ``lo80`` ... ``hi95``) as rates per
+    10,000 children: each divided by the authority's child population for that year (mid-(t-1)),
+    projected by :func:`population_path` from the latest estimate. Columns keep their names."""
+    h = authority(hist, la_number)
+    pop = h["population"]
+    latest = int(pop.dropna().index.max()) if pop.notna().any() else None
+    out = frame.copy()
+    if latest is None or out.empty:
+        for c in out.columns.drop(["period", "horizon"], errors="ignore"):
+            out[c] = np.nan
+        return out
+    ahead = max(int(out["period"].max()) - latest, 0)
+    path = population_path(pop.loc[:latest].to_numpy(dtype=float), ahead) if ahead else np.array([])
+    lookup = {**{int(y): float(v) for y, v in pop.dropna().items()}, **{latest + i + 1: float(v) for i, v in enumerate(path)}}
+    denominator = out["period"].map(lambda y: lookup.get(int(y), np.nan)).to_numpy(dtype=float)
+    for c in out.columns.drop(["period", "horizon"], errors="ignore"):
+        out[c] = out[c].to_numpy(dtype=float) / denominator * 10_000
     return out
 
 
