@@ -26,7 +26,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
     for loss in result.losses:
         print(f"lost     {loss.describe()}  (--allow-loss)")
     for table, n in result.written.items():
-        print(f"wrote    {Path(args.out) / (table + '.csv')}  ({n:,} rows)")
+        name = table + (".parquet" if (Path(args.out) / (table + ".parquet")).exists() else ".csv")
+        print(f"wrote    {Path(args.out) / name}  ({n:,} rows)")
     return 0
 
 
@@ -123,6 +124,58 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 1 if total else 0
 
 
+def _cmd_backtest(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from csdemand.methods import projection
+    from csdemand.published import store
+    from csdemand.published.areas import resolve
+
+    hist = projection.histories(store.load("lait"), store.load("population"))
+    bt = projection.backtest(hist)
+    if not args.la:
+        first = projection.FIRST_ORIGIN
+        print(f"## Children looked after at 31 March: backtest, origins {first}-{bt.last_year - 1}, every authority\n")
+        print(projection.markdown_table(bt.table))
+        print(f"\n{bt.judgement.sentence}\n")
+        print(f"## Weekly unit cost (LACFinance): backtest\n")
+        print(projection.markdown_table(bt.unit_cost_table, projection.UNIT_COST_LABELS))
+        print(f"\nUnit cost projected by: {projection.UNIT_COST_LABELS[bt.unit_cost_method].lower()} (lowest 1-year error).")
+        return 0
+    la = resolve(args.la)
+    p = projection.project(hist, la.la_number, bt)
+    print(f"## {p.area_name} ({la.la_number}): children looked after at 31 March, projected from {p.origin}\n")
+    print(p.sentence + "\n")
+    if p.refused:
+        return 0
+    methods = [m for m in projection.METHODS]
+    rows = []
+    for m in methods:
+        f = projection.project_method(hist, la.la_number, m, bt)
+        for _, r in f.iterrows():
+            rows.append({"method": projection.METHOD_LABELS[m], "shown": "yes" if bt.judgement.beats_naive.get(m) else "no", "period": r["period"], "forecast": r["forecast"], "80% from": r["lo80"], "80% to": r["hi80"], "95% from": r["lo95"], "95% to": r["hi95"]})
+    print("Every method, with its backtest interval (\"shown\": whether it beat the naive projection, so a briefing may show it):\n")
+    print(projection.markdown_frame(pd.DataFrame(rows)))
+    use = p.method or "naive"
+    children = p.frame if len(p.frame) else projection.project_method(hist, la.la_number, "naive", bt)
+    cost = projection.project_cost(hist, la.la_number, children, bt, method=use)
+    basis = projection.METHOD_LABELS[use].lower() if p.method else "today's number of children (no forecast of numbers is shown)"
+    print(f"\n### Cost at {basis}\n")
+    print(cost.sentence + " " + cost.note + "\n")
+    if len(cost.frame):
+        print(projection.markdown_frame(cost.frame[["period", "children", "unit_cost", "unit_cost_lo80", "unit_cost_hi80", "cost", "cost_lo80", "cost_hi80"]]))
+    if args.starts or args.ceases:
+        sc = projection.scenario(hist, la.la_number, bt, start_change=args.starts / 100, cease_change=args.ceases / 100, from_year=args.from_year)
+        print("\n### Scenario (stock-flow)\n")
+        print(sc.sentence + "\n")
+        print(projection.markdown_frame(sc.frame[["period", "baseline", "scenario", "difference", "baseline_cost", "scenario_cost"]]))
+    if args.hindcast:
+        h = projection.hindcast(hist, la.la_number, bt, args.hindcast)
+        print(f"\n### Projected from {args.hindcast} beside what happened (80% intervals known in {args.hindcast})\n")
+        print(projection.markdown_frame(h[["period", "actual"] + [c for m in methods for c in (m, f"{m}_lo80", f"{m}_hi80")]]))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m csdemand", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -173,6 +226,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--la", nargs="+", default=None, help="LA numbers, GSS codes or names whose local sources to check (default 352, Manchester)")
     p.add_argument("--file", nargs="+", default=None, help="check these CSV files instead of the configured sources")
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser(
+        "backtest",
+        help="print the looked-after projection backtest (error and interval coverage by method and horizon), or one authority's projection",
+        description="Without --la: the backtest table of every projection method over every authority (markdown). "
+        "With --la: that authority's projection by every method, its cost, and optionally a scenario and a past projection beside what happened.",
+    )
+    p.add_argument("--la", default=None, help="LA number, GSS code or name: print this authority's projection")
+    p.add_argument("--starts", type=float, default=0.0, help="scenario: change in the starting rate, %% (e.g. -10)")
+    p.add_argument("--ceases", type=float, default=0.0, help="scenario: change in the ceasing share, %% (e.g. 5)")
+    p.add_argument("--from-year", type=int, default=None, help="scenario: first reporting year changed (default: next year)")
+    p.add_argument("--hindcast", type=int, default=None, help="also print the projection made from this year beside what happened (e.g. 2022)")
+    p.set_defaults(func=_cmd_backtest)
     return parser
 
 

@@ -17,8 +17,8 @@ LEGACY_STAGING = re.compile(r"\.(?P<name>.+)\.[A-Za-z0-9_]{8}\.tmp")
 LEGACY_AGE = 24 * 3600
 
 
-def write_texts(files: dict[Path, str]) -> None:
-    """Write every file to a temporary sibling first, then move each into place (``os.replace`` is
+def write_texts(files: dict[Path, str | bytes]) -> None:
+    """Write every file (text as UTF-8, bytes as they are) to a temporary sibling first, then move each into place (``os.replace`` is
     atomic on one filesystem). If anything fails before the moves, no target is touched."""
     staged: list[tuple[Path, Path]] = []
     try:
@@ -27,8 +27,12 @@ def write_texts(files: dict[Path, str]) -> None:
             final.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.{os.getpid()}.", suffix=".tmp", dir=final.parent)
             staged.append((Path(tmp), final))  # at once: a failure below must still clean it up
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
+            if isinstance(text, bytes):
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(text)
+            else:
+                with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                    fh.write(text)
             os.chmod(tmp, 0o644)  # mkstemp makes 0600; reports and data files are shared
         for tmp, final in staged:
             os.replace(tmp, final)

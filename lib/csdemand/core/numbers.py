@@ -29,6 +29,7 @@ MARKER_MEANINGS: dict[str, str] = {
     "z": "not applicable",
     "u": "low reliability",
     "k": "rounds to zero, but is not zero",
+    "-": "not published: suppressed, not available or not applicable (LAIT does not say which)",
 }
 
 #: The words a sentence uses for a marker (see :func:`marker_words`).
@@ -38,6 +39,7 @@ MARKER_PHRASES: dict[str, str] = {
     "z": "not applicable",
     "u": "u (low reliability)",
     "k": "fewer than 5 (rounds to zero)",
+    "-": "not published (suppressed, not available or not applicable)",
 }
 
 

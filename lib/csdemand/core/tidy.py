@@ -62,6 +62,11 @@ _CANONICAL = {"c": "c", "x": "x", "z": "z", "u": "u", "k": "k", "low": "k", ":":
 
 GEOGRAPHIC_LEVELS = ("national", "regional", "la")
 
+#: Optional columns a tidy table may carry after the standard ones: ``period_label`` keeps a
+#: period's published spelling where the integer ``period`` alone would lose its meaning (LAIT's
+#: ``2024-25 (OT)`` outturn, ``2021/22-23/24`` pooled years).
+OPTIONAL_COLUMNS: tuple[str, ...] = ("period_label",)
+
 
 def canonical_status(marker: str) -> str:
     """The status letter a published marker stands for (``":"`` -> ``x``)."""
@@ -79,13 +84,13 @@ def conform(df: pd.DataFrame) -> pd.DataFrame:
     for col in TIDY_COLUMNS:
         if col not in out.columns:
             out[col] = pd.NA
-    out = out[TIDY_COLUMNS]
+    out = out[TIDY_COLUMNS + [c for c in OPTIONAL_COLUMNS if c in df.columns]]
     out["value"] = pd.to_numeric(out["value"], errors="raise").astype("float64")
     out["numerator"] = pd.to_numeric(out["numerator"], errors="raise").astype("float64")
     out["denominator"] = pd.to_numeric(out["denominator"], errors="raise").astype("float64")
     out["la_number"] = pd.to_numeric(out["la_number"], errors="raise").astype("Int64")
     out["status"] = out["status"].fillna("").astype("string")
     out["computed"] = out["computed"].fillna(False).astype(bool)
-    for col in ("area_code", "area_name", "geographic_level", "region_code", "region_name", "measure", "source"):
+    for col in ("area_code", "area_name", "geographic_level", "region_code", "region_name", "measure", "source") + tuple(c for c in OPTIONAL_COLUMNS if c in out.columns):
         out[col] = out[col].astype("string")
     return out

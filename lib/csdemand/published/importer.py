@@ -19,7 +19,7 @@ import pandas as pd
 
 from csdemand.core import atomic
 from csdemand.core import codes
-from csdemand.published import sources
+from csdemand.published import lait, sources
 from csdemand.core import tidy
 from csdemand.core.errors import InputError
 from csdemand.core.text import open_regular
@@ -177,6 +177,7 @@ def build_tables(folder: str | Path) -> tuple[dict[str, pd.DataFrame], ImportRes
         raise InputError("no such folder", file=folder, expected="a folder of published DfE/ONS CSV files")
     result = ImportResult()
     by_table: dict[str, list[pd.DataFrame]] = {"cla": [], "cin": [], "population": [], "statistical_neighbours": []}
+    lait_folder = lait.find(folder)
     for path in sorted(folder.rglob("*")):
         name = str(path.relative_to(folder))
         try:
@@ -189,6 +190,8 @@ def build_tables(folder: str | Path) -> tuple[dict[str, pd.DataFrame], ImportRes
         if not stat.S_ISREG(mode):  # a FIFO would block the import, a device never end
             result.skipped.append((name, "not a regular file"))
             continue
+        if lait_folder is not None and path.parent == lait_folder and path.name in (lait.DATA_FILE, lait.DICTIONARY_FILE):
+            continue  # read below, with LAIT's data set
         if path.suffix.lower() != ".csv":
             result.skipped.append((name, "not a CSV file"))
             continue
@@ -241,6 +244,7 @@ def build_tables(folder: str | Path) -> tuple[dict[str, pd.DataFrame], ImportRes
     tables = {"cla": cla, "population": population, "statistical_neighbours": neighbours, "areas": areas}
     if tables_cin is not None:
         tables["cin"] = tables_cin
+    tables.update(lait.tables(folder, areas, result))
     return tables, result
 
 
@@ -253,6 +257,8 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "population": ("area", "period", "measure"),
     "statistical_neighbours": ("model", "la_number", "sn_rank"),
     "areas": ("la_number",),
+    "lait": ("area", "period", "measure"),
+    "lait_measures": ("measure",),
 }
 
 
@@ -350,14 +356,17 @@ def rows_lost(tables: dict[str, pd.DataFrame], out_dir: str | Path) -> list[Tabl
     out_dir = Path(out_dir)
     losses = []
     for name, new in tables.items():
-        file = out_dir / f"{name}.csv"
+        file = out_dir / f"{name}.{'parquet' if name in lait.PARQUET_TABLES else 'csv'}"
         if not file.exists():
             continue
         keys = list(TABLE_KEYS[name])
         need = sorted({k for k in keys if k != "area"} | ({"la_number", "geographic_level", "area_code"} if "area" in keys else set()))
         try:
             with open_regular(file) as fh:  # a FIFO or device in its place must not hang the import
-                old = pd.read_csv(fh, dtype=str, keep_default_na=False)
+                if file.suffix == ".parquet":
+                    old = pd.read_parquet(fh).astype("string").fillna("")
+                else:
+                    old = pd.read_csv(fh, dtype=str, keep_default_na=False)
             missing = [c for c in need if c not in old.columns]
             if missing:
                 raise ValueError(f"it has no column {missing[0]!r}")
@@ -390,11 +399,16 @@ class DataLossError(InputError):
 
 
 def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | Path, extra: dict[str, str] | None = None) -> dict[str, int]:
-    """Write each table as ``<name>.csv`` (and each ``extra`` file name with its text) atomically:
-    all are written to temporary files first and moved into place only when every one has been
-    written, so a failure leaves old files intact."""
+    """Write each table as ``<name>.csv`` (the large LAIT table as ``<name>.parquet``) and each
+    ``extra`` file name with its text, atomically: all are written to temporary files first and
+    moved into place only when every one has been written, so a failure leaves old files intact."""
     out_dir = Path(out_dir)
-    files = {out_dir / f"{name}.csv": df.to_csv(index=False, lineterminator="\n", float_format="%.10g") for name, df in tables.items()}
+    files: dict[Path, str | bytes] = {}
+    for name, df in tables.items():
+        if name in lait.PARQUET_TABLES:  # large: compressed columnar, byte-identical for the same input
+            files[out_dir / f"{name}.parquet"] = lait.to_parquet_bytes(df)
+        else:
+            files[out_dir / f"{name}.csv"] = df.to_csv(index=False, lineterminator="\n", float_format="%.10g")
     files.update({out_dir / name: text for name, text in (extra or {}).items()})
     atomic.write_texts(files)
     return {name: len(df) for name, df in tables.items()}
