@@ -72,6 +72,8 @@ OPTIONAL_FIELDS: tuple[str, ...] = ("hub", "reason", "outcome")
 #: More requests than this in one month is not a council's count (England has about 12 million
 #: children): the readers refuse it as implausible rather than chart it.
 MAX_MONTHLY_REQUESTS = 1_000_000_000
+#: What an extract with a header and no rows lacks (both layouts).
+NO_ROWS_EXPECTED = "at least one request (record level) or one month (a monthly table) below the header"
 
 RECORD = "record"
 MONTHLY = "monthly"
@@ -153,7 +155,7 @@ def _no_rows(source: str | Path) -> None:
         "the extract has no rows",
         file=source,
         row=2,
-        expected="at least one request (record level) or one month (a monthly table) below the header",
+        expected=NO_ROWS_EXPECTED,
     )
 
 
