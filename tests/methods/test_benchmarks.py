@@ -238,7 +238,8 @@ def test_direction_of_travel_equal_at_published_precision_is_no_change():
     s = pd.Series({2024: 96.8, 2025: 97.2})
     row = benchmarks.direction_of_travel(s, 2025, spans=(1,), decimals=0).iloc[0]
     assert row["direction"] == "no change"
-    assert row["change"] == pytest.approx(0.4)  # the raw change is still reported
+    assert row["change"] == 0  # 97 and 97 as printed
+    assert row["raw_change"] == pytest.approx(0.4)  # the unrounded difference is kept beside it
 
 
 def test_direction_of_travel_respects_decimals_argument():
@@ -393,3 +394,51 @@ def test_comparison_series_period_without_data_gives_nan_values():
     assert len(out) == 5
     assert out["value"].isna().all()
     assert out.loc[out["comparator"] == "neighbours_mean", "n_with_value"].item() == 0
+
+
+# --------------------------------------------------------------------------------------------
+# markers, small numbers, changes as printed, neighbour model fallback
+# --------------------------------------------------------------------------------------------
+
+
+def test_la_statuses_gives_each_las_marker_and_empty_for_a_value():
+    st = benchmarks.la_statuses(_tidy_table(), "cla_rate", 2025)
+    assert st[201] == "c" and st[305] == "u" and st[301] == ""
+
+
+def test_measure_benchmark_keeps_a_withheld_year_with_its_marker_and_no_rank():
+    mb = benchmarks.measure_benchmark(_tidy_table(), "cla_rate", 201, NORTH_EAST, NEIGHBOURS, 2025)
+    assert math.isnan(mb.value) and mb.status == "c" and mb.rank == 0 and mb.band.band == ""
+    h = mb.history.set_index("period")
+    assert h.loc[2025, "status"] == "c" and math.isnan(h.loc[2025, "value"]) and h.loc[2025, "band"] == ""
+    assert h.loc[2024, "status"] == "" and h.loc[2024, "value"] == 70.0
+    assert mb.travel.iloc[0]["to_status"] == "c" and mb.travel.iloc[0]["direction"] == "not available"
+
+
+def test_direction_of_travel_changes_are_those_of_the_printed_figures():
+    s = pd.Series({2024: 499.2349, 2025: 481.0705})
+    row = benchmarks.direction_of_travel(s, 2025, spans=(1,), decimals=1).iloc[0]
+    assert row["change"] == -18.1 and round(row["raw_change"], 2) == -18.16
+    assert row["pct_change"] == pytest.approx((481.1 - 499.2) / 499.2 * 100)
+
+
+def test_direction_of_travel_flags_small_numbers_below_20_children():
+    s = pd.Series({2024: 76.0, 2025: 90.0})
+    few = benchmarks.direction_of_travel(s, 2025, spans=(1,), counts=pd.Series({2024: 7, 2025: 9})).iloc[0]
+    many = benchmarks.direction_of_travel(s, 2025, spans=(1,), counts=pd.Series({2024: 20, 2025: 25})).iloc[0]
+    assert few["small_numbers"] and not many["small_numbers"]
+
+
+def test_direction_of_travel_names_the_marker_of_a_withheld_or_absent_year():
+    s = pd.Series({2024: np.nan, 2025: 90.0})
+    dot = benchmarks.direction_of_travel(s, 2025, spans=(1, 3), statuses=pd.Series({2024: "c", 2025: ""})).set_index("span_years")
+    assert dot.loc[1, "from_status"] == "c" and dot.loc[3, "from_status"] == "x" and dot.loc[1, "to_status"] == ""
+
+
+def test_neighbours_for_falls_back_to_the_model_that_has_the_authority():
+    sn = _sn_table()
+    assert benchmarks.neighbours_for(sn, 940, "2025") == ("2021", list(range(501, 511)))
+    assert benchmarks.neighbours_for(sn, 201, "2025")[0] == "2025"
+    assert benchmarks.neighbours_for(sn, 999, "2025") == ("2025", [])
+    with pytest.raises(InputError, match="unknown statistical neighbour model"):
+        benchmarks.neighbours_for(sn, 201, "1999")

@@ -20,6 +20,8 @@ from csdemand.methods import benchmarks
 from csdemand.core import codes
 from csdemand.core import disclosure
 from csdemand.core import numbers
+from csdemand.core import periods
+from csdemand.published import rebase
 from csdemand.published import store
 from csdemand.core.errors import InputError
 from csdemand.local.sources import extract_meta, read_records  # noqa: F401  (extract_meta used by tests)
@@ -27,11 +29,16 @@ from csdemand.local.sources import extract_meta, read_records  # noqa: F401  (ex
 RATE = "referrals_rate"
 REREFERRAL = "rereferral_pct"
 DA_MEASURES = {"da_child_pct": "The child", "da_parent_pct": "A parent or carer", "da_person_pct": "Another person in the household"}
+TABLE = "cin"
+COMPUTED_MARK = "*"
+REBASED_MARK = "r"
 
 
 @dataclass
 class PublishedReferrals:
-    """Published referral figures for one LA, year and neighbour model."""
+    """Published referral figures for one LA, year and neighbour model. A withheld figure is NaN
+    with its marker beside it (``referrals_status``, ``rate.status``...); ``da`` is empty and
+    ``da_period`` None for a year before factors at assessment were published (2018)."""
 
     la: areas_mod.LocalAuthority
     period: int
@@ -40,53 +47,66 @@ class PublishedReferrals:
     rate: benchmarks.MeasureBenchmark
     rereferral: benchmarks.MeasureBenchmark
     da: dict[str, benchmarks.MeasureBenchmark]
-    da_period: int
+    da_period: int | None
     assessments_with_factor: float
     data: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    referrals_status: str = ""
+    model_requested: str = ""
+    base_label: str = "the newest population estimates"
+    lifecycle_note: str = ""
 
 
-def resolve_period(df: pd.DataFrame, la_number: int, period: str | int) -> int:
-    """``"latest"`` / a year / a month ``YYYY-MM`` (its reporting year) -> a year with referral data."""
-    years = sorted(int(y) for y in benchmarks.area_series(df, "referrals", la_number=la_number).dropna().index)
-    if not years:
-        raise InputError(f"no published referrals for LA {la_number}", column="la")
-    text = str(period).strip().lower()
-    if text in ("latest", "", "none"):
-        return years[-1]
-    try:
-        if len(text) == 7 and text[4] == "-":  # a month: the reporting year ending 31 March that holds it
-            y, m = int(text[:4]), int(text[5:])
-            year = y + 1 if m >= 4 else y
-        else:
-            year = int(text)
-    except ValueError:
-        raise InputError("not a year or month", column="period", value=period, expected="a year such as 2025, a month such as 2025-03, or 'latest'") from None
-    if year not in years:
-        raise InputError(f"no published referrals for {year}", column="period", value=period, expected=f"a year from {years[0]} to {years[-1]}")
-    return year
+def years_held(df: pd.DataFrame) -> list[int]:
+    """Years for which the children in need tables hold LA referral figures (values or markers)."""
+    rows = df[df["measure"].isin(["referrals", RATE]) & (df["geographic_level"] == "la")]
+    return sorted(int(p) for p in rows["period"].unique())
+
+
+def resolve_period(df: pd.DataFrame, la: int | areas_mod.LocalAuthority, period: str | int) -> int:
+    """``"latest"`` / a year / a month ``YYYY-MM`` (its reporting year) -> a year the LA existed in
+    and the tables cover (:func:`csdemand.published.areas.briefing_year`)."""
+    auth = la if isinstance(la, areas_mod.LocalAuthority) else areas_mod.resolve(la)
+    return areas_mod.briefing_year(auth, period, years_held(df), "published referrals")
+
+
+def _existing(mb: benchmarks.MeasureBenchmark, auth: areas_mod.LocalAuthority) -> benchmarks.MeasureBenchmark:
+    """The benchmark with the years before the authority existed left out of its history."""
+    mb.history = mb.history[[auth.existed_in(int(p)) for p in mb.history["period"]]].reset_index(drop=True)
+    return mb
 
 
 def published(la: str | int, period: str | int = "latest", model: str = "2025", window: int = 13, data: pd.DataFrame | None = None) -> PublishedReferrals:
     """The published referral, re-referral and domestic-abuse figures for an LA and year."""
     df = store.load("cin") if data is None else data
     auth = areas_mod.resolve(la)
-    year = resolve_period(df, auth.la_number, period)
-    nbrs = benchmarks.neighbours(store.load("statistical_neighbours"), auth.la_number, str(model))
-    # Factors at assessment start in 2018 and may lag referrals by a release: use the newest year held.
-    da_years = sorted(int(y) for y in benchmarks.area_series(df, "da_parent_pct", la_number=auth.la_number).dropna().index if y <= year)
-    da_year = da_years[-1] if da_years else year
-    base = benchmarks.la_values(df, "assessments_with_factor", da_year)
+    year = resolve_period(df, auth, period)
+    used_model, nbrs = benchmarks.neighbours_for(store.load("statistical_neighbours"), auth.la_number, str(model))
+    # Factors at assessment are published from 2018, in the same release as referrals: the year
+    # itself, withheld or not (never an older year in its place).
+    da_years = sorted(int(y) for y in df.loc[df["measure"] == "da_parent_pct", "period"].unique())
+    da_year = year if da_years and da_years[0] <= year else None
+
+    def bench(m: str, y: int) -> benchmarks.MeasureBenchmark:
+        return _existing(benchmarks.measure_benchmark(df, m, auth.la_number, auth.region_code, nbrs, y, window), auth)
+
+    counts = benchmarks.la_values(df, "referrals", year)
+    base = benchmarks.la_values(df, "assessments_with_factor", da_year) if da_year else pd.Series(dtype=float)
+    pop = store.load("population") if data is None else pd.DataFrame()
     return PublishedReferrals(
         la=auth,
         period=year,
-        model=str(model),
-        referrals=float(benchmarks.la_values(df, "referrals", year).get(auth.la_number, np.nan)),
-        rate=benchmarks.measure_benchmark(df, RATE, auth.la_number, auth.region_code, nbrs, year, window),
-        rereferral=benchmarks.measure_benchmark(df, REREFERRAL, auth.la_number, auth.region_code, nbrs, year, window),
-        da={m: benchmarks.measure_benchmark(df, m, auth.la_number, auth.region_code, nbrs, da_year, window) for m in DA_MEASURES},
+        model=used_model,
+        referrals=float(counts.get(auth.la_number, np.nan)),
+        rate=bench(RATE, year),
+        rereferral=bench(REREFERRAL, year),
+        da={m: bench(m, da_year) for m in DA_MEASURES} if da_year else {},
         da_period=da_year,
         assessments_with_factor=float(base.get(auth.la_number, np.nan)),
         data=df,
+        referrals_status="" if auth.la_number in counts.index else (benchmarks.la_statuses(df, "referrals", year).get(auth.la_number, "") or "x"),
+        model_requested=str(model),
+        base_label=rebase.base_label(pop) if not pop.empty else "the newest population estimates",
+        lifecycle_note=areas_mod.lifecycle_caveat(auth, year),
     )
 
 
@@ -94,43 +114,83 @@ def _fmt(v: float, d: int = 1) -> str:
     return "not available" if v is None or pd.isna(v) else f"{v:,.{d}f}"
 
 
-def benchmark_table(mb: benchmarks.MeasureBenchmark) -> pd.DataFrame:
-    """Year by year: the LA, neighbours' mean (and how many), region, England, rank and band."""
+def _year_label(p: int, mb: benchmarks.MeasureBenchmark) -> str:
+    """'2024 r' (re-based), '2025 *' (computed here), '2022'."""
+    mark = REBASED_MARK if p in mb.rebased_periods else (COMPUTED_MARK if p in mb.computed_periods else "")
+    return f"{p} {mark}".strip()
+
+
+def year_footnotes(mb: benchmarks.MeasureBenchmark, base_label: str) -> list[str]:
+    """What the marks beside years mean."""
+    notes = []
+    if mb.rebased_periods:
+        notes.append(f"{REBASED_MARK}: re-based on {base_label} (DfE printed this year's rate on the estimates of the time).")
+    if [p for p in mb.computed_periods if p not in mb.rebased_periods]:
+        notes.append(f"{COMPUTED_MARK}: computed here from DfE's count and ONS's population estimate (DfE printed no rate).")
+    return notes
+
+
+def benchmark_table(mb: benchmarks.MeasureBenchmark, base_label: str = "the newest population estimates") -> pd.DataFrame:
+    """Year by year: the LA, neighbours' mean (and how many), region, England, rank and band. A year
+    whose figure DfE withheld stays in the table with its marker."""
     wide = mb.comparison.pivot(index="period", columns="comparator", values="value")
     n = mb.comparison[mb.comparison["comparator"] == "neighbours_mean"].set_index("period")["n_with_value"]
-    hist = mb.history.set_index("period") if not mb.history.empty else pd.DataFrame(columns=["rank", "n_ranked", "band"])
-    d = int(codes.measure(mb.measure)["decimals"])
+    hist = mb.history.set_index("period")
+    d = mb.decimals
     rows = []
     for p in sorted(hist.index):
+        h = hist.loc[p]
+        st = h["status"]
         rows.append(
             {
-                "Year": f"{p}{' *' if p in mb.computed_periods else ''}",
-                "This authority": _fmt(wide.loc[p, "la"], d),
-                "Neighbours' mean": f"{_fmt(wide.loc[p, 'neighbours_mean'], d)} ({int(n.get(p, 0))} of 10)",
-                "Neighbours' median": _fmt(wide.loc[p, "neighbours_median"], d),
-                "Region": _fmt(wide.loc[p, "region"], d),
-                "England": _fmt(wide.loc[p, "england"], d),
-                "Rank among 11": f"{int(hist.loc[p, 'rank'])} of {int(hist.loc[p, 'n_ranked'])}",
-                "Band": hist.loc[p, "band"],
+                "Year": _year_label(int(p), mb),
+                "This authority": numbers.fmt(h["value"], d, status=st),
+                "Neighbours' mean": f"{numbers.fmt(wide.loc[p, 'neighbours_mean'], max(d, 1))} ({int(n.get(p, 0))} of {len(mb.neighbour_numbers)})",
+                "Neighbours' median": numbers.fmt(wide.loc[p, "neighbours_median"], max(d, 1)),
+                "Region": numbers.fmt(wide.loc[p, "region"], d),
+                "England": numbers.fmt(wide.loc[p, "england"], d),
+                f"Rank among {len(mb.neighbour_numbers) + 1}": st if st else f"{int(h['rank'])} of {int(h['n_ranked'])}",
+                "Band": st if st else (h["band"] or "x"),
             }
         )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out.attrs["footnotes"] = year_footnotes(mb, base_label)
+    return out
+
+
+def rate_table(p: PublishedReferrals) -> pd.DataFrame:
+    """:func:`benchmark_table` of the referral rate, with the marks explained and, where the
+    year's rate is re-based, what DfE printed."""
+    out = benchmark_table(p.rate, p.base_label)
+    note = benchmarks.printed_note(p.data, RATE, p.la.la_number, p.la.name, p.period, p.base_label)
+    out.attrs["footnotes"] = out.attrs.get("footnotes", []) + ([note] if note else [])
+    return out
+
+
+def rereferral_table(p: PublishedReferrals) -> pd.DataFrame:
+    """:func:`benchmark_table` of the re-referral percentage."""
+    return benchmark_table(p.rereferral, p.base_label)
 
 
 def da_table(p: PublishedReferrals) -> pd.DataFrame:
-    """Domestic abuse at the end of assessment: % of assessments with any factor, by whom it concerned."""
+    """Domestic abuse at the end of assessment: % of assessments with any factor, by whom it
+    concerned. A withheld share stays in the table with its marker."""
     rows = []
     for m, label in DA_MEASURES.items():
-        mb = p.da[m]
-        num = p.data[(p.data["measure"] == m) & (p.data["period"] == p.da_period) & (p.data["la_number"] == p.la.la_number)]["numerator"]
+        mb = p.da.get(m)
+        if mb is None:
+            continue
+        count = m.removesuffix("_pct")
+        num = benchmarks.la_values(p.data, count, p.da_period).get(p.la.la_number, np.nan)
+        num_st = "" if not np.isnan(num) else (benchmarks.la_statuses(p.data, count, p.da_period).get(p.la.la_number, "") or mb.status or "x")
         rows.append(
             {
                 "Domestic abuse concerning": label,
-                "Assessments": _fmt(num.iloc[0] if len(num) else np.nan, 0),
-                "% of assessments with a factor": _fmt(mb.value),
-                "Neighbours' mean": f"{_fmt(mb.neighbour_average.mean)} ({mb.neighbour_average.n_with_value} of 10)",
-                "England": _fmt(mb.england_value),
-                "Rank among 11": f"{mb.rank} of {mb.n_ranked}",
+                "Assessments": numbers.fmt(num, 0, status=num_st),
+                "% of assessments with a factor": numbers.fmt(mb.value, mb.decimals, status=mb.status),
+                "Neighbours' mean": f"{numbers.fmt(mb.neighbour_average.mean, 1)} ({mb.neighbour_average.n_with_value} of {len(mb.neighbour_numbers)})",
+                "England": numbers.fmt(mb.england_value, mb.decimals, status=mb.england_status),
+                f"Rank among {len(mb.neighbour_numbers) + 1}": mb.status if mb.status else (f"{mb.rank} of {mb.n_ranked}" if mb.rank else "x"),
             }
         )
     return pd.DataFrame(rows)
@@ -156,6 +216,25 @@ def _marker(value: float, *statuses: str) -> str:
     if other:
         return other
     return "x" if value is None or pd.isna(value) else ""
+
+
+def da_section(p: PublishedReferrals):
+    """The domestic-abuse chart (where the authority's shares are published) and table, or a
+    sentence saying why they are not shown."""
+    from csdemand.present import charts
+    from csdemand.present.html import Html, esc, show_table
+
+    if not p.da:
+        return Html(f'<p class="footnote">Factors at the end of assessment are published from 2018, so there are none for {p.period}.</p>')
+    table = show_table(da_table(p), f"Domestic abuse at the end of assessment, {p.da_period}: % of assessments with any factor recorded")
+    chart_data = da_chart_table(p)
+    if chart_data.drop(columns="Domestic abuse concerning").isna().any().any():
+        missing = [DA_MEASURES[m].lower() for m in DA_MEASURES if p.da[m].status or np.isnan(p.da[m].value)]
+        what = f"{p.la.name}'s {p.da_period} share for {', '.join(missing)} is withheld" if missing else f"a comparator's {p.da_period} share is not available"
+        why = f'<p class="footnote">Not charted: {esc(what)} (see the table).</p>'
+        return Html(why + table.markup)
+    chart = charts.grouped_bars(chart_data, "Domestic abuse concerning", [p.la.name, "Neighbours' mean", "England"], f"% of assessments with a factor, {p.da_period}", f"Domestic abuse at the end of assessment, {p.da_period}")
+    return Html(chart._repr_html_() + table.markup)
 
 
 def reconciliation(local_annual: pd.DataFrame, p: PublishedReferrals) -> pd.DataFrame:
@@ -324,11 +403,13 @@ def _source_name(label: str) -> str:
     return "Annex A" if "annex" in label.lower() else "The local source"
 
 
-def local(extract: str, la: areas_mod.LocalAuthority, month: str = "latest", months_shown: int = 36) -> LocalReferrals | None:
+def local(extract: str, la: areas_mod.LocalAuthority, month: str = "latest", months_shown: int = 36, year: int | None = None) -> LocalReferrals | None:
     """Read, summarise and protect the local referrals (see :func:`read_records`; None without
     any). ``month`` (``YYYY-MM`` or ``latest``): the last month shown; ``months_shown`` months
-    up to it are charted. Control charts are drawn from the protected figures only: a withheld
-    month is a gap, left out of the mean and the limits, which would otherwise give it back."""
+    up to it are charted. ``year``: the briefing's reporting year; nothing after its March is
+    shown (``latest`` means March of that year, or the extract's last month if earlier), and a
+    later ``month`` is refused. Control charts are drawn from the protected figures only: a
+    withheld month is a gap, left out of the mean and the limits, which would otherwise give it back."""
     from csdemand.local import referrals as lr
     from csdemand.methods import spc
 
@@ -340,6 +421,13 @@ def local(extract: str, la: areas_mod.LocalAuthority, month: str = "latest", mon
     path = Path(label)
     records = lr.flag_rereferrals(raw)
     full = lr.monthly(records)
+    if year is not None:  # periods hold: a briefing for a year shows nothing after that year
+        cut = str(periods.year_end(year))
+        if str(month).strip().lower() not in ("latest", "") and str(pd.Period(str(month), freq="M")) > cut:
+            raise InputError(f"month {month} is after the briefing's year (to 31 March {year})", column="month", value=month, expected=f"a month up to {cut}, or 'latest'")
+        full = full[full["month"] <= cut].reset_index(drop=True)
+        if full.empty:
+            return None
     if str(month).strip().lower() in ("latest", ""):
         last = full["month"].iloc[-1]
     else:
@@ -506,21 +594,60 @@ def reconciliation_section(loc: LocalReferrals | None, p: PublishedReferrals):
 
 
 def headlines(p: PublishedReferrals, loc: LocalReferrals | None) -> list[tuple[str, str, str]]:
-    """Headline tiles for the referrals briefing."""
-    r, rr, da = p.rate, p.rereferral, p.da["da_parent_pct"]
+    """Headline tiles for the referrals briefing; a withheld figure reads as its marker in words."""
+    from csdemand.present.html import fmt_number
+
+    r, rr = p.rate, p.rereferral
+    if r.status:
+        rate_note = f"{p.period}: not published for {p.la.name}"
+    elif r.rebased:
+        rate_note = f"England {numbers.fmt(r.england_value, r.decimals)}; re-based, DfE printed {numbers.fmt(r.published_value, r.decimals)}"
+    else:
+        rate_note = f"England {numbers.fmt(r.england_value, r.decimals)}{'; computed here' if r.computed else ''}"
     tiles = [
-        (f"Referrals, year to March {p.period}", _fmt(p.referrals, 0), p.la.name),
-        ("Per 10,000 children", _fmt(r.value), f"England {_fmt(r.england_value)}{'; computed here' if r.computed else ''}"),
-        ("Re-referrals within 12 months", f"{_fmt(rr.value)}%", f"England {_fmt(rr.england_value)}%; lower is better"),
-        (f"Domestic abuse (parent), {p.da_period}", f"{_fmt(da.value)}%", f"of assessments with a factor; England {_fmt(da.england_value)}%"),
+        (f"Referrals, year to March {p.period}", fmt_number(p.referrals, status=p.referrals_status, noun="referrals"), p.la.name),
+        ("Per 10,000 children", fmt_number(r.value, r.decimals, status=r.status, noun="referrals"), rate_note),
+        ("Re-referrals within 12 months", fmt_number(rr.value, rr.decimals, status=rr.status, unit="%", noun="referrals"), f"England {numbers.fmt(rr.england_value, rr.decimals, unit='%')}; lower is better"),
     ]
+    if p.da:
+        da = p.da["da_parent_pct"]
+        tiles.append((f"Domestic abuse (parent), {p.da_period}", fmt_number(da.value, da.decimals, status=da.status, unit="%", noun="assessments"),
+                      f"of assessments with a factor; England {numbers.fmt(da.england_value, da.decimals, unit='%')}"))
     if loc is not None:
         tiles.append(local_headline(loc))  # protected: c with the reason when the month is withheld
     return tiles
 
 
+def figures(p: PublishedReferrals) -> list:
+    """The headline figures as data (:class:`csdemand.present.Figure`) for the JSON record."""
+    from csdemand.present.html import Figure
+
+    common = dict(area_code=p.la.area_code, la_number=p.la.la_number)
+
+    def fig(mb: benchmarks.MeasureBenchmark, unit: str) -> Figure:
+        t = mb.travel.set_index("span_years")
+        return Figure(
+            mb.measure, period=str(mb.period), value=mb.value, status=mb.status, label=codes.measure(mb.measure)["label"], unit=unit,
+            comparators={"neighbours_mean": mb.neighbour_average.mean, "neighbours_median": mb.neighbour_average.median, "region": mb.region_value,
+                         "england": mb.england_value, "published": mb.published_value},
+            flags={"rank": f"{mb.rank} of {mb.n_ranked}" if mb.rank and not mb.status else "", "band": mb.band.band, "rebased": "yes" if mb.rebased else "",
+                   "change_1y": t.loc[1, "direction"] if 1 in t.index else ""},
+            **common,
+        )
+
+    out = [
+        Figure("referrals", period=str(p.period), value=p.referrals, status=p.referrals_status, label=codes.measure("referrals")["label"], unit="referrals", **common),
+        fig(p.rate, "per 10,000"),
+        fig(p.rereferral, "percent"),
+    ]
+    if p.da:
+        out.append(fig(p.da["da_parent_pct"], "percent"))
+    return out
+
+
 def provenance(p: PublishedReferrals, loc: LocalReferrals | None, parameters: dict):
-    """Title, parameters and publications for the report header and footer."""
+    """Title, parameters, publications and the headline figures for the report header, footer
+    and JSON record."""
     from csdemand.present.html import Provenance, sources_used
 
     shown = p.data[p.data["measure"].isin([RATE, REREFERRAL, "referrals", *DA_MEASURES]) & (p.data["period"] <= p.period)]
@@ -534,14 +661,17 @@ def provenance(p: PublishedReferrals, loc: LocalReferrals | None, parameters: di
     return Provenance(
         title=f"Referrals and domestic abuse: {p.la.name}, {p.period}",
         subtitle="Referrals to children's social care, re-referrals and domestic abuse as a factor, against statistical neighbours, the region and England",
-        parameters={**parameters, "resolved period": p.period, **({"local extract up to": loc.month} if loc is not None else {})},
+        parameters={**parameters, "resolved period": p.period, **({"local extract up to": loc.month} if loc is not None else {}),
+                    **({"statistical neighbour model used": p.model} if p.model != p.model_requested else {})},
         sources=sources,
         notes=["Contains public sector information licensed under the Open Government Licence v3.0. Source: Department for Education; Office for National Statistics."],
+        figures=figures(p),
     )
 
 
 def da_chart_table(p: PublishedReferrals) -> pd.DataFrame:
-    """Numbers behind the domestic-abuse bar chart: LA, neighbours' mean and England per kind."""
+    """Numbers behind the domestic-abuse bar chart: LA, neighbours' mean and England per kind
+    (NaN where withheld: :func:`da_section` then leaves the chart out and says why)."""
     return pd.DataFrame(
         {
             "Domestic abuse concerning": list(DA_MEASURES.values()),
@@ -550,3 +680,15 @@ def da_chart_table(p: PublishedReferrals) -> pd.DataFrame:
             "England": [p.da[m].england_value for m in DA_MEASURES],
         }
     )
+
+
+def trend_chart(p: PublishedReferrals, which: str = "rate"):
+    """The referral rate (``which="rate"``) or re-referral share (``"rereferral"``) over time
+    against the comparators, up to the briefing's year, re-based and computed years marked."""
+    from csdemand.present import charts
+
+    mb = p.rate if which == "rate" else p.rereferral
+    label = "Referrals per 10,000 children" if which == "rate" else "Re-referrals (% of referrals)"
+    statuses = benchmarks.area_statuses(p.data, mb.measure, la_number=p.la.la_number)
+    return charts.trend_chart(mb.comparison, p.la.name, p.la.region_name, label, mb.computed_periods, decimals=mb.decimals,
+                              rebased_periods=mb.rebased_periods, la_statuses=statuses)

@@ -5,15 +5,19 @@ numbers; none of them plots or prints.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from csdemand.core import codes
+from csdemand.core import numbers
 from csdemand.core.errors import InputError
 
 ENGLAND = "E92000001"
+
+#: Fewer children than this behind a figure and a percentage change is flagged as unreliable.
+SMALL_NUMBERS = 20
 
 
 def neighbours(sn: pd.DataFrame, la_number: int, model: str) -> list[int]:
@@ -31,10 +35,34 @@ def neighbours(sn: pd.DataFrame, la_number: int, model: str) -> list[int]:
     return rows.sort_values("sn_rank")["sn_la_number"].astype(int).tolist()
 
 
+def neighbours_for(sn: pd.DataFrame, la_number: int, model: str) -> tuple[str, list[int]]:
+    """The neighbours of an LA in ``model`` or, where that model has none for it (an authority
+    abolished before the model was made, such as Cumbria in the 2025 model, or created after it),
+    in the newest model that has: ``(model used, neighbours)``; ``(model, [])`` where no model
+    has any. An unknown model is still an error. Briefings say which model they used."""
+    try:
+        return str(model), neighbours(sn, la_number, model)
+    except InputError:
+        if str(model) not in codes.neighbour_models().index:
+            raise
+    held = sn[sn["la_number"] == la_number].groupby(sn["model"].astype(str)).size()
+    for other in sorted(held.index[held == 10], reverse=True):
+        return str(other), neighbours(sn, la_number, other)
+    return str(model), []
+
+
 def la_values(df: pd.DataFrame, measure: str, period: int) -> pd.Series:
     """Every LA's value of a measure in a period, indexed by LA number (withheld values dropped)."""
     rows = df[(df["measure"] == measure) & (df["period"] == period) & (df["geographic_level"] == "la") & (df["status"] == "")]
     return rows.set_index(rows["la_number"].astype(int))["value"]
+
+
+def la_statuses(df: pd.DataFrame, measure: str, period: int) -> pd.Series:
+    """Every LA's status for a measure in a period, indexed by LA number: ``""`` for a value,
+    else the marker (``c``, ``x``, ``z``...). An LA without a row is absent."""
+    rows = df[(df["measure"] == measure) & (df["period"] == period) & (df["geographic_level"] == "la")]
+    out = rows.set_index(rows["la_number"].astype(int))["status"].fillna("").astype(str)
+    return out[~out.index.duplicated(keep="last")]
 
 
 @dataclass(frozen=True)
@@ -111,23 +139,60 @@ def area_series(df: pd.DataFrame, measure: str, *, la_number: int | None = None,
     return s[~s.index.duplicated(keep="last")]
 
 
-def direction_of_travel(series: pd.Series, period: int, spans: tuple[int, ...] = (1, 3, 5), decimals: int = 0) -> pd.DataFrame:
+def area_statuses(df: pd.DataFrame, measure: str, *, la_number: int | None = None, area_code: str | None = None) -> pd.Series:
+    """One area's status of a measure by period: ``""`` for a value, else its marker (``c``, ``z``...).
+    A period with no row is absent (it prints as ``x``, not available)."""
+    rows = df[df["measure"] == measure]
+    if la_number is not None:
+        rows = rows[(rows["geographic_level"] == "la") & (rows["la_number"] == la_number)]
+    else:
+        rows = rows[(rows["geographic_level"] != "la") & (rows["area_code"] == area_code)]
+    s = rows.set_index("period")["status"].fillna("").astype(str).sort_index()
+    return s[~s.index.duplicated(keep="last")]
+
+
+def direction_of_travel(
+    series: pd.Series,
+    period: int,
+    spans: tuple[int, ...] = (1, 3, 5),
+    decimals: int = 0,
+    statuses: pd.Series | None = None,
+    counts: pd.Series | None = None,
+    small: float = SMALL_NUMBERS,
+) -> pd.DataFrame:
     """Change to ``period`` from 1, 3 and 5 years before: from, to, change, % change and a word.
 
-    The word compares values at the precision they are published (``decimals``), so a rate that
-    prints the same both years reads "no change".
+    Changes are those of the figures as printed (``decimals``, half up: 499.24 and 481.15 print as
+    499.2 and 481.2, a change of -18.0), so a page's change always equals the difference of the
+    figures beside it; ``raw_change`` keeps the unrounded difference. The word is ``no change``
+    when both years print the same, ``not available`` when either is withheld or missing.
+    ``statuses`` (period -> marker) fills ``from_status`` / ``to_status`` (``x`` where a year is
+    absent); ``counts`` (period -> the number of children a figure rests on) sets
+    ``small_numbers`` where either year rests on fewer than ``small`` children, so a percentage
+    change there is flagged as unreliable.
     """
     rows = []
     now = series.get(period, np.nan)
+    st = statuses if statuses is not None else pd.Series(dtype=object)
+
+    def status(p: int, v: float) -> str:
+        if not numbers.is_missing(v):
+            return ""
+        return str(st.get(p, "") or "x")
+
     for span in spans:
         then = series.get(period - span, np.nan)
-        change = now - then
+        change = numbers.change_as_printed(now, then, decimals)
         if np.isnan(change):
             word = "not available"
-        elif f"{now:.{decimals}f}" == f"{then:.{decimals}f}":  # as printed, not numpy's round-half-even
+        elif change == 0:
             word = "no change"
         else:
             word = "up" if change > 0 else "down"
+        few = False
+        if counts is not None:
+            c = [counts.get(p, np.nan) for p in (period, period - span)]
+            few = any(not numbers.is_missing(x) and x < small for x in c)
         rows.append(
             {
                 "span_years": span,
@@ -135,8 +200,12 @@ def direction_of_travel(series: pd.Series, period: int, spans: tuple[int, ...] =
                 "from_value": then,
                 "to_value": now,
                 "change": change,
-                "pct_change": change / then * 100 if then else np.nan,
+                "raw_change": now - then,
+                "pct_change": numbers.pct_change_as_printed(now, then, decimals),
                 "direction": word,
+                "from_status": status(period - span, then),
+                "to_status": status(period, now),
+                "small_numbers": few,
             }
         )
     return pd.DataFrame(rows)
@@ -164,7 +233,10 @@ def comparison_series(df: pd.DataFrame, measure: str, la_number: int, neighbour_
 
 @dataclass
 class MeasureBenchmark:
-    """One measure for one LA and year against its comparators (LAIT definitions throughout)."""
+    """One measure for one LA and year against its comparators (LAIT definitions throughout).
+
+    A withheld figure has ``value`` NaN and its marker in ``status`` (``c``, ``z``, ``x`` where
+    the LA has no row); ``rank`` is then 0 and ``band`` empty: print the marker, not the rank."""
 
     measure: str
     la_number: int
@@ -180,29 +252,61 @@ class MeasureBenchmark:
     band: QuartileBand
     travel: pd.DataFrame
     comparison: pd.DataFrame
-    history: pd.DataFrame  # per year in the window: value, neighbours' mean, rank among 11, band
+    history: pd.DataFrame  # per year in the window: value, status, neighbours' mean, rank among 11, band
     computed_periods: list[int]
+    status: str = ""
+    region_status: str = ""
+    england_status: str = ""
+    count: float = np.nan  # the count the figure rests on (its numerator), where held
+    rebased: bool = False  # True where the figure is re-based on the newest population estimates
+    published_value: float = np.nan  # the figure as its release printed it (differs where re-based)
+    rebased_periods: list[int] = field(default_factory=list)
+    decimals: int = 0
+
+
+def _numerators(df: pd.DataFrame, measure: str, la_number: int) -> pd.Series:
+    """The LA's numerator of a measure by period (the count a rate or percentage rests on)."""
+    rows = df[(df["measure"] == measure) & (df["geographic_level"] == "la") & (df["la_number"] == la_number)]
+    s = rows.set_index("period")["numerator"].sort_index()
+    return s[~s.index.duplicated(keep="last")]
 
 
 def measure_benchmark(df: pd.DataFrame, measure: str, la_number: int, region_code: str, neighbour_numbers: list[int], period: int, window: int = 10) -> MeasureBenchmark:
-    """Value, neighbours' mean and median, region, England, rank among the LA and its neighbours,
-    national quartile band, direction of travel and a year-by-year history for ``window`` years."""
+    """Value (or marker), neighbours' mean and median, region, England, rank among the LA and its
+    neighbours, national quartile band, direction of travel (changes as printed) and a
+    year-by-year history for ``window`` years. Years where the LA's figure is withheld stay in the
+    history with their marker."""
     decimals = int(codes.measure(measure)["decimals"])
+    df = df[df["measure"] == measure]  # one measure: every lookup below filters a small frame
     values = la_values(df, measure, period)
     group = [la_number] + neighbour_numbers
     years = sorted(int(p) for p in df.loc[(df["measure"] == measure) & (df["period"] <= period), "period"].unique())
     series = area_series(df, measure, la_number=la_number)
+    statuses = area_statuses(df, measure, la_number=la_number)
+    counts = _numerators(df, measure, la_number)
     history = []
     for p in [y for y in years if y > period - window]:
-        v = la_values(df, measure, p)
-        if la_number not in v.index:
+        if p not in statuses.index:
             continue
+        v = la_values(df, measure, p)
         rank, n = rank_ascending(v.reindex(group), la_number)
         avg = neighbour_average(v, neighbour_numbers)
-        history.append({"period": p, "value": v[la_number], "neighbours_mean": avg.mean, "neighbours_with_value": avg.n_with_value, "rank": rank, "n_ranked": n, "band": quartile_band(v, v[la_number]).band})
-    rows = df[(df["measure"] == measure) & (df["la_number"] == la_number) & (df["status"] == "")]
+        mine = v.get(la_number, np.nan)
+        history.append(
+            {
+                "period": p, "value": mine, "status": "" if la_number in v.index else (statuses.get(p, "") or "x"),
+                "neighbours_mean": avg.mean, "neighbours_with_value": avg.n_with_value, "rank": rank, "n_ranked": n,
+                "band": quartile_band(v, mine).band if la_number in v.index else "",
+            }
+        )
+    mine = df[(df["measure"] == measure) & (df["la_number"] == la_number) & (df["geographic_level"] == "la")]
+    rows = mine[mine["status"] == ""]
+    now = mine[mine["period"] == period]
     rank, n_ranked = rank_ascending(values.reindex(group), la_number)
     la_value = values.get(la_number, np.nan)
+    has = "rebased" in df.columns
+    region_st = area_statuses(df, measure, area_code=region_code)
+    england_st = area_statuses(df, measure, area_code=ENGLAND)
     return MeasureBenchmark(
         measure=measure,
         la_number=la_number,
@@ -216,8 +320,37 @@ def measure_benchmark(df: pd.DataFrame, measure: str, la_number: int, region_cod
         rank=rank,
         n_ranked=n_ranked,
         band=quartile_band(values, la_value),
-        travel=direction_of_travel(series, period, decimals=decimals),
+        travel=direction_of_travel(series, period, decimals=decimals, statuses=statuses, counts=counts),
         comparison=comparison_series(df, measure, la_number, neighbour_numbers, region_code, years),
-        history=pd.DataFrame(history),
-        computed_periods=sorted(int(p) for p in rows.loc[rows["computed"], "period"]),
+        history=pd.DataFrame(history, columns=["period", "value", "status", "neighbours_mean", "neighbours_with_value", "rank", "n_ranked", "band"]),
+        computed_periods=sorted(int(p) for p in rows.loc[rows["computed"], "period"] if p <= period),
+        status="" if la_number in values.index else (str(statuses.get(period, "")) or "x"),
+        region_status="" if not np.isnan(area_series(df, measure, area_code=region_code).get(period, np.nan)) else (str(region_st.get(period, "")) or "x"),
+        england_status="" if not np.isnan(area_series(df, measure, area_code=ENGLAND).get(period, np.nan)) else (str(england_st.get(period, "")) or "x"),
+        count=float(counts.get(period, np.nan)),
+        rebased=bool(has and now["rebased"].fillna(False).astype(bool).any()),
+        published_value=float(now["published_value"].iloc[0]) if has and len(now) else np.nan,
+        rebased_periods=sorted(int(p) for p in mine.loc[mine["rebased"].fillna(False).astype(bool), "period"] if p <= period) if has else [],
+        decimals=decimals,
     )
+
+
+def printed_note(df: pd.DataFrame, measure: str, la_number: int, la_name: str, period: int, base_label: str) -> str:
+    """Where the year's figure for the LA or England is re-based (``rebased`` column), what DfE's
+    release printed: "2024: re-based on the mid-2024 population estimates; DfE's 2024 release
+    printed 502.8 for Manchester and 518.3 for England." ('' where neither is re-based)."""
+    if "rebased" not in df.columns:
+        return ""
+    rows = df[(df["measure"] == measure) & (df["period"] == period)]
+    la = rows[(rows["geographic_level"] == "la") & (rows["la_number"] == la_number)]
+    eng = rows[(rows["geographic_level"] == "national") & (rows["area_code"] == ENGLAND)]
+    decimals = int(codes.measure(measure)["decimals"])
+    parts, releases = [], set()
+    for name, r in ((la_name, la), ("England", eng)):
+        if len(r) and bool(r["rebased"].iloc[0]):
+            parts.append(f"{numbers.fmt(r['published_value'].iloc[0], decimals)} for {name}")
+            releases.add(str(r["release"].iloc[0]))
+    if not parts:
+        return ""
+    rel = " and ".join(sorted(releases))
+    return f"{period}: re-based on {base_label}; DfE's {rel} release printed " + " and ".join(parts) + "."

@@ -42,30 +42,66 @@ def _style(ax) -> None:
     ax.tick_params(labelsize=9)
 
 
-def trend_chart(comparison: pd.DataFrame, la_name: str, region_name: str, measure_label: str, computed_periods: list[int], decimals: int = 0) -> Chart:
+def _runs(years: list[int]) -> list[tuple[int, int]]:
+    """[2013, 2014, 2015, 2018] -> [(2013, 2015), (2018, 2018)]: contiguous runs of years."""
+    ys = sorted(set(int(y) for y in years))
+    runs: list[tuple[int, int]] = []
+    for y in ys:
+        if runs and y == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], y)
+        else:
+            runs.append((y, y))
+    return runs
+
+
+def trend_chart(
+    comparison: pd.DataFrame,
+    la_name: str,
+    region_name: str,
+    measure_label: str,
+    computed_periods: list[int],
+    decimals: int = 0,
+    rebased_periods: list[int] | None = None,
+    la_statuses: pd.Series | None = None,
+) -> Chart:
     """Lines over time for the LA, its neighbours' mean, its region and England.
 
-    ``comparison`` is :func:`benchmarks.comparison_series`. Points in ``computed_periods`` (rates
-    this project computed, not DfE's) are drawn hollow.
+    ``comparison`` is :func:`benchmarks.comparison_series` (it ends at the briefing's year).
+    Points in ``computed_periods`` (figures this project computed or re-based, not as DfE printed
+    them) are drawn hollow, and runs of years computed here are shaded. A year whose figure is
+    withheld breaks the line; ``la_statuses`` (period -> marker) puts its marker in the table.
     """
+    from csdemand.core import numbers
+
+    rebased = sorted(int(p) for p in (rebased_periods or []))
+    computed_only = [int(p) for p in computed_periods if int(p) not in rebased]
     labels = {"la": la_name, "neighbours_mean": "Statistical neighbours (mean)", "region": region_name, "england": "England"}
     colours = {"la": PALETTE["la"], "neighbours_mean": PALETTE["neighbours"], "region": PALETTE["region"], "england": PALETTE["england"]}
     styles = {"la": "-", "neighbours_mean": "--", "region": "-.", "england": ":"}
     fig, ax = plt.subplots(figsize=(8, 4.2))
     wide = comparison.pivot(index="period", columns="comparator", values="value")
-    # Every year on the axis, so a year without data breaks the line instead of bridging it.
-    wide = wide.reindex(range(int(wide.index.min()), int(wide.index.max()) + 1))
+    # From the first year any line has a figure; every year on the axis, so a year without data
+    # breaks the line instead of bridging it.
+    held = wide.dropna(how="all").index
+    start = int(held.min()) if len(held) else int(wide.index.min())
+    wide = wide.reindex(range(start, int(wide.index.max()) + 1))
     for key in ("england", "region", "neighbours_mean", "la"):
         s = wide[key] if key in wide else pd.Series(dtype=float)
         if s.dropna().empty:
             continue
         ax.plot(s.index, s.values, styles[key], color=colours[key], linewidth=2.6 if key == "la" else 1.6, label=labels[key], marker="o", markersize=4 if key == "la" else 0)
         if key == "la":
-            hollow = s[s.index.isin(computed_periods)]
-            ax.plot(hollow.index, hollow.values, "o", markerfacecolor="white", markeredgecolor=colours[key], markersize=6, linestyle="none")
-    if computed_periods:
-        ax.axvspan(min(computed_periods) - 0.5, max(computed_periods) + 0.5, color="#f2f2f2", zorder=0)
-        ax.text(min(computed_periods) - 0.3, ax.get_ylim()[1], "rates computed here", fontsize=8, va="top", color="#555555")
+            hollow = s[s.index.isin(list(computed_periods) + rebased)].dropna()
+            if not hollow.empty:
+                ax.plot(hollow.index, hollow.values, "o", markerfacecolor="white", markeredgecolor=colours[key], markersize=6, linestyle="none",
+                        label="Computed or re-based here (hollow)")
+    for a, b in _runs(computed_only):
+        ax.axvspan(a - 0.5, b + 0.5, color="#f2f2f2", zorder=0)
+    top = ax.get_ylim()[1]
+    for a, b in _runs(computed_only):
+        ax.text(a - 0.3, top, "computed here", fontsize=7.5, va="top", color="#555555")
+    for a, b in _runs(rebased):
+        ax.text(a - 0.3, top, "re-based", fontsize=7.5, va="top", color="#555555")
     ax.set_ylabel(measure_label, fontsize=9)
     ax.set_ylim(bottom=0)
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
@@ -73,51 +109,93 @@ def trend_chart(comparison: pd.DataFrame, la_name: str, region_name: str, measur
     ax.legend(frameon=False, fontsize=8, loc="lower left", ncols=2)
     fig.tight_layout()
 
-    la_s = wide["la"].dropna()
-    first, last = la_s.index.min(), la_s.index.max()
-    note = " (computed here, on an older population base)" if first in computed_periods else ""
+    first_year, last_year = int(wide.index.min()), int(wide.index.max())
+    la_s = wide["la"].dropna() if "la" in wide else pd.Series(dtype=float)
+    st = la_statuses if la_statuses is not None else pd.Series(dtype=object)
+
+    def mark(p: int) -> str:
+        return " (computed here)" if p in computed_only else (" (re-based)" if p in rebased else "")
+
+    if la_s.empty:
+        la_words = f"{la_name} has no published figure in these years."
+    else:
+        first, last = int(la_s.index.min()), int(la_s.index.max())
+        la_words = f"{la_name} went from {numbers.fmt(la_s[first], decimals)} in {first}{mark(first)} to {numbers.fmt(la_s[last], decimals)} in {last}{mark(last)}."
+        if last < last_year:
+            la_words += f" Its {last_year} figure is {fmt_number(np.nan, status=str(st.get(last_year, '') or 'x'))}."
+    end = wide.loc[last_year]
     alt = (
-        f"Line chart of {measure_label.lower()} from {first} to {last}. {la_name} went from "
-        f"{fmt_number(la_s[first], decimals)}{note} to {fmt_number(la_s[last], decimals)}. In {last} its statistical neighbours' mean was "
-        f"{fmt_number(wide.loc[last, 'neighbours_mean'], 1)}, {region_name} {fmt_number(wide.loc[last, 'region'], decimals)} and England "
-        f"{fmt_number(wide.loc[last, 'england'], decimals)}."
+        f"Line chart of {measure_label.lower()} from {first_year} to {last_year}. {la_words} In {last_year} its statistical neighbours' mean was "
+        f"{fmt_number(end.get('neighbours_mean', np.nan), 1)}, {region_name} {fmt_number(end.get('region', np.nan), decimals)} and England "
+        f"{fmt_number(end.get('england', np.nan), decimals)}."
     )
-    table = wide.dropna(how="all").reindex(columns=["la", "neighbours_mean", "neighbours_median", "region", "england"]).reset_index()
-    table.columns = ["Year", la_name, "Neighbours (mean)", "Neighbours (median)", region_name, "England"]
-    for c in table.columns[1:]:
-        table[c] = table[c].map(lambda v: fmt_number(v, 1 if "Neighbours" in c else decimals))
-    return Chart(figure_png(fig), alt, f"{measure_label}, {first} to {last}: {la_name} against comparators", table)
+    table = wide.dropna(how="all").reindex(columns=["la", "neighbours_mean", "neighbours_median", "region", "england"])
+    cells = pd.DataFrame({"Year": [f"{p}{' r' if p in rebased else (' *' if p in computed_only else '')}" for p in table.index]})
+    cells[la_name] = [numbers.fmt(v, decimals, status=("" if not numbers.is_missing(v) else str(st.get(p, "") or "x"))) for p, v in table["la"].items()]
+    cells["Neighbours (mean)"] = [numbers.fmt(v, max(1, decimals)) for v in table["neighbours_mean"]]
+    cells["Neighbours (median)"] = [numbers.fmt(v, max(1, decimals)) for v in table["neighbours_median"]]
+    cells[region_name] = [numbers.fmt(v, decimals) for v in table["region"]]
+    cells["England"] = [numbers.fmt(v, decimals) for v in table["england"]]
+    notes = []
+    if rebased:
+        notes.append("r: re-based on the newest population estimates (DfE printed it on the estimates of the time).")
+    if computed_only:
+        notes.append("*: computed here (DfE printed no rate).")
+    cells.attrs["footnotes"] = notes
+    return Chart(figure_png(fig), alt, f"{measure_label}, {first_year} to {last_year}: {la_name} against comparators", cells)
 
 
 def neighbour_bars(values: pd.DataFrame, la_number: int, england: float, neighbour_mean: float, measure_label: str, period: int, decimals: int = 0) -> Chart:
     """Horizontal bars for the LA and its neighbours in one year, lowest at the top, with England
-    and the neighbour mean as reference lines. ``values``: la_number, area_name, value."""
-    v = values.sort_values("value", ascending=True).reset_index(drop=True)
+    and the neighbour mean as reference lines. ``values``: la_number, area_name, value and,
+    optionally, status: a withheld figure gets no bar, its marker printed where the bar would start."""
+    from csdemand.core import numbers
+
+    v = values.copy()
+    if "status" not in v:
+        v["status"] = ""
+    v["status"] = [("" if not numbers.is_missing(x) else (str(s) if s and not numbers.is_missing(s) else "x")) for x, s in zip(v["value"], v["status"])]
+    v = v.sort_values("value", ascending=True, na_position="last").reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(8, 0.34 * len(v) + 1.2))
     colours = [PALETTE["la"] if n == la_number else PALETTE["neighbours"] for n in v["la_number"]]
     y = np.arange(len(v))[::-1]
-    ax.barh(y, v["value"], color=colours, height=0.7)
+    ax.barh(y, v["value"].fillna(0), color=colours, height=0.7)
     ax.set_yticks(y, v["area_name"], fontsize=9)
-    for yi, val in zip(y, v["value"]):
-        ax.text(val + 0.5, yi, fmt_number(val, decimals), va="center", fontsize=8)
-    ax.axvline(england, color=PALETTE["england"], linestyle=":", linewidth=1.5, label=f"England {fmt_number(england, decimals)}")
-    ax.axvline(neighbour_mean, color=PALETTE["neighbours"], linestyle="--", linewidth=1.2, label=f"Neighbours' mean {fmt_number(neighbour_mean, 1)}")
+    for yi, val, st in zip(y, v["value"], v["status"]):
+        ax.text((0 if st else val) + 0.5, yi, numbers.fmt(val, decimals, status=st), va="center", fontsize=8)
+    if not numbers.is_missing(england):
+        ax.axvline(england, color=PALETTE["england"], linestyle=":", linewidth=1.5, label=f"England {numbers.fmt(england, decimals)}")
+    if not numbers.is_missing(neighbour_mean):
+        ax.axvline(neighbour_mean, color=PALETTE["neighbours"], linestyle="--", linewidth=1.2, label=f"Neighbours' mean {numbers.fmt(neighbour_mean, 1)}")
     ax.set_xlabel(f"{measure_label}, {period}", fontsize=9)
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(labelsize=9)
-    ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.5 / len(v)), ncols=2)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.5 / len(v)), ncols=2)
     fig.tight_layout()
     la_row = v[v["la_number"] == la_number].iloc[0]
-    rank = int((v["value"] < la_row["value"]).sum()) + 1
+    shown = v[v["status"] == ""]
+    if la_row["status"]:
+        where = f"{la_row['area_name']} is {fmt_number(np.nan, status=la_row['status'])}, so it is not ranked"
+    else:
+        rank = int((shown["value"] < la_row["value"]).sum()) + 1
+        where = f"{la_row['area_name']} is {numbers.fmt(la_row['value'], decimals)}, rank {rank} of {len(shown)} (1 = lowest)"
+    span = (
+        f"range {numbers.fmt(shown['value'].min(), decimals)} ({shown.iloc[0]['area_name']}) to {numbers.fmt(shown['value'].max(), decimals)} ({shown.iloc[-1]['area_name']})"
+        if len(shown) else "no authority in the group has a published figure"
+    )
     alt = (
         f"Bar chart of {measure_label.lower()} in {period} for {la_row['area_name']} and its {len(v) - 1} statistical neighbours, "
-        f"lowest first. {la_row['area_name']} is {fmt_number(la_row['value'], decimals)}, rank {rank} of {len(v)} (1 = lowest); "
-        f"range {fmt_number(v['value'].min(), decimals)} ({v.iloc[0]['area_name']}) to {fmt_number(v['value'].max(), decimals)} "
-        f"({v.iloc[-1]['area_name']}); England {fmt_number(england, decimals)}."
+        f"lowest first. {where}; {span}; England {fmt_number(england, decimals)}."
     )
-    table = v.assign(Rank=v["value"].rank(method="min").astype(int))[["Rank", "area_name", "value"]]
-    table.columns = ["Rank (1 = lowest)", "Local authority", measure_label]
-    table[measure_label] = table[measure_label].map(lambda x: fmt_number(x, decimals))
+    ranks = v["value"].rank(method="min")
+    table = pd.DataFrame(
+        {
+            "Rank (1 = lowest)": [numbers.fmt(r, 0, status=s) for r, s in zip(ranks, v["status"])],
+            "Local authority": v["area_name"],
+            measure_label: [numbers.fmt(x, decimals, status=s) for x, s in zip(v["value"], v["status"])],
+        }
+    )
     return Chart(figure_png(fig), alt, f"{measure_label} in {period}: {la_row['area_name']} and its statistical neighbours", table)
 
 

@@ -17,8 +17,10 @@ import pandas as pd
 
 PROVENANCE_MIME = "application/vnd.csdemand.provenance+json"
 
-#: Cells that read as figures (right-aligned in tables): 1,280  -3.0%  88.9 (10 of 10)  9 of 11
-_NUMERIC = re.compile(r"[+-]?[\d,]+(\.\d+)?%?( \(\d+ of \d+\))?( of \d+)?|not available|c")
+#: Cells that read as figures (right-aligned in tables): 1,280  -3.0%  +18  88.9 (10 of 10)  9 of 11
+#: and the markers DfE prints in place of a figure (c, x, z, u, k).
+_NUMERIC = re.compile(r"[+-]?[\d,]+(\.\d+)?%?( pts)?( \(\d+ of \d+\))?( of \d+)?|[cxzuk]( \(\d+ of \d+\))?|not available")
+_MARKER_CELL = re.compile(r"([cxzuk])( \(\d+ of \d+\))?")
 
 
 def esc(text: object) -> str:
@@ -26,24 +28,55 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def fmt_number(value: float, decimals: int = 0) -> str:
-    """1,280 / 88.9; 'not available' for NaN."""
-    if value is None or pd.isna(value):
-        return "not available"
-    return f"{value:,.{decimals}f}"
+def fmt_number(value: object, decimals: int = 0, *, status: str | None = "", unit: str = "", sign: bool = False, noun: str = "children", note: str = "") -> str:
+    """A figure for a sentence or a tile (:mod:`csdemand.core.numbers`: half up, never nan):
+    ``1,280``, ``88.9``, ``20.5%``; a withheld or missing one in words ("c (suppressed: fewer
+    than 6 children)", "not applicable (published with Cornwall)", "not available")."""
+    from csdemand.core import numbers
+
+    st = "" if numbers.is_missing(status) else str(status).strip().lower()
+    if st or numbers.is_missing(value):
+        return numbers.marker_words(st or "x", noun=noun, note=note)
+    return numbers.fmt(value, decimals, unit=unit, sign=sign)
+
+
+def marker_footnote(cells: list[str], notes: dict[str, str] | None = None) -> str:
+    """'c: suppressed ...; z: not applicable (...)' for the markers among ``cells`` ('' if none)."""
+    from csdemand.core import numbers
+
+    found = []
+    for cell in cells:
+        m = _MARKER_CELL.fullmatch(str(cell).strip())
+        if m and m.group(1) not in found:
+            found.append(m.group(1))
+    parts = []
+    for mark in sorted(found, key="cxzuk".index):
+        extra = (notes or {}).get(mark, "")
+        parts.append(f"{mark}: {numbers.MARKER_MEANINGS[mark]}" + (f" ({extra})" if extra else ""))
+    return "; ".join(parts)
 
 
 def table_html(df: pd.DataFrame, caption: str | None = None, *, index: bool = False, classes: str = "data") -> str:
-    """A plain accessible table: caption, header cells with scope, text escaped."""
+    """A plain accessible table: caption, header cells with scope, text escaped, figures
+    right-aligned, and a footnote row saying what each marker shown (``c``, ``x``, ``z``...)
+    means; ``df.attrs["marker_notes"]`` (e.g. ``{"z": "published with Cornwall"}``) adds words
+    to a marker's meaning, ``df.attrs["footnotes"]`` further lines (e.g. what ``r`` marks)."""
     head = "".join(f'<th scope="col">{esc(c)}</th>' for c in ([df.index.name or ""] if index else []) + list(df.columns))
     body = []
+    cells_seen: list[str] = []
     for idx, row in df.iterrows():
+        values = row.tolist()
+        cells_seen.extend(str(v) for v in values)
         cells = (f'<th scope="row">{esc(idx)}</th>' if index else "") + "".join(
-            f'<td class="num">{esc(v)}</td>' if _NUMERIC.fullmatch(str(v)) else f"<td>{esc(v)}</td>" for v in row.tolist()
+            f'<td class="num">{esc(v)}</td>' if _NUMERIC.fullmatch(str(v)) else f"<td>{esc(v)}</td>" for v in values
         )
         body.append(f"<tr>{cells}</tr>")
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
-    return f'<table class="{classes}">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    notes = [marker_footnote(cells_seen, df.attrs.get("marker_notes"))] + list(df.attrs.get("footnotes", []))
+    notes = [n for n in notes if n]
+    width = len(df.columns) + (1 if index else 0)
+    foot = f'<tfoot><tr><td class="footnote" colspan="{width}">{"<br>".join(esc(n) for n in notes)}</td></tr></tfoot>' if notes else ""
+    return f'<table class="{classes}">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody>{foot}</table>'
 
 
 @dataclass
@@ -102,7 +135,9 @@ def key_messages(messages: list[str]) -> Html:
 
 
 def headline_figures(figures: list[tuple[str, str, str]]) -> Html:
-    """A row of headline tiles: (label, big figure, small note)."""
+    """A row of headline tiles: (label, big figure, small note). A figure given as a number is
+    formatted by :func:`fmt_number` (never nan)."""
+    figures = [(label, value if isinstance(value, str) else fmt_number(value), note) for label, value, note in figures]
     tiles = "".join(
         f'<div class="tile"><div class="tile-label">{esc(label)}</div><div class="tile-value">{esc(value)}</div>'
         f'<div class="tile-note">{esc(note)}</div></div>'

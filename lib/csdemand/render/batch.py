@@ -26,6 +26,7 @@ from pathlib import Path
 import nbformat
 
 from csdemand.core import paths
+from csdemand.published import areas as areas_mod
 from csdemand.core.errors import InputError, RenderError
 from csdemand.published.areas import resolve
 from csdemand.render import index as _index
@@ -134,12 +135,14 @@ class Outcome:
     seconds: float = 0.0
 
 
-def all_authorities() -> list[str]:
-    """Every LA that exists in the newest year of the shipped data (``--la all``)."""
-    from csdemand.published import store
+def all_authorities(period: str = "latest") -> list[str]:
+    """Every LA that existed in the reporting year ``period`` names (``--la all``; ``latest``: the
+    newest year in the data; a month: its year to March), including one whose figures are
+    published with another's (the Isles of Scilly), from :mod:`csdemand.published.areas`."""
+    from csdemand.published import areas
 
-    areas = store.load("areas")
-    return [str(n) for n in areas.loc[areas["last_period"] == areas["last_period"].max(), "la_number"].astype(int)]
+    year = areas.requested_year(period)
+    return [str(a.la_number) for a in areas.existing_in(areas.newest_year() if year is None else year)]
 
 
 def choose(briefings: list[str] | None) -> list[Briefing]:
@@ -309,9 +312,11 @@ def render_many(
     say = log or (lambda line: print(line, file=sys.stderr if line.startswith(("FAILED", "INVALID", "ignored")) else sys.stdout, flush=True))
     chosen = choose(briefings)
     if [x.lower() for x in las] == ["all"]:
-        las = all_authorities()
+        las = all_authorities(period)
     else:
         las = [str(resolve(la).la_number) for la in las]  # bad names fail here, before any work
+        for la in las:  # a year the authority did not exist in is bad input (exit 2), before any work
+            areas_mod.check_period(resolve(la), period)
     chosen = check_period(period, chosen, say)
     outcome = Outcome()
     start = time.perf_counter()
