@@ -309,3 +309,10 @@ def test_footnotes_say_each_test_in_one_plain_sentence(manchester):
     notes = summary.footnotes(manchester)
     assert any(summary.significance.PLAIN["change"] in n and summary.significance.PLAIN["count"] in n for n in notes)
     assert any("synthetic sample" in n for n in notes)
+
+
+def test_an_authority_abolished_before_the_2025_model_takes_the_2021_model_and_the_footnote_says_so():
+    s = summary.build("909", "2019", "2025")  # Cumbria: abolished in 2023, not in the May 2025 model
+    assert (s.model, s.requested_model, s.period) == ("2021", "2025", 2019)
+    assert len(s.neighbour_numbers) == 10
+    assert "DfE 2021 model; the 2025 model has none for Cumbria" in summary.footnotes(s)[2]

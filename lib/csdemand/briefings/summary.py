@@ -148,6 +148,7 @@ class Summary:
     neighbour_numbers: list[int] = field(default_factory=list)
     local_source: dict | None = None
     rows_used: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    requested_model: str = ""  # the model asked for, where it had no neighbours for this authority
 
 
 # --------------------------------------------------------------------------- one published measure, every LA
@@ -448,7 +449,9 @@ def build(la: str, period: str = "latest", model: str = "2025") -> Summary:
     (``latest``: the newest year in which the LA has any summary figure, withheld or not)."""
     auth = areas_mod.resolve(la)
     tables = {"cla": store.load("cla"), "cin": store.load("cin")}
-    nbrs = benchmarks.neighbours(store.load("statistical_neighbours"), auth.la_number, model)
+    # An authority abolished before the chosen model was made (Cumbria, Northamptonshire, the old
+    # Dorset councils in the 2025 model) takes the newest model that has it; the page says so.
+    used_model, nbrs = benchmarks.neighbours_for(store.load("statistical_neighbours"), auth.la_number, str(model))
     years = available_years(auth.la_number, tables)
     if not years:
         raise InputError(f"no summary figures for {auth.name} in the data", column="la", value=la)
@@ -470,7 +473,7 @@ def build(la: str, period: str = "latest", model: str = "2025") -> Summary:
         shown_years = [ind.period] + [ind.period - s for s in SPANS]
         used.append(df[(df["measure"] == spec["measure"]) & df["period"].isin(shown_years) & ((df["la_number"].isin([auth.la_number] + nbrs)) | (df["area_code"] == ENGLAND))])
     rows_used = pd.concat(used) if used else pd.DataFrame()
-    return Summary(auth, year, str(model), out, nbrs, local_source, rows_used)
+    return Summary(auth, year, used_model, out, nbrs, local_source, rows_used, requested_model=str(model))
 
 
 # --------------------------------------------------------------------------- words
@@ -759,7 +762,9 @@ def footnotes(s: Summary) -> list[str]:
         "better or worse.",
         "* and \"significantly\": " + significance.PLAIN["change"] + " " + significance.PLAIN["versus_england"]
         + (" " + significance.PLAIN["count"] if has_local else ""),
-        f"Neighbours' mean: the mean of the authority's 10 statistical neighbours with a value (DfE {s.model} model), as in LAIT; "
+        f"Neighbours' mean: the mean of the authority's 10 statistical neighbours with a value (DfE {s.model} model"
+        + (f"; the {s.requested_model} model has none for {s.la.name}" if s.requested_model and s.requested_model != s.model else "")
+        + "), as in LAIT; "
         "rank among the authority and its neighbours, 1 = lowest. Rates are per 10,000 children aged 0-17; an earlier year's rate is "
         "compared on the same population estimate as the later one.",
     ]
