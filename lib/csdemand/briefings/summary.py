@@ -424,7 +424,7 @@ def early_help_indicator(la: areas_mod.LocalAuthority, year: int) -> tuple[Indic
     last = monthly.index.max() if len(monthly) else periods.year_end(year)
     source = {
         "id": "local_early_help",
-        "title": f"Early help requests, {name}" + (" (synthetic sample: not real families)" if got.synthetic else ""),
+        "title": f"Early help requests (local extract {name}" + ("; synthetic sample: not real families)" if got.synthetic else ")"),
         "publisher": "Council",
         "published": str(min(last, periods.year_end(year))),
         "licence": "",
