@@ -240,3 +240,13 @@ def test_validate_and_the_early_help_reader_refuse_an_implausible_monthly_count_
     with pytest.raises(InputError) as e:
         ehd.load(path)
     assert e.value.row == 3 and e.value.column == "requests" and "implausibly large count for one month" in str(e.value)
+
+
+def test_validate_file_names_the_column_a_damaged_published_file_lacks(tmp_path):
+    src = Path(__file__).parents[1] / "fixtures" / "published" / "cla_number_and_rate_per_10k_children_2018_to_2022.csv"
+    df = pd.read_csv(src, dtype=str, keep_default_na=False).drop(columns=["rate_per_10000"])
+    path = tmp_path / src.name
+    df.to_csv(path, index=False)
+    problems = validation.check_file(path)
+    assert [(p.row, p.column) for p in problems] == [(1, "rate_per_10000")]
+    assert "looks like the EES children looked after file (2022 layout) but lacks column 'rate_per_10000'" in problems[0].message

@@ -1066,6 +1066,9 @@ def _check_published(path: Path, rep: _Report, run: bool = True) -> bool:
 
     try:
         kind = sources.recognise(path)
+    except InputError as exc:  # it resembles a published layout but lacks columns: say which
+        rep.add(exc.message, row=exc.row, column=exc.column, value=exc.value, expected=exc.expected or "")
+        return True
     except Exception:
         return False
     if kind is None:
