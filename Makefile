@@ -11,7 +11,7 @@ KERNEL := csdemand
 REFERENCE ?= ../shared/reference-data
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report test test-fast lab import screenshot browser postgres bench validate clean
+.PHONY: help setup report test test-fast lint hooks lock lab import screenshot browser postgres bench validate clean
 
 help: ## List the targets with a line on each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -41,6 +41,22 @@ postgres: ## Install Debian's PostgreSQL server where it is missing (needs root;
 
 test: $(STAMP) browser postgres ## Run every test: unit, golden figures, importer on ../shared, notebooks, render, browser
 	$(BIN)/python -m pytest -q --nbval-lax tests notebooks
+
+lint: $(STAMP) ## Lint and format checks (ruff), notebooks committed without outputs (nbstripout), no new secrets
+	$(BIN)/ruff check lib tests scripts notebooks
+	$(BIN)/ruff format --check lib tests scripts notebooks
+	$(BIN)/nbstripout --keep-id --verify notebooks/*.ipynb
+	git ls-files -z | xargs -0 $(BIN)/detect-secrets-hook --baseline .secrets.baseline
+
+hooks: $(STAMP) ## Install the pre-commit hooks (ruff, nbstripout, secrets) into .git/hooks
+	$(BIN)/pre-commit install
+
+lock: $(STAMP) ## Regenerate requirements.lock and requirements-lab.lock from pyproject.toml (uv, keeping current pins)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+	$(BIN)/uv pip compile pyproject.toml --extra test --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+	  --annotation-style line --custom-compile-command "make lock" -q -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra lab --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+	  --annotation-style line --custom-compile-command "make lock" -q -o requirements-lab.lock
 
 test-fast: $(STAMP) ## Unit tests only (no notebook execution, no browser)
 	$(BIN)/python -m pytest -q -m "not notebook and not browser"

@@ -60,7 +60,11 @@ def _exec(briefing: render.Briefing, la: str) -> None:
 def batch_seconds(las: list[str], jobs: int, out: Path, extra: tuple[str, ...] = ()) -> tuple[float, int]:
     """Wall time of `python -m csdemand render` for these LAs; per briefing."""
     t = time.perf_counter()
-    run = subprocess.run([sys.executable, "-m", "csdemand", "render", "--la", *las, "--jobs", str(jobs), "--out", str(out), *extra], capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "csdemand", "render", "--la", *las, "--jobs", str(jobs), "--out", str(out), *extra],
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - t
     if run.returncode != 0:
         print(run.stdout[-2000:], run.stderr[-2000:], file=sys.stderr)
@@ -80,7 +84,9 @@ def _fault_seconds(kind: str, folder: Path) -> float:
 
     env = tiny.environment(folder, CSDEMAND_TEST_SLOW="352")
     las = ["352", "330"] if kind == "worker" else ["352"]
-    args = ["--la", *las, "--briefing", "slow", "--out", str(folder / "out")] + (["--jobs", "2"] if kind == "worker" else [])
+    args = ["--la", *las, "--briefing", "slow", "--out", str(folder / "out")] + (
+        ["--jobs", "2"] if kind == "worker" else []
+    )
     proc = tiny.start(args, env)
     failed = threading.Event()
     lines: list[str] = []
@@ -119,9 +125,17 @@ def faults(repeat: int) -> int:
     """Median seconds from each fault to its report, over ``repeat`` runs."""
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for kind, words in (("kernel", "kernel killed mid-notebook -> FAILED line"), ("worker", "worker killed (--jobs 2) -> FAILED line"), ("sigterm", "SIGTERM -> exit 143")):
+        for kind, words in (
+            ("kernel", "kernel killed mid-notebook -> FAILED line"),
+            ("worker", "worker killed (--jobs 2) -> FAILED line"),
+            ("sigterm", "SIGTERM -> exit 143"),
+        ):
             times = [_fault_seconds(kind, Path(tmp) / f"{kind}-{i}") for i in range(repeat)]
-            results[kind] = {"median_s": round(statistics.median(times), 2), "max_s": round(max(times), 2), "runs": len(times)}
+            results[kind] = {
+                "median_s": round(statistics.median(times), 2),
+                "max_s": round(max(times), 2),
+                "runs": len(times),
+            }
             print(f"{words}: median {statistics.median(times):.2f} s, max {max(times):.2f} s over {len(times)} runs")
     (paths.ROOT / "test-output").mkdir(exist_ok=True)
     (paths.ROOT / "test-output" / "bench-faults.json").write_text(json.dumps(results, indent=1))
@@ -132,8 +146,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--las", type=int, nargs="+", default=[1, 20], help="numbers of authorities (default 1 20)")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="process counts (default 1 2)")
-    parser.add_argument("--all", action="store_true", help="also time every authority's summary and looked-after briefings with --jobs 2")
-    parser.add_argument("--faults", action="store_true", help="instead, time how fast a killed kernel, a killed worker and SIGTERM are reported")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="also time every authority's summary and looked-after briefings with --jobs 2",
+    )
+    parser.add_argument(
+        "--faults",
+        action="store_true",
+        help="instead, time how fast a killed kernel, a killed worker and SIGTERM are reported",
+    )
     parser.add_argument("--repeat", type=int, default=5, help="runs per fault with --faults (default 5)")
     args = parser.parse_args()
     if args.faults:
@@ -151,14 +173,40 @@ def main() -> int:
             for jobs in args.jobs:
                 wall, count = batch_seconds(ordered[:n], jobs, Path(tmp) / f"{n}-{jobs}")
                 per = wall / count
-                rows.append({"authorities": n, "jobs": jobs, "briefings": count, "wall_s": round(wall, 1), "per_briefing_s": round(per, 2), "x_floor": round(per / floor, 2)})
-                print(f"{n:>3} authorit{'y' if n == 1 else 'ies'}, --jobs {jobs}: {count:>3} briefings in {wall:6.1f} s = {per:.2f} s each ({per / floor:.2f} x floor)")
+                rows.append(
+                    {
+                        "authorities": n,
+                        "jobs": jobs,
+                        "briefings": count,
+                        "wall_s": round(wall, 1),
+                        "per_briefing_s": round(per, 2),
+                        "x_floor": round(per / floor, 2),
+                    }
+                )
+                print(
+                    f"{n:>3} authorit{'y' if n == 1 else 'ies'}, --jobs {jobs}: {count:>3} briefings in {wall:6.1f} "
+                    f"s = {per:.2f} s each ({per / floor:.2f} x floor)"
+                )
         if args.all:
             wall, count = batch_seconds(["all"], 2, Path(tmp) / "all", ("--briefing", "summary", "looked_after"))
-            rows.append({"authorities": "all", "jobs": 2, "briefings": count, "wall_s": round(wall, 1), "per_briefing_s": round(wall / count, 2), "x_floor": round(wall / count / floor, 2)})
-            print(f"all authorities, summary + looked_after, --jobs 2: {count} briefings in {wall:6.1f} s = {wall / count:.2f} s each")
+            rows.append(
+                {
+                    "authorities": "all",
+                    "jobs": 2,
+                    "briefings": count,
+                    "wall_s": round(wall, 1),
+                    "per_briefing_s": round(wall / count, 2),
+                    "x_floor": round(wall / count / floor, 2),
+                }
+            )
+            print(
+                f"all authorities, summary + looked_after, --jobs 2: {count} briefings in {wall:6.1f} s = "
+                f"{wall / count:.2f} s each"
+            )
     (paths.ROOT / "test-output").mkdir(exist_ok=True)
-    (paths.ROOT / "test-output" / "bench.json").write_text(json.dumps({"floor_per_briefing_s": round(floor, 2), "runs": rows}, indent=1))
+    (paths.ROOT / "test-output" / "bench.json").write_text(
+        json.dumps({"floor_per_briefing_s": round(floor, 2), "runs": rows}, indent=1)
+    )
     return 0
 
 

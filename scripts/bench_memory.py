@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -43,7 +42,9 @@ def build_extract(path: Path, size_mb: float) -> int:
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(header + "\n")
         while written < target:
-            chunk = "".join(f"R{copy:03d}{n:07d},C{copy:03d}{child[1:]},{rest}\n" for n, (_, child, rest) in enumerate(body))
+            chunk = "".join(
+                f"R{copy:03d}{n:07d},C{copy:03d}{child[1:]},{rest}\n" for n, (_, child, rest) in enumerate(body)
+            )
             fh.write(chunk)
             written += len(chunk)
             rows += len(body)
@@ -77,7 +78,8 @@ def measure(args: list[str]) -> dict:
         "wall = time.perf_counter() - t\n"
         "use = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
         "lines = (p.stdout + p.stderr).strip().splitlines()\n"
-        "print(json.dumps({'seconds': round(wall, 1), 'cpu_seconds': round(use.ru_utime + use.ru_stime, 1), 'peak_mb': round(use.ru_maxrss / 1024), "
+        "print(json.dumps({'seconds': round(wall, 1), 'cpu_seconds': round(use.ru_utime + use.ru_stime, 1), "
+        "'peak_mb': round(use.ru_maxrss / 1024), "
         "'exit': p.returncode, 'last_line': lines[-1][:200] if lines else ''}))\n"
     )
     # A wrapper per measurement: RUSAGE_CHILDREN then holds exactly one child's peak.
@@ -104,8 +106,15 @@ BRIEFING = (
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size-mb", type=float, default=200, help="size of the generated extract in MB (default 200)")
-    parser.add_argument("--keep", type=Path, default=None, help="write the generated files here and keep them (default: a temporary folder)")
-    parser.add_argument("--json", type=Path, default=ROOT / "test-output" / "bench_memory.json", help="where to write the figures")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="write the generated files here and keep them (default: a temporary folder)",
+    )
+    parser.add_argument(
+        "--json", type=Path, default=ROOT / "test-output" / "bench_memory.json", help="where to write the figures"
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="csdemand-bench-") as tmp:
@@ -134,9 +143,14 @@ def main(argv: list[str] | None = None) -> int:
         for name, cmd in runs.items():
             results[name] = measure(cmd)
             r = results[name]
-            print(f"{name:38s} {r['seconds']:6.1f} s wall {r['cpu_seconds']:6.1f} s cpu {r['peak_mb']:6,} MB peak  exit {r['exit']}  {r['last_line'][:80]}")
+            print(
+                f"{name:38s} {r['seconds']:6.1f} s wall {r['cpu_seconds']:6.1f} s cpu {r['peak_mb']:6,} MB peak  "
+                f"exit {r['exit']}  {r['last_line'][:80]}"
+            )
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"extract_bytes": size, "extract_rows": rows, "runs": results}, indent=2) + "\n", encoding="utf-8")
+    args.json.write_text(
+        json.dumps({"extract_bytes": size, "extract_rows": rows, "runs": results}, indent=2) + "\n", encoding="utf-8"
+    )
     print(f"wrote {args.json}")
     return 0
 

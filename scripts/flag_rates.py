@@ -18,8 +18,14 @@ from csdemand.core.errors import InputError
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--period", type=int, default=2025, help="reporting year (ending 31 March) of the later figures, default 2025")
-    ap.add_argument("--all-years", action="store_true", help="also print the share flagged for each one-year change from 2019 to --period")
+    ap.add_argument(
+        "--period", type=int, default=2025, help="reporting year (ending 31 March) of the later figures, default 2025"
+    )
+    ap.add_argument(
+        "--all-years",
+        action="store_true",
+        help="also print the share flagged for each one-year change from 2019 to --period",
+    )
     args = ap.parse_args(argv)
     try:
         print(summary.flag_rates_markdown(summary.flag_rates(args.period), args.period))

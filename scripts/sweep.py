@@ -117,10 +117,29 @@ def scan_folder(folder: Path) -> dict[Path, list[str]]:
 
 def render(period: str, briefings: list[str], jobs: int, out: Path) -> tuple[int, list[str], float]:
     """Run the render for every authority; (exit status, FAILED lines, seconds)."""
-    cmd = [sys.executable, "-m", "csdemand", "render", "--la", "all", "--period", period, "--briefing", *briefings, "--jobs", str(jobs), "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "csdemand",
+        "render",
+        "--la",
+        "all",
+        "--period",
+        period,
+        "--briefing",
+        *briefings,
+        "--jobs",
+        str(jobs),
+        "--out",
+        str(out),
+    ]
     t = time.perf_counter()
     run = subprocess.run(cmd, capture_output=True, text=True)
-    failed = [line for line in (run.stdout + run.stderr).splitlines() if line.startswith("FAILED") or line.startswith("error:")]
+    failed = [
+        line
+        for line in (run.stdout + run.stderr).splitlines()
+        if line.startswith("FAILED") or line.startswith("error:")
+    ]
     summary = [line for line in run.stdout.splitlines() if " rendered, " in line]
     print(f"$ {' '.join(cmd[1:])}\n  exit {run.returncode}; {summary[-1] if summary else 'no summary line'}")
     return run.returncode, failed, time.perf_counter() - t

@@ -33,15 +33,27 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 def _cmd_synth_referrals(args: argparse.Namespace) -> int:
     from csdemand.published import store
-    from csdemand.synthetic import referrals as synthetic
     from csdemand.published.areas import resolve
+    from csdemand.synthetic import referrals as synthetic
 
     la = resolve(args.la)
     targets = synthetic.targets_from_published(store.load("cin"), la.la_number, args.start_year)
     df = synthetic.generate_referrals(targets, seed=args.seed, start_year=args.start_year)
     out = Path(args.out) / f"referrals_{la.slug}_synthetic.csv"
-    csv_path, meta_path = synthetic.write_extract(df, out, {"area": la.name, "la_number": la.la_number, "calibrated_to": "DfE Characteristics of children in need, c1 referrals and re-referrals (data/sample/cin.csv)"})
-    print(f"wrote    {csv_path}  ({len(df):,} synthetic referrals, {targets['period'].min()}-{targets['period'].max()})")
+    csv_path, meta_path = synthetic.write_extract(
+        df,
+        out,
+        {
+            "area": la.name,
+            "la_number": la.la_number,
+            "calibrated_to": (
+                "DfE Characteristics of children in need, c1 referrals and re-referrals (data/sample/cin.csv)"
+            ),
+        },
+    )
+    print(
+        f"wrote    {csv_path}  ({len(df):,} synthetic referrals, {targets['period'].min()}-{targets['period'].max()})"
+    )
     print(f"wrote    {meta_path}")
     return 0
 
@@ -65,10 +77,22 @@ def _cmd_render(args: argparse.Namespace) -> int:
     from csdemand.render.interrupt import Stopped
 
     if not re.fullmatch(r"latest|(19|20)[0-9]{2}(-(0[1-9]|1[0-2]))?", args.period.strip().lower()):
-        raise InputError("not a period", column="--period", value=args.period, expected="a year such as 2025, a month such as 2021-06, or 'latest'")
+        raise InputError(
+            "not a period",
+            column="--period",
+            value=args.period,
+            expected="a year such as 2025, a month such as 2021-06, or 'latest'",
+        )
     timeout = execution.parse_timeout(args.timeout) if args.timeout is not None else execution.default_timeout()
     try:
-        outcome = render_many(las=args.la, period=args.period.strip().lower(), briefings=args.briefing, out_dir=Path(args.out), jobs=args.jobs, timeout=timeout)
+        outcome = render_many(
+            las=args.la,
+            period=args.period.strip().lower(),
+            briefings=args.briefing,
+            out_dir=Path(args.out),
+            jobs=args.jobs,
+            timeout=timeout,
+        )
     except Stopped as exc:
         print(str(exc), file=sys.stderr, flush=True)
         return exc.exit_status
@@ -115,7 +139,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     checked = len(report)
     summary = f"{checked} source{'s' if checked != 1 else ''} checked, "
     if total:
-        summary += f"{total:,} problem{'s' if total != 1 else ''} in {with_problems} source{'s' if with_problems != 1 else ''}"
+        summary += (
+            f"{total:,} problem{'s' if total != 1 else ''} in {with_problems} source{'s' if with_problems != 1 else ''}"
+        )
         if warnings:
             summary += f" ({warnings:,} of them warning{'s' if warnings != 1 else ''})"
     else:
@@ -138,9 +164,12 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         print(f"## Children looked after at 31 March: backtest, origins {first}-{bt.last_year - 1}, every authority\n")
         print(projection.markdown_table(bt.table))
         print(f"\n{bt.judgement.sentence}\n")
-        print(f"## Weekly unit cost (LACFinance): backtest\n")
+        print("## Weekly unit cost (LACFinance): backtest\n")
         print(projection.markdown_table(bt.unit_cost_table, projection.UNIT_COST_LABELS))
-        print(f"\nUnit cost projected by: {projection.UNIT_COST_LABELS[bt.unit_cost_method].lower()} (lowest 1-year error).")
+        print(
+            f"\nUnit cost projected by: {projection.UNIT_COST_LABELS[bt.unit_cost_method].lower()}"
+            " (lowest 1-year error)."
+        )
         return 0
     la = resolve(args.la)
     p = projection.project(hist, la.la_number, bt)
@@ -153,44 +182,102 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     for m in methods:
         f = projection.project_method(hist, la.la_number, m, bt)
         for _, r in f.iterrows():
-            rows.append({"method": projection.METHOD_LABELS[m], "shown": "yes" if bt.judgement.beats_naive.get(m) else "no", "period": r["period"], "forecast": r["forecast"], "80% from": r["lo80"], "80% to": r["hi80"], "95% from": r["lo95"], "95% to": r["hi95"]})
-    print("Every method, with its backtest interval (\"shown\": whether it beat the naive projection, so a briefing may show it):\n")
+            rows.append(
+                {
+                    "method": projection.METHOD_LABELS[m],
+                    "shown": "yes" if bt.judgement.beats_naive.get(m) else "no",
+                    "period": r["period"],
+                    "forecast": r["forecast"],
+                    "80% from": r["lo80"],
+                    "80% to": r["hi80"],
+                    "95% from": r["lo95"],
+                    "95% to": r["hi95"],
+                }
+            )
+    print(
+        'Every method, with its backtest interval ("shown": whether it beat the naive projection, '
+        "so a briefing may show it):\n"
+    )
     print(projection.markdown_frame(pd.DataFrame(rows)))
     use = p.method or "naive"
     children = p.frame if len(p.frame) else projection.project_method(hist, la.la_number, "naive", bt)
     cost = projection.project_cost(hist, la.la_number, children, bt, method=use)
-    basis = projection.METHOD_LABELS[use].lower() if p.method else "today's number of children (no forecast of numbers is shown)"
+    basis = (
+        projection.METHOD_LABELS[use].lower()
+        if p.method
+        else "today's number of children (no forecast of numbers is shown)"
+    )
     print(f"\n### Cost at {basis}\n")
     print(cost.sentence + " " + cost.note + "\n")
     if len(cost.frame):
-        print(projection.markdown_frame(cost.frame[["period", "children", "unit_cost", "unit_cost_lo80", "unit_cost_hi80", "cost", "cost_lo80", "cost_hi80"]]))
+        print(
+            projection.markdown_frame(
+                cost.frame[
+                    [
+                        "period",
+                        "children",
+                        "unit_cost",
+                        "unit_cost_lo80",
+                        "unit_cost_hi80",
+                        "cost",
+                        "cost_lo80",
+                        "cost_hi80",
+                    ]
+                ]
+            )
+        )
     if args.starts or args.ceases:
-        sc = projection.scenario(hist, la.la_number, bt, start_change=args.starts / 100, cease_change=args.ceases / 100, from_year=args.from_year)
+        sc = projection.scenario(
+            hist,
+            la.la_number,
+            bt,
+            start_change=args.starts / 100,
+            cease_change=args.ceases / 100,
+            from_year=args.from_year,
+        )
         print("\n### Scenario (stock-flow)\n")
         print(sc.sentence + "\n")
-        print(projection.markdown_frame(sc.frame[["period", "baseline", "scenario", "difference", "baseline_cost", "scenario_cost"]]))
+        print(
+            projection.markdown_frame(
+                sc.frame[["period", "baseline", "scenario", "difference", "baseline_cost", "scenario_cost"]]
+            )
+        )
     if args.hindcast:
         h = projection.hindcast(hist, la.la_number, bt, args.hindcast)
         print(f"\n### Projected from {args.hindcast} beside what happened (80% intervals known in {args.hindcast})\n")
-        print(projection.markdown_frame(h[["period", "actual"] + [c for m in methods for c in (m, f"{m}_lo80", f"{m}_hi80")]]))
+        print(
+            projection.markdown_frame(
+                h[["period", "actual"] + [c for m in methods for c in (m, f"{m}_lo80", f"{m}_hi80")]]
+            )
+        )
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m csdemand", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m csdemand", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("import-dfe", help="build data/sample's tidy tables from published DfE/ONS files")
-    p.add_argument("folder", nargs="?", default=str(paths.reference_data_dir()), help="folder of published CSVs (default: ../shared/reference-data)")
+    p.add_argument(
+        "folder",
+        nargs="?",
+        default=str(paths.reference_data_dir()),
+        help="folder of published CSVs (default: ../shared/reference-data)",
+    )
     p.add_argument("--out", default=str(paths.data_dir()), help="where to write the tidy tables (default: data/sample)")
     p.add_argument(
         "--allow-loss",
         action="store_true",
-        help="replace the tables in --out even if rows they hold would disappear (by default the import stops and lists them)",
+        help="replace the tables in --out even if rows they hold would disappear "
+        "(by default the import stops and lists them)",
     )
     p.set_defaults(func=_cmd_import)
 
-    p = sub.add_parser("synth-referrals", help="write a seeded SYNTHETIC referrals extract calibrated to an LA's published figures")
+    p = sub.add_parser(
+        "synth-referrals", help="write a seeded SYNTHETIC referrals extract calibrated to an LA's published figures"
+    )
     p.add_argument("--la", default="352", help="LA number, GSS code or name (default 352, Manchester)")
     p.add_argument("--seed", type=int, default=2017, help="random seed (default 2017)")
     p.add_argument("--start-year", type=int, default=2018, help="first reporting year (default 2018: from April 2017)")
@@ -200,44 +287,68 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("synth-early-help", help="write the seeded SYNTHETIC Manchester early help requests extract")
     p.add_argument("--seed", type=int, default=2020, help="random seed (default 2020)")
     p.add_argument("--start", default="2017-04", help="first month (default 2017-04)")
-    p.add_argument("--end", default="2026-10", help="last month (default 2026-10, the last full month when the sample was made)")
+    p.add_argument(
+        "--end", default="2026-10", help="last month (default 2026-10, the last full month when the sample was made)"
+    )
     p.add_argument("--out", default=str(paths.data_dir() / "local"), help="folder (default data/sample/local)")
     p.set_defaults(func=_cmd_synth_early_help)
 
     p = sub.add_parser("render", help="execute briefing notebooks and write self-contained HTML reports")
-    p.add_argument("--la", nargs="+", default=["352"], help="LA numbers, GSS codes or names, or 'all' (default 352, Manchester)")
+    p.add_argument(
+        "--la", nargs="+", default=["352"], help="LA numbers, GSS codes or names, or 'all' (default 352, Manchester)"
+    )
     p.add_argument("--jobs", type=_positive_int, default=1, help="render in this many processes (default 1)")
-    p.add_argument("--period", default="latest", help="a year (annual briefings), YYYY-MM (monthly), or 'latest' (default)")
-    p.add_argument("--briefing", nargs="+", default=None, help="notebook names without .ipynb (default: every briefing)")
+    p.add_argument(
+        "--period", default="latest", help="a year (annual briefings), YYYY-MM (monthly), or 'latest' (default)"
+    )
+    p.add_argument(
+        "--briefing", nargs="+", default=None, help="notebook names without .ipynb (default: every briefing)"
+    )
     p.add_argument("--out", default=str(paths.reports_dir()), help="reports folder (default: reports/)")
     p.add_argument(
         "--timeout",
         default=None,
         metavar="SECONDS",
-        help="time limit for one briefing; one that reaches it fails and the run goes on (default $CSDEMAND_RENDER_TIMEOUT, else 600)",
+        help="time limit for one briefing; one that reaches it fails and the run goes on "
+        "(default $CSDEMAND_RENDER_TIMEOUT, else 600)",
     )
     p.set_defaults(func=_cmd_render)
     p = sub.add_parser(
         "validate",
         help="check every configured local source and the shipped tables; list every problem",
-        description="List every problem in the local sources config/data.yml names (for each --la) and in data/sample's "
-        "cla, cin and population tables, or in the --file CSVs. Exit 0 when clean, 1 when any problem is found, 2 for a bad argument.",
+        description="List every problem in the local sources config/data.yml names (for each --la) and in "
+        "data/sample's cla, cin and population tables, or in the --file CSVs. Exit 0 when clean, 1 when any "
+        "problem is found, 2 for a bad argument.",
     )
-    p.add_argument("--la", nargs="+", default=None, help="LA numbers, GSS codes or names whose local sources to check (default 352, Manchester)")
+    p.add_argument(
+        "--la",
+        nargs="+",
+        default=None,
+        help="LA numbers, GSS codes or names whose local sources to check (default 352, Manchester)",
+    )
     p.add_argument("--file", nargs="+", default=None, help="check these CSV files instead of the configured sources")
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser(
         "backtest",
-        help="print the looked-after projection backtest (error and interval coverage by method and horizon), or one authority's projection",
+        help="print the looked-after projection backtest (error and interval coverage by method and horizon), "
+        "or one authority's projection",
         description="Without --la: the backtest table of every projection method over every authority (markdown). "
-        "With --la: that authority's projection by every method, its cost, and optionally a scenario and a past projection beside what happened.",
+        "With --la: that authority's projection by every method, its cost, and optionally a scenario and a past "
+        "projection beside what happened.",
     )
     p.add_argument("--la", default=None, help="LA number, GSS code or name: print this authority's projection")
     p.add_argument("--starts", type=float, default=0.0, help="scenario: change in the starting rate, %% (e.g. -10)")
     p.add_argument("--ceases", type=float, default=0.0, help="scenario: change in the ceasing share, %% (e.g. 5)")
-    p.add_argument("--from-year", type=int, default=None, help="scenario: first reporting year changed (default: next year)")
-    p.add_argument("--hindcast", type=int, default=None, help="also print the projection made from this year beside what happened (e.g. 2022)")
+    p.add_argument(
+        "--from-year", type=int, default=None, help="scenario: first reporting year changed (default: next year)"
+    )
+    p.add_argument(
+        "--hindcast",
+        type=int,
+        default=None,
+        help="also print the projection made from this year beside what happened (e.g. 2022)",
+    )
     p.set_defaults(func=_cmd_backtest)
     return parser
 

@@ -18,8 +18,7 @@ import pandas as pd
 import pytest
 
 from csdemand.briefings import narrative, referrals
-from csdemand.core import disclosure
-from csdemand.core import paths
+from csdemand.core import disclosure, paths
 from csdemand.local import referrals as lr
 from csdemand.published import areas, store
 
@@ -39,9 +38,17 @@ def test_store_applies_dfe_rules_to_every_count_and_rate(tmp_path, monkeypatch):
 
 
 def test_small_local_monthly_counts_and_their_shares_are_withheld():
-    monthly = pd.DataFrame({"month": ["2025-01", "2025-02"], "referrals": [3, 500], "domestic_abuse": [1, 100], "da_share": [1 / 3, 0.2]})
-    out = disclosure.protect_counts(monthly, ["referrals", "domestic_abuse"], {"referrals": ["da_share"], "domestic_abuse": ["da_share"]})
-    assert np.isnan(out.loc[0, "referrals"]) and np.isnan(out.loc[0, "domestic_abuse"]) and np.isnan(out.loc[0, "da_share"])
+    monthly = pd.DataFrame(
+        {"month": ["2025-01", "2025-02"], "referrals": [3, 500], "domestic_abuse": [1, 100], "da_share": [1 / 3, 0.2]}
+    )
+    out = disclosure.protect_counts(
+        monthly, ["referrals", "domestic_abuse"], {"referrals": ["da_share"], "domestic_abuse": ["da_share"]}
+    )
+    assert (
+        np.isnan(out.loc[0, "referrals"])
+        and np.isnan(out.loc[0, "domestic_abuse"])
+        and np.isnan(out.loc[0, "da_share"])
+    )
     assert out.loc[1, "referrals"] == 500 and out.loc[1, "da_share"] == 0.2
     assert monthly.loc[0, "referrals"] == 3  # the input is not changed
 
@@ -95,11 +102,22 @@ def write_small_extract(path: Path) -> dict:
                 child = f"C{n:05d}"
                 # a re-referral: the child referred on the 1st of the month before, within 365 days
                 if to_rerefer and j == count - 1 and i >= 1 and rows:
-                    earlier = [r for r in rows if r[2].startswith(f"{_month(year, i - 1)[0]}-{_month(year, i - 1)[1]:02d}")]
+                    earlier = [
+                        r for r in rows if r[2].startswith(f"{_month(year, i - 1)[0]}-{_month(year, i - 1)[1]:02d}")
+                    ]
                     if earlier:
                         child = earlier[0][1]
                         to_rerefer -= 1
-                rows.append([f"R{n:05d}", child, dt.date(y, m, 1 + j).isoformat(), "Police", "Y" if j < da else "N", "Assessment"])
+                rows.append(
+                    [
+                        f"R{n:05d}",
+                        child,
+                        dt.date(y, m, 1 + j).isoformat(),
+                        "Police",
+                        "Y" if j < da else "N",
+                        "Assessment",
+                    ]
+                )
     with path.open("w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(lr.COLUMNS)
@@ -116,7 +134,9 @@ def _config(tmp_path: Path, body: str) -> Path:
 @pytest.fixture
 def small(tmp_path, monkeypatch):
     truth = write_small_extract(tmp_path / "small.csv")
-    monkeypatch.setenv("CSDEMAND_CONFIG", str(_config(tmp_path, f"    format: csv\n    path: {tmp_path / 'small.csv'}\n")))
+    monkeypatch.setenv(
+        "CSDEMAND_CONFIG", str(_config(tmp_path, f"    format: csv\n    path: {tmp_path / 'small.csv'}\n"))
+    )
     return truth
 
 
@@ -171,19 +191,54 @@ def test_key_message_and_tile_show_a_withheld_latest_month_as_c_with_the_reason(
     loc = referrals.local("config", pub.la)
     latest = referrals.latest_month(loc)
     text = " ".join(narrative.referral_key_messages(pub, latest))
-    assert ("In the local extract, the number of referrals received in March 2025 is c (suppressed: a count of 1 to 5, "
-            "or a figure from which one could be worked out), and so is the share with domestic abuse recorded.") in text
+    assert (
+        "In the local extract, the number of referrals received in March 2025 is c (suppressed: a count of 1 to 5, "
+        "or a figure from which one could be worked out), and so is the share with domestic abuse recorded."
+    ) in text
     assert referrals.local_headline(loc) == ("Referrals in Mar 2025", "c", f"local extract; {disclosure.FOOTNOTE_C}")
     assert "nan" not in text and "not available referrals" not in text
 
 
 def test_reconciliation_of_269_referrals_with_1_rereferral_shows_no_percentage_that_gives_the_1_back():
     # the issue's case: 269 referrals and 0.4% re-referrals, only 1 fits
-    months = lr.monthly(pd.DataFrame({"referral_date": pd.to_datetime(["2024-04-01"] * 269), "domestic_abuse": [False] * 269, "outcome": ["Assessment"] * 269, "rereferral": [True] + [False] * 268}))
-    months = pd.concat([months, pd.DataFrame({"month": [str(pd.Period("2024-05", freq="M") + i) for i in range(11)], "referrals": [0] * 11, "domestic_abuse": [0] * 11})], ignore_index=True)
-    annual = pd.DataFrame({"period": [2025], "referrals": [269], "rereferrals": [1], "rereferral_pct": [1 / 269 * 100], "complete": [True]})
-    mon, ann = referrals.protect_local(months, months["month"].tolist(), annual)
-    assert ann.loc[0, "referrals"] == 269 and ann.loc[0, "rereferral_status"] == "c" and np.isnan(ann.loc[0, "rereferral_pct"])
+    months = lr.monthly(
+        pd.DataFrame(
+            {
+                "referral_date": pd.to_datetime(["2024-04-01"] * 269),
+                "domestic_abuse": [False] * 269,
+                "outcome": ["Assessment"] * 269,
+                "rereferral": [True] + [False] * 268,
+            }
+        )
+    )
+    months = pd.concat(
+        [
+            months,
+            pd.DataFrame(
+                {
+                    "month": [str(pd.Period("2024-05", freq="M") + i) for i in range(11)],
+                    "referrals": [0] * 11,
+                    "domestic_abuse": [0] * 11,
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    annual = pd.DataFrame(
+        {
+            "period": [2025],
+            "referrals": [269],
+            "rereferrals": [1],
+            "rereferral_pct": [1 / 269 * 100],
+            "complete": [True],
+        }
+    )
+    _mon, ann = referrals.protect_local(months, months["month"].tolist(), annual)
+    assert (
+        ann.loc[0, "referrals"] == 269
+        and ann.loc[0, "rereferral_status"] == "c"
+        and np.isnan(ann.loc[0, "rereferral_pct"])
+    )
     table = referrals.reconciliation_table(referrals.reconciliation(ann, referrals.published("201"))).iloc[0]
     assert table["Local extract"] == "269" and table["Published (DfE)"] == "57"
     assert table["Re-referrals % local"] == "c" and table["Difference (points)"] == "c"
@@ -192,9 +247,22 @@ def test_reconciliation_of_269_referrals_with_1_rereferral_shows_no_percentage_t
 
 def test_a_difference_beside_a_withheld_published_figure_is_withheld():
     pub = referrals.published("201")  # DfE withheld City of London's 2024 re-referral %
-    local_annual = pd.DataFrame({"period": [2024], "referrals": [70.0], "referrals_status": [""], "rereferral_pct": [20.0], "rereferral_status": [""], "complete": [True]})
+    local_annual = pd.DataFrame(
+        {
+            "period": [2024],
+            "referrals": [70.0],
+            "referrals_status": [""],
+            "rereferral_pct": [20.0],
+            "rereferral_status": [""],
+            "complete": [True],
+        }
+    )
     row = referrals.reconciliation_table(referrals.reconciliation(local_annual, pub)).iloc[0]
-    assert row["Re-referrals % local"] == "20.0" and row["Re-referrals % published"] == "c" and row["Difference (points)"] == "c"
+    assert (
+        row["Re-referrals % local"] == "20.0"
+        and row["Re-referrals % published"] == "c"
+        and row["Difference (points)"] == "c"
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -218,7 +286,16 @@ def write_annex_a(path: Path) -> Path:
         month = pd.Period("2024-04", freq="M") + i
         for day in range(4 if str(month) == "2024-05" else 10):
             n += 1
-            ws.append([f"A{n:04d}", "Female", None, dt.datetime(month.year, month.month, day + 1), "q) 6: Police", "b) No" if n % 3 else "a) Yes"])
+            ws.append(
+                [
+                    f"A{n:04d}",
+                    "Female",
+                    None,
+                    dt.datetime(month.year, month.month, day + 1),
+                    "q) 6: Police",
+                    "b) No" if n % 3 else "a) Yes",
+                ]
+            )
     wb.save(path)
     return path
 
@@ -226,11 +303,16 @@ def write_annex_a(path: Path) -> Path:
 @pytest.fixture
 def annex_a(tmp_path, monkeypatch):
     book = write_annex_a(tmp_path / "Annex_A.xlsx")
-    monkeypatch.setenv("CSDEMAND_CONFIG", str(_config(tmp_path, f"    format: annex_a\n    path: {book}\n    list: 3\n")))
+    monkeypatch.setenv(
+        "CSDEMAND_CONFIG", str(_config(tmp_path, f"    format: annex_a\n    path: {book}\n    list: 3\n"))
+    )
     return book
 
 
-NOT_RECORDED = "Annex A does not record domestic abuse at referral; the published figures at the end of assessment are shown instead."
+NOT_RECORDED = (
+    "Annex A does not record domestic abuse at referral; the published figures at the end of assessment "
+    "are shown instead."
+)
 
 
 def test_annex_a_without_a_domestic_abuse_field_leaves_the_share_out_and_says_why(annex_a):
@@ -260,12 +342,24 @@ def _text(markup: str) -> str:
 def _tables(markup: str) -> dict[str, pd.DataFrame]:
     """Every table in a page, as text, keyed by its caption or the chart caption it belongs to."""
     out = {}
-    for m in re.finditer(r"(?:<figcaption>(?P<fig>.*?)</figcaption>.*?)?<table[^>]*>(?P<body>.*?)</table>", markup, flags=re.S):
+    for m in re.finditer(
+        r"(?:<figcaption>(?P<fig>.*?)</figcaption>.*?)?<table[^>]*>(?P<body>.*?)</table>", markup, flags=re.S
+    ):
         body = m.group("body")
         cap = re.search(r"<caption>(.*?)</caption>", body, flags=re.S)
         key = _text(cap.group(1) if cap else (m.group("fig") or ""))
-        head = [_text(h) for h in re.findall(r"<th[^>]*>(.*?)</th>", re.search(r"<thead>(.*?)</thead>", body, flags=re.S).group(1), flags=re.S)]
-        rows = [[_text(c) for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r, flags=re.S)] for r in re.findall(r"<tr>(.*?)</tr>", re.search(r"<tbody>(.*?)</tbody>", body, flags=re.S).group(1), flags=re.S)]
+        head = [
+            _text(h)
+            for h in re.findall(
+                r"<th[^>]*>(.*?)</th>", re.search(r"<thead>(.*?)</thead>", body, flags=re.S).group(1), flags=re.S
+            )
+        ]
+        rows = [
+            [_text(c) for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r, flags=re.S)]
+            for r in re.findall(
+                r"<tr>(.*?)</tr>", re.search(r"<tbody>(.*?)</tbody>", body, flags=re.S).group(1), flags=re.S
+            )
+        ]
         out[key] = pd.DataFrame(rows, columns=head)
     return out
 
@@ -279,7 +373,9 @@ def _could_be(printed: str, base: int) -> list[int]:
 def _check_what_a_reader_sees(markup: str, truth: dict) -> None:
     tables = _tables(markup)
     counts = tables["Referrals per month, XmR control chart"].set_index("Month")
-    shares = tables["Share of referrals with domestic abuse recorded, Laney p' chart with 95% Wilson intervals"].set_index("Month")
+    shares = tables[
+        "Share of referrals with domestic abuse recorded, Laney p' chart with 95% Wilson intervals"
+    ].set_index("Month")
     rec = tables["Local extract against DfE's published referrals, complete reporting years"].set_index("Year")
     label = {pd.Period(k, freq="M").strftime("%b %Y"): k for k in truth["months"]}
 
@@ -308,7 +404,10 @@ def _check_what_a_reader_sees(markup: str, truth: dict) -> None:
             continue
         assert base is not None
         could = _could_be(cell, base)
-        assert truth["da"][label[month]] in could and not any(1 <= k <= 5 or 1 <= base - k <= 5 for k in could), (month, cell)
+        assert truth["da"][label[month]] in could and not any(1 <= k <= 5 or 1 <= base - k <= 5 for k in could), (
+            month,
+            cell,
+        )
     assert (~shares["Domestic abuse share"].isin(["c", "z"])).sum() == 4
     for year, row in rec.iterrows():
         if row["Re-referrals % local"] == "c":
@@ -319,7 +418,13 @@ def _check_what_a_reader_sees(markup: str, truth: dict) -> None:
     assert rec.loc["2023", "Re-referrals % local"] == "c" and rec.loc["2025", "Re-referrals % local"] == "8.5"
 
     # the local sections read c with the reason, never nan
-    local = _text(markup[markup.find("Monthly referrals and the domestic-abuse share") : markup.find("Referral rate against benchmarks")])
+    local = _text(
+        markup[
+            markup.find("Monthly referrals and the domestic-abuse share") : markup.find(
+                "Referral rate against benchmarks"
+            )
+        ]
+    )
     local += _text(markup[markup.find("Local extract against") : markup.find("Caveats")])
     assert disclosure.FOOTNOTE_C in local
     for bad in ("nan", "NaN", "None", "not available%", "not available referrals", "not available ("):
@@ -331,7 +436,9 @@ def _check_what_a_reader_sees(markup: str, truth: dict) -> None:
 
 
 @pytest.mark.notebook
-def test_small_authority_page_and_executed_notebook_show_no_count_of_1_to_5_nor_one_that_can_be_worked_out(small, tmp_path):
+def test_small_authority_page_and_executed_notebook_show_no_count_of_1_to_5_nor_one_that_can_be_worked_out(
+    small, tmp_path
+):
     from csdemand.render import batch as render
 
     brief = next(b for b in render.discover() if b.name == "referrals")

@@ -29,8 +29,18 @@ def _html(e: early_help.EarlyHelp) -> str:
     from csdemand import present
 
     parts = [present.headline_figures(early_help.headlines(e)), present.key_messages(early_help.key_messages(e))]
-    parts += [f(e) for f in (early_help.control_chart, early_help.comparison_section, early_help.its_section, early_help.seasonal_section,
-                             early_help.forecast_section, early_help.outcomes_section, early_help.methods_section)]
+    parts += [
+        f(e)
+        for f in (
+            early_help.control_chart,
+            early_help.comparison_section,
+            early_help.its_section,
+            early_help.seasonal_section,
+            early_help.forecast_section,
+            early_help.outcomes_section,
+            early_help.methods_section,
+        )
+    ]
     parts += [early_help.mix_section(e, "hub"), early_help.mix_section(e, "reason")]
     return "".join(p._repr_html_() for p in parts)
 
@@ -76,7 +86,9 @@ def test_before_after_reproduces_the_councils_figures(june_2021):
 
 def test_key_message_reads_as_leaders_quote_it_and_names_the_months_compared(june_2021):
     first = early_help.key_messages(june_2021)[0]
-    assert first.startswith("Requests averaged 1,052 a month in the three months to June 2021, 57% more than the 672 a month")
+    assert first.startswith(
+        "Requests averaged 1,052 a month in the three months to June 2021, 57% more than the 672 a month"
+    )
     assert "April to June 2021 against December 2019 to February 2020" in first and "different times of year" in first
 
 
@@ -94,7 +106,10 @@ def test_same_months_a_year_earlier_for_june_2021_is_460_a_month_and_129_percent
     tiles = {label: (value, note) for label, value, note in early_help.headlines(june_2021)}
     assert tiles["Against the same months a year earlier"] == ("+129%", "April to June 2021 against April to June 2020")
     second = early_help.key_messages(june_2021)[1]
-    assert second.startswith("Requests averaged 1,052 a month in April to June 2021, 129% more than the 460 a month in the same months a year earlier (April to June 2020).")
+    assert second.startswith(
+        "Requests averaged 1,052 a month in April to June 2021, 129% more than the 460 a month in the same months a "
+        "year earlier (April to June 2020)."
+    )
     assert "first after the first national lockdown (March 2020)" in second
 
 
@@ -106,7 +121,9 @@ def test_same_months_table_shows_each_month_beside_the_year_before(june_2021):
 
 
 def test_key_messages_and_tiles_name_no_model(march_2025):
-    text = " ".join(early_help.key_messages(march_2025)) + " ".join(" ".join(t) for t in early_help.headlines(march_2025))
+    text = " ".join(early_help.key_messages(march_2025)) + " ".join(
+        " ".join(t) for t in early_help.headlines(march_2025)
+    )
     assert [m for m in MODEL_NAMES if re.search(rf"\b{re.escape(m)}\b", text)] == []
     # ...the methods section names them
     methods = " ".join(early_help.caveats(march_2025))
@@ -162,12 +179,18 @@ def test_missing_extract_is_a_clear_error(tmp_path):
 def test_limits_are_recalculated_at_the_change_date_by_default(march_2025):
     t = march_2025.xmr.table
     assert march_2025.recalculated_at == [pd.Period("2020-03", "M")]
-    assert t.loc[t["x"] < pd.Period("2020-03", "M"), "phase"].eq(1).all() and t.loc[t["x"] >= pd.Period("2020-03", "M"), "phase"].eq(2).all()
+    assert (
+        t.loc[t["x"] < pd.Period("2020-03", "M"), "phase"].eq(1).all()
+        and t.loc[t["x"] >= pd.Period("2020-03", "M"), "phase"].eq(2).all()
+    )
     # special-cause months before and after the change: 0 of 35, 26 of 61 (the lockdown dip to
     # February 2021 and the runs above the mean in 2024-25), not 82 of 96 with one set of limits
     assert int(t.loc[t["phase"] == 1, "signal"].sum()) == 0 and int((t["phase"] == 1).sum()) == 35
     assert int(t.loc[t["phase"] == 2, "signal"].sum()) == 26 and int((t["phase"] == 2).sum()) == 61
-    assert round(t.loc[t["phase"] == 1, "centre"].iloc[0], 1) == 678.9 and round(t.loc[t["phase"] == 2, "centre"].iloc[0], 1) == 1047.6
+    assert (
+        round(t.loc[t["phase"] == 1, "centre"].iloc[0], 1) == 678.9
+        and round(t.loc[t["phase"] == 2, "centre"].iloc[0], 1) == 1047.6
+    )
     one = early_help.analyse("sample", "352", "2025-03", change_date="", horizon=0)
     assert one.xmr.table["phase"].nunique() == 1 and int(one.xmr.table["signal"].sum()) == 82
 
@@ -183,11 +206,16 @@ def test_control_chart_legend_table_and_alt_text_use_making_data_counts_words(ma
     from csdemand.present import charts
 
     chart = charts.spc_chart(march_2025.xmr.table, "Requests", "t", polarity="neither")
-    assert "26 of 96 months show special-cause variation (special cause (neither improvement nor concern): 26)" in chart.alt
+    assert (
+        "26 of 96 months show special-cause variation (special cause (neither improvement nor concern): 26)"
+        in chart.alt
+    )
     assert "Limits recalculated from Mar 2020" in chart.alt
     assert set(chart.data["Variation"]) == {"common cause", "special cause (neither improvement nor concern)"}
     html = chart._repr_html_()
-    assert re.search(r"<details class=\"as-table\"><summary>View as table</summary><table class=\"data\"><caption>t</caption>", html)
+    assert re.search(
+        r"<details class=\"as-table\"><summary>View as table</summary><table class=\"data\"><caption>t</caption>", html
+    )
 
 
 def test_recalculating_limits_at_a_further_shift_adds_a_phase():
@@ -207,7 +235,10 @@ def test_pre_aggregated_monthly_table_gives_the_same_before_after_and_leaves_mix
     assert (e.before_after.before_mean, e.before_after.after_mean) == (672, 1052)
     assert e.by_hub is None and e.by_reason is None and e.outcomes is None
     assert e.notes["hub"] == "The monthly table has no hub column, so the mix by hub is left out."
-    assert e.notes["outcomes"] == "A table counted by month holds no outcomes, so step-ups to children's social care are left out."
+    assert (
+        e.notes["outcomes"]
+        == "A table counted by month holds no outcomes, so step-ups to children's social care are left out."
+    )
     html = _html(e)
     assert "The monthly table has no reason column, so the mix by main reason is left out." in html
 
@@ -226,7 +257,9 @@ def test_monthly_table_by_hub_shows_the_hub_mix(tmp_path):
     assert "mix by main reason is left out" in _html(e)
 
 
-@pytest.mark.parametrize("header", ["request_id,family_id,date_received,hub,reason,outcome", "month,requests", "month,hub,requests"])
+@pytest.mark.parametrize(
+    "header", ["request_id,family_id,date_received,hub,reason,outcome", "month,requests", "month,hub,requests"]
+)
 def test_header_only_extract_is_refused_with_no_rows(tmp_path, header):
     path = tmp_path / "empty.csv"
     path.write_text(header + "\n")
@@ -252,7 +285,8 @@ def test_extract_starting_after_the_change_date_leaves_the_step_out_with_a_sente
     e = _analyse(path, horizon=0)
     assert e.change is None and e.before_after is None and e.its is None and e.recalculated_at == []
     assert e.notes["step"] == (
-        "The change date (March 2020) is outside the months of the extract (January 2021 to March 2025), so the comparison "
+        "The change date (March 2020) is outside the months of the extract (January 2021 to March 2025), so the "
+        "comparison "
         "with the months before it and the change in level at that date are left out."
     )
     labels = [t[0] for t in early_help.headlines(e)]
@@ -261,7 +295,11 @@ def test_extract_starting_after_the_change_date_leaves_the_step_out_with_a_sente
     assert "is outside the months of the extract" in html and e.seasonal is not None
     # the change date is a parameter: one inside the extract brings the step back
     moved = _analyse(path, change_date="2022-04-01", horizon=0)
-    assert moved.change == pd.Period("2022-04", "M") and moved.before_after is not None and moved.xmr.table["phase"].nunique() == 2
+    assert (
+        moved.change == pd.Period("2022-04", "M")
+        and moved.before_after is not None
+        and moved.xmr.table["phase"].nunique() == 2
+    )
 
 
 def test_a_short_extract_leaves_out_what_it_cannot_support(tmp_path):
@@ -322,7 +360,7 @@ def small_month(tmp_path_factory):
 
 
 def test_a_month_of_1_to_5_requests_is_withheld_not_fatal(small_month):
-    df, e = small_month
+    _df, e = small_month
     may = pd.Period("2024-05", "M")
     assert e.withheld[may] and int(e.withheld.sum()) == 1
     assert np.isnan(e.shown()[may]) and e.series[may] == early_help.IMPUTED
@@ -344,10 +382,17 @@ def test_averages_over_a_withheld_month_are_withheld(tmp_path):
     df.to_csv(path, index=False)
     e = _analyse(path, horizon=0)
     tiles = {label: value for label, value, _ in early_help.headlines(e)}
-    assert tiles["Average a month, latest 3 months"] == "c" and tiles["Change"] == "c" and tiles["Against the same months a year earlier"] == "c"
+    assert (
+        tiles["Average a month, latest 3 months"] == "c"
+        and tiles["Change"] == "c"
+        and tiles["Against the same months a year earlier"] == "c"
+    )
     msgs = early_help.key_messages(e)
-    assert msgs[0] == ("The comparison of January to March 2025 with December 2019 to February 2020, before the first national lockdown (March 2020), "
-                       "is withheld: one of those months had 1 to 5 requests.")
+    assert msgs[0] == (
+        "The comparison of January to March 2025 with December 2019 to February 2020, before the first national "
+        "lockdown (March 2020), "
+        "is withheld: one of those months had 1 to 5 requests."
+    )
     table = early_help.before_after_table(e)
     assert table.set_index("Month").loc["February 2025", "Requests"] == "c"
     assert table.iloc[-2:]["Requests"].tolist() == ["c", "c"]
@@ -358,7 +403,7 @@ def test_no_small_count_is_printed_or_derivable_from_the_page(small_month):
     html = _html(e)
     assert not re.search(r"\bnan\b|\bNone\b|not available", html, flags=re.I)
     # the May 2024 row of every table reads c, and no total of a year holding it is shown
-    assert "May 2024</td><td class=\"num\">c</td>" in html
+    assert 'May 2024</td><td class="num">c</td>' in html
     assert early_help.C_FOOTNOTE in html
     # figures that would give it away: the year to March 2025's total, the window averages
     year_total = int(df[(df["month"] >= "2024-04") & (df["month"] <= "2025-03")]["requests"].sum())
@@ -367,7 +412,14 @@ def test_no_small_count_is_printed_or_derivable_from_the_page(small_month):
 
 def test_mix_with_a_reason_of_3_in_611_withholds_a_second_reason_and_both_shares():
     months = pd.period_range("2023-04", "2024-03", freq="M", name="month")
-    counts = {"Mental wellbeing": 150, "Housing": 3, "Finance and debt": 98, "Parenting": 160, "Child behaviour": 120, "Education": 80}  # 611
+    counts = {
+        "Mental wellbeing": 150,
+        "Housing": 3,
+        "Finance and debt": 98,
+        "Parenting": 160,
+        "Child behaviour": 120,
+        "Education": 80,
+    }  # 611
     monthly = pd.DataFrame({k: ehd_spread(v, 12) for k, v in counts.items()}, index=months)
     mix = early_help.protect_mix(monthly, pd.Series(False, index=months), "reason")
     row = mix.status.loc["2024"]
@@ -377,7 +429,11 @@ def test_mix_with_a_reason_of_3_in_611_withholds_a_second_reason_and_both_shares
     assert withheld == ["Housing", "Education"]  # the smallest other reason: 80
     assert mix.shares.loc["2024", ["Housing", "Education"]].isna().all()
     table = early_help.mix_table(mix)
-    assert table.loc[0, "Housing"] == "c" and table.loc[0, "Education"] == "c" and table.loc[0, "Requests (total)"] == "611"
+    assert (
+        table.loc[0, "Housing"] == "c"
+        and table.loc[0, "Education"] == "c"
+        and table.loc[0, "Requests (total)"] == "611"
+    )
     assert "0.5%" not in table.to_string()
 
 
@@ -397,8 +453,16 @@ def test_a_year_with_a_withheld_month_has_its_total_and_shares_withheld():
 
 
 def test_step_ups_of_1_to_5_and_their_percentages_are_withheld():
-    o = pd.DataFrame({"period": [2024, 2025], "requests": [611, 540], "outcome_recorded": [611, 540], "stepped_up": [3, 40],
-                      "stepped_up_pct": [3 / 611 * 100, 40 / 540 * 100], "complete": [True, True]})
+    o = pd.DataFrame(
+        {
+            "period": [2024, 2025],
+            "requests": [611, 540],
+            "outcome_recorded": [611, 540],
+            "stepped_up": [3, 40],
+            "stepped_up_pct": [3 / 611 * 100, 40 / 540 * 100],
+            "complete": [True, True],
+        }
+    )
     months = pd.period_range("2023-04", "2025-03", freq="M")
     p = early_help.protect_outcomes(o, pd.Series(months == pd.Period("2024-06", "M"), index=months))
     assert p[["requests_status", "stepped_up_status", "pct_status"]].values.tolist() == [["", "c", "c"], ["c", "", "c"]]
@@ -415,7 +479,9 @@ def test_a_small_authoritys_record_level_extract_renders_every_section(tmp_path)
     html = _html(e)
     assert not re.search(r"\bnan\b|\bNone\b|not available|nan%", html, flags=re.I)
     assert "were stepped up" not in " ".join(early_help.key_messages(e))  # 2025's total holds a withheld month
-    assert early_help.outcomes_table(e).set_index("Year to 31 March").loc["2025", "% of requests with an outcome"] == "c"
+    assert (
+        early_help.outcomes_table(e).set_index("Year to 31 March").loc["2025", "% of requests with an outcome"] == "c"
+    )
 
 
 # --------------------------------------------------------------------------- fields the source does not record
@@ -428,12 +494,34 @@ def _list2_workbook(path: Path) -> Path:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "List 2 - Early help"
-    ws.append(["Child Unique ID", "Gender", "Ethnicity", "Date of Birth", "Age of Child (Years)", "Assessment Start Date", "Assessment Completion Date", "Organisation Completing Assessment"])
+    ws.append(
+        [
+            "Child Unique ID",
+            "Gender",
+            "Ethnicity",
+            "Date of Birth",
+            "Age of Child (Years)",
+            "Assessment Start Date",
+            "Assessment Completion Date",
+            "Organisation Completing Assessment",
+        ]
+    )
     k = 0
     for month in pd.period_range("2022-10", "2025-03", freq="M"):
         for _ in range(int(rng.integers(20, 60))):
             k += 1
-            ws.append([f"C{k:05d}", "Female", "WBRI", None, 7, dt.datetime(month.year, month.month, int(rng.integers(1, 28))), None, "School"])
+            ws.append(
+                [
+                    f"C{k:05d}",
+                    "Female",
+                    "WBRI",
+                    None,
+                    7,
+                    dt.datetime(month.year, month.month, int(rng.integers(1, 28))),
+                    None,
+                    "School",
+                ]
+            )
     wb.save(path)
     return path
 
@@ -441,15 +529,23 @@ def _list2_workbook(path: Path) -> Path:
 def test_annex_a_list_2_leaves_hub_reason_and_step_ups_out_with_sentences(tmp_path, monkeypatch):
     book = _list2_workbook(tmp_path / "Annex_A.xlsx")
     config = tmp_path / "data.yml"
-    config.write_text(f"version: 1\ntables:\n  early_help_requests:\n    format: annex_a\n    path: {book}\n    list: 2\n")
+    config.write_text(
+        f"version: 1\ntables:\n  early_help_requests:\n    format: annex_a\n    path: {book}\n    list: 2\n"
+    )
     monkeypatch.setenv("CSDEMAND_CONFIG", str(config))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         e = early_help.analyse("config", "352", "latest", horizon=0)
     assert {"hub", "reason", "outcome"} <= e.not_recorded
     assert e.by_hub is None and e.by_reason is None and e.outcomes is None
-    assert e.notes["hub"] == "The source (Ofsted's Annex A List 2) does not record which hub took each request, so the mix by hub is left out."
-    assert e.notes["outcomes"] == "The source (Ofsted's Annex A List 2) does not record what happened to each request, so step-ups to children's social care are left out."
+    assert e.notes["hub"] == (
+        "The source (Ofsted's Annex A List 2) does not record which hub took each request, so the mix by hub is "
+        "left out."
+    )
+    assert e.notes["outcomes"] == (
+        "The source (Ofsted's Annex A List 2) does not record what happened to each request, so step-ups to "
+        "children's social care are left out."
+    )
     html = _html(e)
     assert "Central" not in html and "100%" not in html and "stepped up to children's social care by year" not in html
     assert not re.search(r"\b0 requests\b|\(0\.0%\)", html)
@@ -465,7 +561,10 @@ def test_a_csv_whose_hub_reason_and_outcome_read_not_recorded_is_treated_as_not_
     df.to_csv(path, index=False)
     e = _analyse(path, horizon=0)
     assert e.not_recorded == frozenset({"hub", "reason", "outcome"})
-    assert e.notes["reason"] == "The source does not record the main reason for each request, so the mix by main reason is left out."
+    assert (
+        e.notes["reason"]
+        == "The source does not record the main reason for each request, so the mix by main reason is left out."
+    )
 
 
 # --------------------------------------------------------------------------- figures as data
@@ -496,8 +595,14 @@ def test_notebook_runs_for_a_small_authoritys_monthly_table_by_hub_starting_afte
     path = tmp_path / "small_by_hub.csv"
     long[["month", "hub", "requests"]].to_csv(path, index=False)
     out = tmp_path / "out.ipynb"
-    papermill.execute_notebook(str(paths.notebooks_dir() / "early_help.ipynb"), str(out), parameters={"extract": str(path)}, kernel_name="csdemand", progress_bar=False)
+    papermill.execute_notebook(
+        str(paths.notebooks_dir() / "early_help.ipynb"),
+        str(out),
+        parameters={"extract": str(path)},
+        kernel_name="csdemand",
+        progress_bar=False,
+    )
     text = out.read_text()
     assert "is outside the months of the extract" in text
-    assert "May 2024</td><td class=\\\"num\\\">c</td>" in text
+    assert 'May 2024</td><td class=\\"num\\">c</td>' in text
     assert not re.search(r"\bnan\b|not available", text)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from csdemand.briefings import looked_after
-from csdemand.briefings import narrative
+from csdemand.briefings import looked_after, narrative
 from csdemand.core.errors import InputError
 
 
@@ -75,7 +74,14 @@ def test_year_out_of_range_is_a_clear_error():
 
 def test_key_messages_quote_the_computed_figures(manchester):
     text = " ".join(narrative.lac_key_messages(manchester))
-    for figure in ("1,280", "97 per 10,000", "above the 67 for England by 30 per 10,000 (45%)", "88.9", "ranks 9 of 11", "band D"):
+    for figure in (
+        "1,280",
+        "97 per 10,000",
+        "above the 67 for England by 30 per 10,000 (45%)",
+        "88.9",
+        "ranks 9 of 11",
+        "band D",
+    ):
         assert figure in text
 
 
@@ -86,7 +92,11 @@ def _text(b) -> str:
     """Everything the briefing's functions put on the page, as one string."""
     tables = [looked_after.neighbour_table(b), looked_after.travel_table(b), looked_after.history_table(b)]
     return " ".join(
-        [" ".join(narrative.lac_key_messages(b)), " ".join(narrative.lac_caveats(b)), " ".join(" ".join(t) for t in looked_after.headlines(b))]
+        [
+            " ".join(narrative.lac_key_messages(b)),
+            " ".join(narrative.lac_caveats(b)),
+            " ".join(" ".join(t) for t in looked_after.headlines(b)),
+        ]
         + [t.to_string() for t in tables]
     )
 
@@ -101,24 +111,43 @@ def test_city_of_london_2025_is_suppressed_for_that_year_not_replaced_by_2024():
     assert "31 March 2025: c (suppressed: fewer than 6 children)" in first
     # The row DfE printed as c stays in the table with its marker.
     nt = looked_after.neighbour_table(b).set_index("Local authority")
-    assert nt.loc["City of London (this authority)", "Rate per 10,000"] == "c" and nt.loc["City of London (this authority)", "Rank (1 = lowest)"] == "c"
+    assert (
+        nt.loc["City of London (this authority)", "Rate per 10,000"] == "c"
+        and nt.loc["City of London (this authority)", "Rank (1 = lowest)"] == "c"
+    )
     assert looked_after.history_table(b).iloc[-1].tolist()[1:] == ["c", "63.4 (10 of 10)", "c", "c"]
 
 
 def test_isles_of_scilly_2025_reads_not_applicable_published_with_cornwall():
     b = looked_after.benchmark("420", "2025")
     assert b.rate_status == "z" and b.marker_note == "published with Cornwall"
-    assert dict((label, value) for label, value, _ in looked_after.headlines(b))["Rate per 10,000 children"] == "not applicable (published with Cornwall)"
+    assert (
+        dict((label, value) for label, value, _ in looked_after.headlines(b))["Rate per 10,000 children"]
+        == "not applicable (published with Cornwall)"
+    )
     assert "not applicable (published with Cornwall)" in narrative.lac_key_messages(b)[0]
     assert looked_after.neighbour_table(b).attrs["marker_notes"] == {"z": "Isles of Scilly: published with Cornwall"}
 
 
-@pytest.mark.parametrize(("la", "year"), [("201", "2025"), ("420", "2025"), ("942", "2025"), ("909", "2019"), ("837", "2019"), ("352", "2011"), ("420", "2014")])
+@pytest.mark.parametrize(
+    ("la", "year"),
+    [
+        ("201", "2025"),
+        ("420", "2025"),
+        ("942", "2025"),
+        ("909", "2019"),
+        ("837", "2019"),
+        ("352", "2011"),
+        ("420", "2014"),
+    ],
+)
 def test_no_nan_none_bare_percent_or_rank_0_on_the_edges(la, year):
     import re
 
     text = _text(looked_after.benchmark(la, year))
-    assert not re.search(r"\bnan\b|\bNone\b|not available%|(?<![\d.,(])0 of 1\d\b(?! with data)|not available over", text, re.IGNORECASE)
+    assert not re.search(
+        r"\bnan\b|\bNone\b|not available%|(?<![\d.,(])0 of 1\d\b(?! with data)|not available over", text, re.IGNORECASE
+    )
 
 
 def test_cumberland_2014_is_refused_before_it_existed():
@@ -128,9 +157,15 @@ def test_cumberland_2014_is_refused_before_it_existed():
 
 def test_westmorland_and_furness_at_67_is_in_line_with_england_not_below():
     b = looked_after.benchmark("943", "2025")
-    assert b.rate == 67 and b.england_rate == 67 and round(b.target_rate, 2) == 67.12  # England unrounded: 81,770 / 12,183,016
+    assert (
+        b.rate == 67 and b.england_rate == 67 and round(b.target_rate, 2) == 67.12
+    )  # England unrounded: 81,770 / 12,183,016
     text = " ".join(narrative.lac_key_messages(b))
-    assert "in line with the 67 for England" in text and "below the 67 for England" not in text and "below England (67)" not in text
+    assert (
+        "in line with the 67 for England" in text
+        and "below the 67 for England" not in text
+        and "below England (67)" not in text
+    )
     assert narrative._compare(67, 67.12, 0) == "in line with" and narrative._compare(66.4, 67.12, 0) == "below"
 
 
@@ -172,8 +207,13 @@ def test_changes_equal_the_difference_of_the_figures_as_printed(manchester):
 
 def test_figures_record_the_marker_and_comparators_for_the_json_record():
     b = looked_after.benchmark("201", "2025")
-    rate = [f for f in looked_after.figures(b) if f.measure == "cla_rate"][0].as_dict()
-    assert rate["value"] is None and rate["status"] == "c" and rate["comparators"]["england"] == 67.0 and rate["flags"]["rank"] == ""
+    rate = next(f for f in looked_after.figures(b) if f.measure == "cla_rate").as_dict()
+    assert (
+        rate["value"] is None
+        and rate["status"] == "c"
+        and rate["comparators"]["england"] == 67.0
+        and rate["flags"]["rank"] == ""
+    )
 
 
 def test_an_authority_the_newest_estimates_do_not_cover_keeps_dfes_rates_and_says_so():

@@ -30,7 +30,9 @@ sweep = _sweep()
 
 
 def _render(out: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "csdemand", "render", "--out", str(out), *args], capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "csdemand", "render", "--out", str(out), *args], capture_output=True, text=True
+    )
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +51,14 @@ def _text(page: Path) -> str:
 
 @pytest.mark.parametrize(
     "page",
-    ["201-city-of-london/2025/looked_after.html", "201-city-of-london/2025/referrals.html", "420-isles-of-scilly/2025/looked_after.html",
-     "420-isles-of-scilly/2025/referrals.html", "943-westmorland-and-furness/2025/looked_after.html", "352-manchester/2024/referrals.html"],
+    [
+        "201-city-of-london/2025/looked_after.html",
+        "201-city-of-london/2025/referrals.html",
+        "420-isles-of-scilly/2025/looked_after.html",
+        "420-isles-of-scilly/2025/referrals.html",
+        "943-westmorland-and-furness/2025/looked_after.html",
+        "352-manchester/2024/referrals.html",
+    ],
 )
 def test_edge_pages_render_with_nothing_the_sweep_forbids(pages, page):
     assert (pages / page).exists()
@@ -61,7 +69,7 @@ def test_city_of_london_2025_page_says_its_figure_is_suppressed_for_2025(pages):
     text = _text(pages / "201-city-of-london/2025/looked_after.html")
     assert "31 March 2025: c (suppressed: fewer than 6 children)" in text
     record = json.loads((pages / "201-city-of-london/2025/looked_after.json").read_text())
-    rate = [f for f in record["figures"] if f["measure"] == "cla_rate"][0]
+    rate = next(f for f in record["figures"] if f["measure"] == "cla_rate")
     assert record["period"] == "2025" and rate["status"] == "c" and rate["value"] is None
 
 
@@ -72,7 +80,11 @@ def test_isles_of_scilly_2025_page_says_published_with_cornwall(pages):
 
 def test_westmorland_and_furness_page_is_in_line_with_england(pages):
     text = _text(pages / "943-westmorland-and-furness/2025/looked_after.html")
-    assert "in line with the 67 for England" in text and "below the 67 for England" not in text and "below England (67)" not in text
+    assert (
+        "in line with the 67 for England" in text
+        and "below the 67 for England" not in text
+        and "below England (67)" not in text
+    )
 
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
@@ -80,7 +92,9 @@ _MONTHS = "January|February|March|April|May|June|July|August|September|October|N
 
 def test_the_2024_referrals_page_shows_no_month_after_march_2024(pages):
     html = (pages / "352-manchester/2024/referrals.html").read_text(encoding="utf-8")
-    body = html.split('<footer class="provenance"', 1)[0].split("</div>", 2)[-1]  # publication dates in the header and footer are not data
+    body = html.split('<footer class="provenance"', 1)[0].split("</div>", 2)[
+        -1
+    ]  # publication dates in the header and footer are not data
     text = " ".join(t for t, _ in sweep.page_text(body))
     later = []
     for m in re.finditer(rf"\b({_MONTHS}|{'|'.join(x[:3] for x in _MONTHS.split('|'))})\s+(20\d\d)\b", text):
@@ -102,7 +116,8 @@ def test_a_year_before_an_authority_existed_is_refused_with_exit_2(tmp_path):
 def test_the_sweep_scanner_finds_each_forbidden_thing():
     found = sweep.scan_html(
         "<p>rate nan</p><p>None</p><p>3.0 not available%</p><p>of % assessments</p><p>Rank among 11: 0 of 10</p>"
-        "<p>unchanged over 3 years over 3 years</p><img alt='NaN per 10,000'><th>Change %</th><p>25.5% of assessments (%)</p>"
+        "<p>unchanged over 3 years over 3 years</p><img alt='NaN per 10,000'><th>Change %</th><p>25.5% of "
+        "assessments (%)</p>"
     )
     kinds = [f.split(":")[0] for f in found]
     assert kinds.count("nan") == 2 and "None" in kinds and "not available%" in kinds and "rank 0" in kinds

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from csdemand.published import areas
-from csdemand.briefings import narrative
-from csdemand.briefings import referrals
+from csdemand.briefings import narrative, referrals
 from csdemand.core.errors import InputError
+from csdemand.published import areas
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +108,9 @@ def test_shipped_synthetic_extract_is_what_the_seeded_generator_makes(tmp_path):
 
     from csdemand.core import paths
 
-    run = subprocess.run([sys.executable, "-m", "csdemand", "synth-referrals", "--out", str(tmp_path)], capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "csdemand", "synth-referrals", "--out", str(tmp_path)], capture_output=True, text=True
+    )
     assert run.returncode == 0, run.stderr
     name = "referrals_352-manchester_synthetic.csv"
     assert (tmp_path / name).read_bytes() == (paths.data_dir() / "local" / name).read_bytes()
@@ -120,9 +121,11 @@ def test_briefing_reads_whatever_config_names(tmp_path, monkeypatch):
 
     src = paths.data_dir() / "local" / "referrals_352-manchester_synthetic.csv"
     lines = src.read_text().splitlines()
-    kept = [lines[0]] + [l for l in lines[1:] if l.split(",")[2] >= "2024-04-01"]
+    kept = [lines[0]] + [line for line in lines[1:] if line.split(",")[2] >= "2024-04-01"]
     (tmp_path / "mine.csv").write_text("\n".join(kept) + "\n")
-    (tmp_path / "data.yml").write_text(f"version: 1\ntables:\n  referrals:\n    format: csv\n    path: {tmp_path / 'mine.csv'}\n")
+    (tmp_path / "data.yml").write_text(
+        f"version: 1\ntables:\n  referrals:\n    format: csv\n    path: {tmp_path / 'mine.csv'}\n"
+    )
     monkeypatch.setenv("CSDEMAND_CONFIG", str(tmp_path / "data.yml"))
     loc = referrals.local("config", areas.resolve("352"))
     assert loc.monthly["month"].iloc[0] == "2024-04" and loc.synthetic is False
@@ -157,7 +160,7 @@ def test_city_of_london_domestic_abuse_2025_is_suppressed_for_2025_not_taken_fro
     assert p.da_period == 2025 and p.da["da_parent_pct"].status == "c"
     row = referrals.da_table(p).set_index("Domestic abuse concerning").loc["A parent or carer"]
     assert row["% of assessments with a factor"] == "c" and row["Rank among 11"] == "c"
-    tile = [v for label, v, _ in referrals.headlines(p, None) if label.startswith("Domestic abuse")][0]
+    tile = next(v for label, v, _ in referrals.headlines(p, None) if label.startswith("Domestic abuse"))
     assert tile == "c (suppressed: fewer than 6 assessments)"
 
 
@@ -170,7 +173,11 @@ def test_isles_of_scilly_referrals_2025_render_with_their_own_figures_and_marker
 
 def test_rate_table_marks_re_based_and_computed_years(pub):
     t = referrals.rate_table(pub).set_index("Year")
-    assert t.loc["2024 r", "This authority"] == "499.2" and t.loc["2025 *", "This authority"] == "481.1" and "2022" in t.index
+    assert (
+        t.loc["2024 r", "This authority"] == "499.2"
+        and t.loc["2025 *", "This authority"] == "481.1"
+        and "2022" in t.index
+    )
     assert any(n.startswith("r: re-based on the mid-2024 population estimates") for n in t.attrs["footnotes"])
 
 

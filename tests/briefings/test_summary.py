@@ -15,7 +15,21 @@ from csdemand.core.errors import InputError
 from csdemand.present import PROVENANCE_MIME
 from csdemand.published import store
 
-JARGON = ("tau", "Poisson", "z-score", "funnel", "SARIMA", "quasi", "overdispers", "winsor", "odds ratio", "GLM", "nan", "NaN", "None")
+JARGON = (
+    "tau",
+    "Poisson",
+    "z-score",
+    "funnel",
+    "SARIMA",
+    "quasi",
+    "overdispers",
+    "winsor",
+    "odds ratio",
+    "GLM",
+    "nan",
+    "NaN",
+    "None",
+)
 
 
 @functools.cache
@@ -66,13 +80,24 @@ def text_of(html: str) -> str:
 
 
 def test_every_headline_indicator_is_present_in_order(manchester):
-    assert [i.key for i in manchester.indicators] == ["early_help_requests", "referrals_rate", "rereferral_pct", "da_parent_pct", "cpp_at31_rate", "cla_rate"]
+    assert [i.key for i in manchester.indicators] == [
+        "early_help_requests",
+        "referrals_rate",
+        "rereferral_pct",
+        "da_parent_pct",
+        "cpp_at31_rate",
+        "cla_rate",
+    ]
     assert manchester.period == 2025 and all(i.period == 2025 for i in manchester.indicators)
 
 
 def test_golden_figures_are_the_published_ones(manchester):
     by = by_key(manchester)
-    assert by["cla_rate"].value == 97 and by["cla_rate"].england == 67 and numbers.fmt(by["cla_rate"].neighbours_mean, 1) == "88.9"
+    assert (
+        by["cla_rate"].value == 97
+        and by["cla_rate"].england == 67
+        and numbers.fmt(by["cla_rate"].neighbours_mean, 1) == "88.9"
+    )
     assert by["rereferral_pct"].value == 18.4 and by["rereferral_pct"].england == 22.6
     assert numbers.fmt(by["da_parent_pct"].value, 1) == "25.5" and numbers.fmt(by["cpp_at31_rate"].value, 1) == "50.1"
 
@@ -82,10 +107,17 @@ def test_changes_equal_the_difference_of_the_figures_as_printed(manchester, kent
         for ind in s.indicators:
             for ch in (ind.change1, ind.change3):
                 if ch.available:
-                    assert ch.shown == pytest.approx(numbers.round_half_up(ind.value, ind.decimals) - numbers.round_half_up(ch.then_value, ind.decimals)), ind.key
+                    assert ch.shown == pytest.approx(
+                        numbers.round_half_up(ind.value, ind.decimals)
+                        - numbers.round_half_up(ch.then_value, ind.decimals)
+                    ), ind.key
     ref = by_key(manchester)["referrals_rate"]
     # 2024 on the same population base as 2025 (499.2, as LAIT shows it, not 502.8 as printed in 2024)
-    assert numbers.fmt(ref.then1, 1) == "499.2" and numbers.fmt(ref.value, 1) == "481.1" and ref.change1.shown == pytest.approx(-18.1)
+    assert (
+        numbers.fmt(ref.then1, 1) == "499.2"
+        and numbers.fmt(ref.value, 1) == "481.1"
+        and ref.change1.shown == pytest.approx(-18.1)
+    )
 
 
 def test_manchester_early_help_row_is_the_page_s_year_cut_at_31_march(manchester):
@@ -108,7 +140,13 @@ def test_early_help_year_the_extract_does_not_cover_is_a_marker_with_words():
 
 def test_authority_without_local_data_has_no_early_help_row():
     s = built("330")
-    assert [i.key for i in s.indicators] == ["referrals_rate", "rereferral_pct", "da_parent_pct", "cpp_at31_rate", "cla_rate"]
+    assert [i.key for i in s.indicators] == [
+        "referrals_rate",
+        "rereferral_pct",
+        "da_parent_pct",
+        "cpp_at31_rate",
+        "cla_rate",
+    ]
     assert s.local_source is None
 
 
@@ -122,7 +160,9 @@ def test_richmond_looked_after_rate_is_significantly_lower_than_england(richmond
     assert lac.value == 27 and lac.england == 67 and lac.flag_vs_england == "lower" and lac.vs_england.level == 0.95
     assert "Significantly lower" in row_html(richmond, "cla_rate")
     first = summary.key_messages(richmond)[0]
-    assert first.startswith("In Richmond upon Thames, the looked-after rate was 27 per 10,000 children at 31 March 2025")
+    assert first.startswith(
+        "In Richmond upon Thames, the looked-after rate was 27 per 10,000 children at 31 March 2025"
+    )
     assert "significantly lower than England (67)" in first
 
 
@@ -131,7 +171,10 @@ def test_manchester_flags(manchester):
     assert not by["cla_rate"].vs_england.significant and not by["cla_rate"].change1.significant
     assert not by["referrals_rate"].change1.significant
     assert by["early_help_requests"].change1.test.flag == "higher"  # 13,815 to 14,412 with steady months
-    assert by["cla_rate"].change1.test.method.startswith("Change as a log rate ratio") and "children in both years" in by["cla_rate"].change1.test.method
+    assert (
+        by["cla_rate"].change1.test.method.startswith("Change as a log rate ratio")
+        and "children in both years" in by["cla_rate"].change1.test.method
+    )
 
 
 def test_kent_highest_referral_rate_of_its_11_leads_the_key_messages(kent):
@@ -173,7 +216,16 @@ def test_significantly_only_where_a_flag_is_set_and_no_jargon(la):
     msgs = summary.messages(s)
     assert 3 <= len(summary.key_messages(s)) <= 5
     for m in msgs:
-        flags = [f for k in m.keys for f in (by[k].flag_vs_england, by[k].change1.test.flag if by[k].change1.available else "", by[k].change3.test.flag if by[k].change3.available else "") if f]
+        flags = [
+            f
+            for k in m.keys
+            for f in (
+                by[k].flag_vs_england,
+                by[k].change1.test.flag if by[k].change1.available else "",
+                by[k].change3.test.flag if by[k].change3.available else "",
+            )
+            if f
+        ]
         assert (_significantly(m.text) > 0) == bool(flags), m.text
         assert not any(j in m.text for j in JARGON), m.text
     html = summary.table(s).markup
@@ -190,10 +242,23 @@ def test_no_key_message_contradicts_the_table(la):
         ind = by[m.keys[0]]
         row = text_of(row_html(s, ind.key))
         # every figure in the sentence is in the row, or is a year, the group size, or a % change of printed figures
-        allowed = set(re.findall(r"\d[\d,]*(?:\.\d+)?", row)) | {str(ind.period), str(ind.period - 1), str(ind.period - 3), "3", "10", "11", "31"}
+        allowed = set(re.findall(r"\d[\d,]*(?:\.\d+)?", row)) | {
+            str(ind.period),
+            str(ind.period - 1),
+            str(ind.period - 3),
+            "3",
+            "10",
+            "11",
+            "31",
+        }
         for ch in (ind.change1, ind.change3):
             if ch.available:
-                allowed |= {numbers.fmt(abs(ch.shown), ind.decimals), numbers.fmt(abs(ch.pct), 0), numbers.fmt(abs(ch.reference), 0), numbers.fmt(abs(ch.reference), 1)}
+                allowed |= {
+                    numbers.fmt(abs(ch.shown), ind.decimals),
+                    numbers.fmt(abs(ch.pct), 0),
+                    numbers.fmt(abs(ch.reference), 0),
+                    numbers.fmt(abs(ch.reference), 1),
+                }
         for figure in re.findall(r"\d[\d,]*(?:\.\d+)?", m.text.replace("10,000", "")):
             assert figure in allowed, (figure, m.text, row)
         # words agree with the row: direction of the 1-year change and the side of England
@@ -201,7 +266,9 @@ def test_no_key_message_contradicts_the_table(la):
         if d in ("rose", "fell"):
             assert f" {d} " in m.text and {"rose": "\u25b2", "fell": "\u25bc"}[d] in row.split(str(ind.period), 1)[1]
         if ind.against_england in ("higher", "lower"):
-            assert f"{ind.against_england} than England" in m.text and ind.against_england.capitalize() in row.replace("Significantly l", "L").replace("Significantly h", "H")
+            assert f"{ind.against_england} than England" in m.text and ind.against_england.capitalize() in row.replace(
+                "Significantly l", "L"
+            ).replace("Significantly h", "H")
 
 
 def test_a_change_on_small_numbers_gives_no_percentage():
@@ -222,16 +289,45 @@ def test_better_and_worse_in_colour_and_words(manchester):
 
 def test_size_of_a_change_in_words():
     ind = summary.Indicator(
-        key="referrals_rate", label="Referrals", noun="referral rate", kind="rate", timing="flow", period=2025, value=481.07, status="", decimals=1,
-        polarity="neither", unit="", change1=summary.Change(1, 2024, 499.2, "", -18.1, numbers.pct_change_as_printed(481.07, 499.2, 1), summary.significance.not_tested("x")),
-        change3=summary.Change(3, 2022, np.nan, "x", np.nan, np.nan, summary.significance.not_tested("x")), neighbours=None, rank=0, n_ranked=0,
-        england=519.4, vs_england=summary.significance.not_tested("x"), source="",
+        key="referrals_rate",
+        label="Referrals",
+        noun="referral rate",
+        kind="rate",
+        timing="flow",
+        period=2025,
+        value=481.07,
+        status="",
+        decimals=1,
+        polarity="neither",
+        unit="",
+        change1=summary.Change(
+            1,
+            2024,
+            499.2,
+            "",
+            -18.1,
+            numbers.pct_change_as_printed(481.07, 499.2, 1),
+            summary.significance.not_tested("x"),
+        ),
+        change3=summary.Change(3, 2022, np.nan, "x", np.nan, np.nan, summary.significance.not_tested("x")),
+        neighbours=None,
+        rank=0,
+        n_ranked=0,
+        england=519.4,
+        vs_england=summary.significance.not_tested("x"),
+        source="",
     )
     assert summary.change_words(ind, ind.change1) == "it fell by 18.1 per 10,000 (4%) on the year"
     flagged = summary.Change(1, 2024, 499.2, "", -18.1, -3.6, summary.significance.result(-2.5, "m"), reference=1.0)
-    assert summary.change_words(ind, flagged) == "it fell significantly by 18.1 per 10,000 (4%) on the year, against +1% across all authorities"
+    assert (
+        summary.change_words(ind, flagged)
+        == "it fell significantly by 18.1 per 10,000 (4%) on the year, against +1% across all authorities"
+    )
     slower = summary.Change(1, 2024, 499.2, "", -18.1, -3.6, summary.significance.result(2.5, "m"), reference=-12.0)
-    assert summary.change_words(ind, slower) == "it fell by 18.1 per 10,000 (4%) on the year, significantly less far than all authorities (-12%)"
+    assert (
+        summary.change_words(ind, slower)
+        == "it fell by 18.1 per 10,000 (4%) on the year, significantly less far than all authorities (-12%)"
+    )
     assert summary.change_words(ind, ind.change3) == "there is no 2022 figure to compare"
 
 
@@ -282,12 +378,25 @@ def test_provenance_carries_every_headline_figure_as_data(richmond, manchester):
     figs = [f.as_dict() for f in prov.figures]
     assert [f["measure"] for f in figs] == [i.key for i in richmond.indicators]
     lac = next(f for f in figs if f["measure"] == "cla_rate")
-    assert lac["value"] == 27 and lac["period"] == "2025" and lac["area_code"] == richmond.la.area_code and lac["la_number"] == 318
-    assert lac["comparators"]["england"] == 67 and round(lac["comparators"]["neighbours_mean"], 1) == 43.7 and lac["comparators"]["neighbours_median"] is not None
+    assert (
+        lac["value"] == 27
+        and lac["period"] == "2025"
+        and lac["area_code"] == richmond.la.area_code
+        and lac["la_number"] == 318
+    )
+    assert (
+        lac["comparators"]["england"] == 67
+        and round(lac["comparators"]["neighbours_mean"], 1) == 43.7
+        and lac["comparators"]["neighbours_median"] is not None
+    )
     assert lac["flags"] == {"vs_england": "lower", "change_1y": "", "change_3y": "", "rank": "1 of 11"}
     payload = prov._repr_mimebundle_()[PROVENANCE_MIME]
     json.dumps(payload, allow_nan=False)  # no NaN reaches the JSON record
-    eh = next(f for f in (x.as_dict() for x in summary.provenance(manchester, {}).figures) if f["measure"] == "early_help_requests")
+    eh = next(
+        f
+        for f in (x.as_dict() for x in summary.provenance(manchester, {}).figures)
+        if f["measure"] == "early_help_requests"
+    )
     assert eh["value"] == 14412 and eh["flags"]["change_1y"] == "higher" and eh["comparators"]["england"] is None
 
 

@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from csdemand.core import disclosure
-from csdemand.core import tidy
+from csdemand.core import disclosure, tidy
 
 # --------------------------------------------------------------------------------------------
 # primary suppression
@@ -51,13 +50,17 @@ def test_series_keeps_its_index_and_is_not_changed():
 
 
 def test_rate_is_suppressed_when_count_is_1_to_5():
-    rate, status = disclosure.suppress_rate(np.array([0, 1, 5, 6]), np.array([0.0, 2.1, 10.4, 12.5]), np.array(["", "", "", ""]))
+    rate, status = disclosure.suppress_rate(
+        np.array([0, 1, 5, 6]), np.array([0.0, 2.1, 10.4, 12.5]), np.array(["", "", "", ""])
+    )
     assert list(status) == ["", "c", "c", ""]
     assert rate[0] == 0.0 and np.isnan(rate[1]) and np.isnan(rate[2]) and rate[3] == 12.5
 
 
 def test_rate_on_a_count_already_suppressed_is_suppressed():
-    rate, status = disclosure.suppress_rate(np.array([np.nan]), np.array([4.2]), np.array([""]), count_status=np.array(["c"]))
+    rate, status = disclosure.suppress_rate(
+        np.array([np.nan]), np.array([4.2]), np.array([""]), count_status=np.array(["c"])
+    )
     assert np.isnan(rate[0]) and status[0] == "c"
 
 
@@ -153,7 +156,17 @@ def test_recoverable_finds_a_cell_joining_two_hidden_blocks():
     cells = pd.DataFrame(np.full((4, 4), 10), index=["r1", "r2", "r3", "r4"], columns=["c1", "c2", "c3", "c4"])
     table = _with_totals(cells)
     status = pd.DataFrame("", index=table.index, columns=["c1", "c2", "c3", "c4", "Total"])
-    for r, c in [("r1", "c1"), ("r1", "c2"), ("r2", "c1"), ("r2", "c2"), ("r3", "c3"), ("r3", "c4"), ("r4", "c3"), ("r4", "c4"), ("r2", "c3")]:
+    for r, c in [
+        ("r1", "c1"),
+        ("r1", "c2"),
+        ("r2", "c1"),
+        ("r2", "c2"),
+        ("r3", "c3"),
+        ("r3", "c4"),
+        ("r4", "c3"),
+        ("r4", "c4"),
+        ("r2", "c3"),
+    ]:
         status.loc[r, c] = "c"
     assert disclosure.recoverable(table, status, total_col="Total", total_row="Total") == [("r2", "c3")]
 
@@ -173,7 +186,9 @@ def test_table_without_totals_needs_no_secondary_suppression():
 def tables(draw, totals: tuple[bool, bool] | None = (True, True)):
     n_rows = draw(st.integers(2, 6))
     n_cols = draw(st.integers(2, 6))
-    values = draw(st.lists(st.lists(st.integers(0, 40), min_size=n_cols, max_size=n_cols), min_size=n_rows, max_size=n_rows))
+    values = draw(
+        st.lists(st.lists(st.integers(0, 40), min_size=n_cols, max_size=n_cols), min_size=n_rows, max_size=n_rows)
+    )
     cols = [f"y{j}" for j in range(n_cols)]
     cells = pd.DataFrame(values, index=[f"s{i}" for i in range(n_rows)], columns=cols)
     if totals is None:
@@ -231,7 +246,17 @@ def test_suppress_counts_property(values):
 # --------------------------------------------------------------------------------------------
 
 
-def _row(level, measure, value, status="", numerator=np.nan, denominator=np.nan, la_number=None, area_code="E06000001", period=2024):
+def _row(
+    level,
+    measure,
+    value,
+    status="",
+    numerator=np.nan,
+    denominator=np.nan,
+    la_number=None,
+    area_code="E06000001",
+    period=2024,
+):
     return {
         "area_code": {"national": "E92000001", "regional": "E12000001"}.get(level, area_code),
         "la_number": la_number if level == "la" else pd.NA,
@@ -352,7 +377,10 @@ def test_a_month_of_3_beside_its_11_printed_months_and_the_annual_total_forces_a
     # May = 3: without a second withheld month it is the year's total minus the other eleven
     parts = pd.Series([8, 3, 7, 9, 6, 10, 7, 8, 6, 9, 7, 8], index=MONTHS_2025)
     values, status, total, total_status = disclosure.protect_series_with_total(parts)
-    assert status[status == "c"].index.tolist() == ["2024-05", "2024-08"]  # 3, and the smallest other non-zero (6, the first)
+    assert status[status == "c"].index.tolist() == [
+        "2024-05",
+        "2024-08",
+    ]  # 3, and the smallest other non-zero (6, the first)
     assert total == 88 and total_status == ""
     assert values["2024-04"] == 8 and np.isnan(values["2024-05"]) and np.isnan(values["2024-08"])
     # the reader's arithmetic: 88 - the printed months = 9, shared by two withheld months
@@ -369,7 +397,7 @@ def test_two_withheld_months_adding_to_5_force_a_third():
 
 def test_total_is_withheld_when_every_other_part_is_zero():
     parts = pd.Series([0, 4, 0], index=["a", "b", "c"])
-    values, status, total, total_status = disclosure.protect_series_with_total(parts)
+    _values, status, total, total_status = disclosure.protect_series_with_total(parts)
     assert status.tolist() == ["", "c", ""] and total_status == "c" and np.isnan(total)
 
 
@@ -415,7 +443,9 @@ def test_recoverable_sums_finds_two_withheld_cells_that_add_up_to_5():
     table = pd.DataFrame({"a": [3], "b": [2], "c": [20], "Total": [25]}, index=["Police"])
     status = pd.DataFrame({"a": ["c"], "b": ["c"], "c": [""], "Total": [""]}, index=["Police"])
     assert disclosure.recoverable(table, status, total_col="Total") == []  # neither alone...
-    assert disclosure.recoverable_sums(table, status, total_col="Total") == [(("Police", "a"), ("Police", "b"))]  # ...but together 5
+    assert disclosure.recoverable_sums(table, status, total_col="Total") == [
+        (("Police", "a"), ("Police", "b"))
+    ]  # ...but together 5
 
 
 @st.composite
@@ -428,7 +458,11 @@ def month_windows(draw):
     counts = draw(st.lists(st.integers(0, 40), min_size=len(months), max_size=len(months)))
     years = [2022 + k for k in range(n_years)]
     sums = {y: months[12 * k : 12 * k + 12] for k, y in enumerate(years)}
-    values = pd.Series(counts + [sum(counts[12 * k : 12 * k + 12]) for k in range(n_years)], index=pd.Index(months + years, dtype=object), dtype=float)
+    values = pd.Series(
+        counts + [sum(counts[12 * k : 12 * k + 12]) for k in range(n_years)],
+        index=pd.Index(months + years, dtype=object),
+        dtype=float,
+    )
     # windows of whole years (as the briefing's 36 months) or starting and ending anywhere
     start = draw(st.one_of(st.sampled_from(range(0, len(months), 12)), st.integers(0, len(months) - 1)))
     end = draw(st.one_of(st.just(len(months)), st.integers(start + 1, len(months))))

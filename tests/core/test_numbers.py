@@ -11,7 +11,16 @@ from csdemand.core import numbers
 
 @pytest.mark.parametrize(
     ("value", "decimals", "text"),
-    [(20.45, 1, "20.5"), (12.5, 0, "13"), (0.5, 0, "1"), (-0.5, 0, "-1"), (2.675, 2, "2.68"), (1280, 0, "1,280"), (-0.04, 1, "0.0"), (1234567.891, 1, "1,234,567.9")],
+    [
+        (20.45, 1, "20.5"),
+        (12.5, 0, "13"),
+        (0.5, 0, "1"),
+        (-0.5, 0, "-1"),
+        (2.675, 2, "2.68"),
+        (1280, 0, "1,280"),
+        (-0.04, 1, "0.0"),
+        (1234567.891, 1, "1,234,567.9"),
+    ],
 )
 def test_fmt_rounds_half_up_from_the_decimal_spelling(value, decimals, text):
     assert numbers.fmt(value, decimals) == text

@@ -9,7 +9,17 @@ from csdemand.core import periods
 from csdemand.core.errors import InputError
 
 
-@pytest.mark.parametrize(("when", "year"), [("2024-03", 2024), ("2024-04", 2025), ("2025-03", 2025), (dt.date(2020, 3, 31), 2020), (dt.date(2020, 4, 1), 2021), (pd.Period("2021-06", "M"), 2022)])
+@pytest.mark.parametrize(
+    ("when", "year"),
+    [
+        ("2024-03", 2024),
+        ("2024-04", 2025),
+        ("2025-03", 2025),
+        (dt.date(2020, 3, 31), 2020),
+        (dt.date(2020, 4, 1), 2021),
+        (pd.Period("2021-06", "M"), 2022),
+    ],
+)
 def test_reporting_year_ends_on_31_march(when, year):
     assert periods.reporting_year(when) == year
 

@@ -27,7 +27,12 @@ REFERRALS_HEADER = "referral_id,child_id,referral_date,source,domestic_abuse,out
 
 
 def _validate(*paths: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "csdemand", "validate", "--file", *map(str, paths)], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "csdemand", "validate", "--file", *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def _sample_rows(n: int) -> list[str]:
@@ -74,10 +79,19 @@ def test_validate_file_refuses_what_is_not_a_regular_file_in_one_line_with_exit_
 def test_validate_file_checks_nothing_when_one_of_several_paths_is_a_fifo(fifo):
     done = _validate(SAMPLE, fifo, timeout=60)
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr == f"error: file {fifo}: this is a named pipe (FIFO), not a file; expected the path of a CSV file\n"
+    assert (
+        done.stderr == f"error: file {fifo}: this is a named pipe (FIFO), not a file; expected the path of a CSV file\n"
+    )
 
 
-@pytest.mark.parametrize("reader", ["csdemand.core.text.read_text_table", "csdemand.local.referrals.read_extract", "csdemand.validation.checks.check_file"])
+@pytest.mark.parametrize(
+    "reader",
+    [
+        "csdemand.core.text.read_text_table",
+        "csdemand.local.referrals.read_extract",
+        "csdemand.validation.checks.check_file",
+    ],
+)
 def test_readers_refuse_a_fifo_without_waiting_for_a_writer(fifo, reader):
     module, name = reader.rsplit(".", 1)
     code = f"import {module} as m\nprint(m.{name}({str(fifo)!r}))"
@@ -102,16 +116,26 @@ def test_a_file_larger_than_the_limit_is_refused_before_it_is_read(tmp_path, mon
     path.write_text("\n".join(_sample_rows(40)) + "\n")  # 2,277 bytes
     with pytest.raises(InputError) as err:
         text.read_bytes(path, limit=2_000)
-    assert err.value.message == "the file is 2,277 bytes, more than the 2,000 bytes this tool reads (is it the right file?)"
+    assert (
+        err.value.message
+        == "the file is 2,277 bytes, more than the 2,000 bytes this tool reads (is it the right file?)"
+    )
     monkeypatch.setattr(text, "MAX_FILE_BYTES", 2_000)
     with pytest.raises(InputError, match="more than the 2,000 bytes"):
         text.read_text_table(path)
     (problem,) = checks.check_file(path)
-    assert problem.message == "the file is 2,277 bytes, more than the 2,000 bytes this tool reads (is it the right file?)"
+    assert (
+        problem.message == "the file is 2,277 bytes, more than the 2,000 bytes this tool reads (is it the right file?)"
+    )
 
 
 def test_sizes_read_as_people_say_them():
-    assert [text._size(n) for n in (999, 1_500_000, 300_000_000, 12_345_678)] == ["999 bytes", "1.5 MB", "300 MB", "12 MB"]
+    assert [text._size(n) for n in (999, 1_500_000, 300_000_000, 12_345_678)] == [
+        "999 bytes",
+        "1.5 MB",
+        "300 MB",
+        "12 MB",
+    ]
 
 
 # --------------------------------------------------------------------------- wide files, long cells, unclosed quotes
@@ -133,7 +157,10 @@ def test_header_of_100000_columns_is_refused_naming_the_limit(wide):
     assert e.row == 1 and e.expected.startswith("at most 1,000 columns")
     done = _validate(wide, timeout=120)
     assert done.returncode == 1
-    assert f"{wide}, row 1: the header has 100,006 columns (6 of them named), more than the limit of 1,000; found '100,006 columns'" in done.stdout
+    assert (
+        f"{wide}, row 1: the header has 100,006 columns (6 of them named), more than the limit of 1,000; found "
+        "'100,006 columns'" in done.stdout
+    )
     assert done.stdout.strip().splitlines()[-1] == "1 source checked, 1 problem in 1 source"
 
 
@@ -162,9 +189,16 @@ def test_a_2mb_cell_is_reported_as_a_long_cell_on_its_own_row(long_cell):
     assert (e.row, e.message) == (4, "a cell on this row is longer than 131,072 characters")
     assert e.value == "R0000003,C286520,2017-04-01,Police,Y,xxx"
     (p,) = checks.check_file(long_cell)
-    assert (p.row, p.message, p.value) == (4, "a cell on this row is longer than 131,072 characters", "R0000003,C286520,2017-04-01,Police,Y,xxx")
+    assert (p.row, p.message, p.value) == (
+        4,
+        "a cell on this row is longer than 131,072 characters",
+        "R0000003,C286520,2017-04-01,Police,Y,xxx",
+    )
     done = _validate(long_cell)
-    assert done.returncode == 1 and f"{long_cell}, row 4: a cell on this row is longer than 131,072 characters" in done.stdout
+    assert (
+        done.returncode == 1
+        and f"{long_cell}, row 4: a cell on this row is longer than 131,072 characters" in done.stdout
+    )
 
 
 @pytest.mark.parametrize("rows", [40, 3_000])  # a short tail, and one longer than the csv module's cell limit
@@ -177,7 +211,11 @@ def test_an_unclosed_quote_is_reported_on_the_row_where_it_opens(tmp_path, rows)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     problems = checks.check_file(path)
     assert [(p.row, p.message, p.value) for p in problems] == [
-        (6, "a quoted field opens on this row and never closes: the file is truncated, or a quote is missing", 'R0000005,C737736,2017-04-01,"Other,N,Ass')
+        (
+            6,
+            "a quoted field opens on this row and never closes: the file is truncated, or a quote is missing",
+            'R0000005,C737736,2017-04-01,"Other,N,Ass',
+        )
     ]
 
 
@@ -186,7 +224,12 @@ def test_an_unclosed_quote_is_reported_on_the_row_where_it_opens(tmp_path, rows)
 
 @pytest.mark.parametrize(
     "raw, encoding",
-    [(b"a,b\n1,2\n", "utf-8-sig"), ("a,b\n1,\u00e9\n".encode("utf-8"), "utf-8-sig"), (b"\xef\xbb\xbfa\n", "utf-8-sig"), ("a\n\u2013\n".encode("cp1252"), "cp1252")],
+    [
+        (b"a,b\n1,2\n", "utf-8-sig"),
+        ("a,b\n1,\u00e9\n".encode("utf-8"), "utf-8-sig"),
+        (b"\xef\xbb\xbfa\n", "utf-8-sig"),
+        ("a\n\u2013\n".encode("cp1252"), "cp1252"),
+    ],
 )
 def test_text_encoding_is_utf8_else_windows_1252(raw, encoding):
     assert text.text_encoding(raw, Path("f.csv")) == encoding
@@ -198,7 +241,18 @@ def test_bytes_neither_utf8_nor_windows_1252_are_named_with_their_position():
         text.text_encoding(b"a,b\n\x81\xe9\n", Path("f.csv"))
 
 
-TRICKY_TEXTS = ["", "a", "a\n", "a\r\nb", "a\rb\r", "\n\n", "a,\"b\rc\"\r\n", "\r\n\r", "x\u2028y\x85z\n", "a\x0bb\x0cc\n"]
+TRICKY_TEXTS = [
+    "",
+    "a",
+    "a\n",
+    "a\r\nb",
+    "a\rb\r",
+    "\n\n",
+    'a,"b\rc"\r\n',
+    "\r\n\r",
+    "x\u2028y\x85z\n",
+    "a\x0bb\x0cc\n",
+]
 
 
 @pytest.mark.parametrize("value", TRICKY_TEXTS)
@@ -207,7 +261,7 @@ def test_text_lines_split_as_stringio_does(value):
 
 
 @settings(max_examples=200, deadline=None, database=None)
-@given(st.text(alphabet=st.sampled_from(list("ab,\"\r\n \u2028\x85")), max_size=40))
+@given(st.text(alphabet=st.sampled_from(list('ab,"\r\n \u2028\x85')), max_size=40))
 def test_text_lines_split_any_text_as_stringio_does(value):
     lines = text.TextLines(value)
     got = []

@@ -9,38 +9,90 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from csdemand.core.errors import InputError
 from csdemand.local import annex_a
 from csdemand.local import early_help as ehd
 from csdemand.local import looked_after as lla
 from csdemand.local import referrals as lr
 from csdemand.local import sources as local_sources
-from csdemand.core.errors import InputError
 
 D = dt.datetime
 
 
-
-
-
-LIST3_HEADER = ["Child Unique ID", "Gender", "Ethnicity", "Date of Birth", "Age of Child (Years)", "Date of Referral", "Referral Source", "Referral NFA?", "Number of Referrals in Last 12 Months", "Allocated Team", "Allocated Worker"]
+LIST3_HEADER = [
+    "Child Unique ID",
+    "Gender",
+    "Ethnicity",
+    "Date of Birth",
+    "Age of Child (Years)",
+    "Date of Referral",
+    "Referral Source",
+    "Referral NFA?",
+    "Number of Referrals in Last 12 Months",
+    "Allocated Team",
+    "Allocated Worker",
+]
 LIST3_ROWS = [
     ["C001", "b) Female", "a) WBRI", D(2015, 3, 1), 9, D(2024, 4, 2), "q) 6: Police", "b) No", 1, "Team A", "W1"],
     ["C002", "a) Male", "WBRI", "01/02/2012", 12, "03/04/2024", "e) 2A: Schools", "a) Yes", 1, "Team A", "W2"],
     [1003, "Male", "AIND", None, 5, 45387, "3B", "Y", 2, "Team B", "W3"],  # numeric id, Excel serial date
-    ["C004", "Female", "BAFR", None, 15, "2024-04-10", "INDIVIDUAL – family member, relative or carer", "N", 1, "Team B", "W4"],
+    [
+        "C004",
+        "Female",
+        "BAFR",
+        None,
+        15,
+        "2024-04-10",
+        "INDIVIDUAL – family member, relative or carer",
+        "N",
+        1,
+        "Team B",
+        "W4",
+    ],
     [None] * 11,  # an empty row inside the list: skipped
-    ["C001", "b) Female", "a) WBRI", D(2015, 3, 1), 9, D(2024, 5, 20), "LA SERVICES – early help", "No", 2, "Team A", "W1"],
+    [
+        "C001",
+        "b) Female",
+        "a) WBRI",
+        D(2015, 3, 1),
+        9,
+        D(2024, 5, 20),
+        "LA SERVICES – early help",
+        "No",
+        2,
+        "Team A",
+        "W1",
+    ],
     ["C005", "Male", "WBRI", None, 2, D(2024, 6, 1), "HEALTH SERVICES – school nurse", "", 1, "Team C", "W5"],
 ]
 
-LIST2_HEADER = ["Child Unique ID", "Gender", "Ethnicity", "Date of Birth", "Age of Child (Years)", "Assessment Start Date", "Assessment Completion Date", "Organisation Completing Assessment"]
+LIST2_HEADER = [
+    "Child Unique ID",
+    "Gender",
+    "Ethnicity",
+    "Date of Birth",
+    "Age of Child (Years)",
+    "Assessment Start Date",
+    "Assessment Completion Date",
+    "Organisation Completing Assessment",
+]
 LIST2_ROWS = [
     ["C101", "Male", "WBRI", None, 4, D(2024, 1, 15), D(2024, 2, 1), "Children's centre"],
     ["C102", "Female", "WBRI", None, 7, "20/01/2024", None, "School"],
     ["C103", "Female", "WBRI", None, 7, "05/02/2024", None, "Health visiting"],
 ]
 
-LIST8_HEADER = ["Child Unique ID", "Gender", "Ethnicity", "Date of Birth", "Age of Child (Years)", "Date Started to be Looked After", "Child's Legal Status", "Placement Type", "Date Ceased to be Looked After"]
+LIST8_HEADER = [
+    "Child Unique ID",
+    "Gender",
+    "Ethnicity",
+    "Date of Birth",
+    "Age of Child (Years)",
+    "Date Started to be Looked After",
+    "Child's Legal Status",
+    "Placement Type",
+    "Date Ceased to be Looked After",
+]
 LIST8_ROWS = [
     ["C201", "Male", "WBRI", None, 10, D(2023, 11, 10), "C2: FCO", "U4: Foster placement - long term", None],
     ["C202", "Female", "WBRI", None, 3, "31/12/2023", "V2: Single period under S20", "U6", "31/01/2024"],
@@ -85,9 +137,30 @@ def test_list_3_maps_to_the_referrals_layout(annex):
     # Ids are the sheet rows: the header is on row 3, the empty row 8 is skipped.
     assert df["referral_id"].tolist() == ["A3-4", "A3-5", "A3-6", "A3-7", "A3-9", "A3-10"]
     assert df["child_id"].tolist() == ["C001", "C002", "1003", "C004", "C001", "C005"]
-    assert df["referral_date"].tolist() == ["2024-04-02", "2024-04-03", "2024-04-05", "2024-04-10", "2024-05-20", "2024-06-01"]
-    assert df["source"].tolist() == ["Police", "Schools", "Health services", "Individual", "Local authority services", "Health services"]
-    assert df["outcome"].tolist() == ["Assessment", "No further action", "No further action", "Assessment", "Assessment", "Assessment"]
+    assert df["referral_date"].tolist() == [
+        "2024-04-02",
+        "2024-04-03",
+        "2024-04-05",
+        "2024-04-10",
+        "2024-05-20",
+        "2024-06-01",
+    ]
+    assert df["source"].tolist() == [
+        "Police",
+        "Schools",
+        "Health services",
+        "Individual",
+        "Local authority services",
+        "Health services",
+    ]
+    assert df["outcome"].tolist() == [
+        "Assessment",
+        "No further action",
+        "No further action",
+        "Assessment",
+        "Assessment",
+        "Assessment",
+    ]
     assert set(df["domestic_abuse"]) == {"Not recorded"} and lr.NOT_RECORDED == ehd.NOT_RECORDED == "Not recorded"
     assert df.attrs["domestic_abuse_recorded"] is False and df.attrs["annex_a_sheet"] == "list 3 REFERRALS"
     assert any("domestic abuse" in n and "unknown, not zero" in n for n in df.attrs["notes"])
@@ -109,7 +182,10 @@ def test_list_3_without_domestic_abuse_gives_unknown_shares_never_zero(annex):
 
 def test_list_3_uses_a_domestic_abuse_column_when_the_council_adds_one(tmp_path):
     header = [" child unique ID ", "DATE OF REFERRAL", "Referral  Source", "Referral NFA?", "Domestic abuse (Y/N)"]
-    path = _workbook(tmp_path / "a.xlsx", {"List 3": [header, ["C1", D(2024, 4, 1), "6", "N", "Y"], ["C2", D(2024, 4, 2), "1A", "N", "n"]]})
+    path = _workbook(
+        tmp_path / "a.xlsx",
+        {"List 3": [header, ["C1", D(2024, 4, 1), "6", "N", "Y"], ["C2", D(2024, 4, 2), "1A", "N", "n"]]},
+    )
     df = annex_a.read_list(path, 3)
     assert df["domestic_abuse"].tolist() == ["Y", "N"] and df.attrs["domestic_abuse_recorded"] is True
     assert df["source"].tolist() == ["Police", "Individual"]
@@ -153,8 +229,19 @@ def test_a_bad_date_names_the_sheet_row_column_and_cell(tmp_path):
         annex_a.read_list(path, 3)
     e = err.value
     assert isinstance(e, annex_a.AnnexAError)
-    assert (e.sheet, e.row, e.column, e.cell, e.value) == ("List 3 Referrals", 3, "Date of Referral", "F3", "31/02/2024")
-    assert "bad.xlsx" in str(e) and "sheet 'List 3 Referrals'" in str(e) and "row 3" in str(e) and "'Date of Referral'" in str(e)
+    assert (e.sheet, e.row, e.column, e.cell, e.value) == (
+        "List 3 Referrals",
+        3,
+        "Date of Referral",
+        "F3",
+        "31/02/2024",
+    )
+    assert (
+        "bad.xlsx" in str(e)
+        and "sheet 'List 3 Referrals'" in str(e)
+        and "row 3" in str(e)
+        and "'Date of Referral'" in str(e)
+    )
 
 
 def test_an_empty_date_and_a_bad_nfa_are_errors_at_their_cells(tmp_path):
@@ -162,14 +249,19 @@ def test_an_empty_date_and_a_bad_nfa_are_errors_at_their_cells(tmp_path):
     with pytest.raises(annex_a.AnnexAError, match="empty date") as err:
         annex_a.read_list(empty, 3)
     assert (err.value.row, err.value.cell) == (2, "F2")
-    nfa = _workbook(tmp_path / "n.xlsx", {"List 3": [LIST3_HEADER, LIST3_ROWS[0][:7] + ["Pending"] + LIST3_ROWS[0][8:]]})
+    nfa = _workbook(
+        tmp_path / "n.xlsx", {"List 3": [LIST3_HEADER, LIST3_ROWS[0][:7] + ["Pending"] + LIST3_ROWS[0][8:]]}
+    )
     with pytest.raises(annex_a.AnnexAError, match="not yes or no") as err:
         annex_a.read_list(nfa, 3)
     assert (err.value.column, err.value.value) == ("Referral NFA?", "Pending")
 
 
 def test_a_missing_column_is_named_with_the_header_row(tmp_path):
-    path = _workbook(tmp_path / "m.xlsx", {"List 3": [["Child Unique ID", "Date of Referral", "Referral Source"], ["C1", D(2024, 4, 1), "6"]]})
+    path = _workbook(
+        tmp_path / "m.xlsx",
+        {"List 3": [["Child Unique ID", "Date of Referral", "Referral Source"], ["C1", D(2024, 4, 1), "6"]]},
+    )
     with pytest.raises(annex_a.AnnexAError, match="no 'Referral NFA\\?' column") as err:
         annex_a.read_list(path, 3)
     assert err.value.row == 1 and "Referral NFA?" in err.value.expected
@@ -223,7 +315,11 @@ def test_list_2_maps_to_the_early_help_record_layout(annex):
     assert df["date_received"].tolist() == ["2024-01-15", "2024-01-20", "2024-02-05"]
     # No hub, reason or outcome in List 2: the placeholder on every row, never "Central" or "Support offered".
     assert set(df["hub"]) == set(df["reason"]) == set(df["outcome"]) == {ehd.NOT_RECORDED}
-    assert (df.attrs["hub_recorded"], df.attrs["reason_recorded"], df.attrs["outcome_recorded"]) == (False, False, False)
+    assert (df.attrs["hub_recorded"], df.attrs["reason_recorded"], df.attrs["outcome_recorded"]) == (
+        False,
+        False,
+        False,
+    )
     assert local_sources.not_recorded_fields(df) == {"hub", "reason", "outcome"}
     assert any("step-ups to social care are unknown, not zero" in n for n in df.attrs["notes"])
 
@@ -260,7 +356,10 @@ def test_list_8_maps_to_the_looked_after_layout_and_counts_month_ends(annex):
     counts = lla.month_end_counts(typed)
     # 30 Nov: C201. 31 Dec: C201, C202 (started that day). 31 Jan: C202 ceased that day, so not
     # counted; C201, C203. 29 Feb: C201, C203, C204 (started that day). 31 Mar: C203 has ceased.
-    assert counts.to_dict() == {pd.Period(m, "M"): n for m, n in [("2023-11", 1), ("2023-12", 2), ("2024-01", 2), ("2024-02", 3), ("2024-03", 2)]}
+    assert counts.to_dict() == {
+        pd.Period(m, "M"): n
+        for m, n in [("2023-11", 1), ("2023-12", 2), ("2024-01", 2), ("2024-02", 3), ("2024-03", 2)]
+    }
     assert counts.name == "looked_after" and counts.index.name == "month"
     assert lla.month_end_counts(typed, start="2024-03", end="2024-05").tolist() == [2, 2, 2]
 
@@ -308,13 +407,19 @@ def test_annex_a_list_2_through_local_sources(annex, tmp_path):
     cfg = _annex_config(annex, tmp_path)
     eh = local_sources.load("early_help_requests", "352-manchester", 352, config=cfg)
     assert ehd.layout(eh) == ehd.RECORD and len(eh) == 3
-    assert (eh.attrs["hub_recorded"], eh.attrs["reason_recorded"], eh.attrs["outcome_recorded"]) == (False, False, False)
+    assert (eh.attrs["hub_recorded"], eh.attrs["reason_recorded"], eh.attrs["outcome_recorded"]) == (
+        False,
+        False,
+        False,
+    )
     assert set(eh["hub"]) == set(eh["outcome"]) == {ehd.NOT_RECORDED}
 
 
 def test_annex_a_list_must_match_the_table(annex, tmp_path):
     cfg = tmp_path / "data.yml"
-    cfg.write_text(f"version: 1\ntables:\n  referrals:\n    format: annex_a\n    path: {annex}\n    list: 2\n", encoding="utf-8")
+    cfg.write_text(
+        f"version: 1\ntables:\n  referrals:\n    format: annex_a\n    path: {annex}\n    list: 2\n", encoding="utf-8"
+    )
     with pytest.raises(local_sources.ConfigError, match="the referrals table is Annex A List 3") as err:
         local_sources.load_config(cfg)
     assert err.value.key == "tables.referrals.list"

@@ -22,11 +22,11 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from csdemand.core.errors import InputError
+from csdemand.core.text import read_text_table
 from csdemand.local import early_help as ehd
 from csdemand.local import referrals as lr
 from csdemand.local import sources as local_sources
-from csdemand.core.errors import InputError
-from csdemand.core.text import read_text_table
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "local"
 LA, LA_NUMBER = "352-manchester", 352
@@ -89,7 +89,9 @@ def postgres_url():
         out = subprocess.run(cmd, cwd=base, capture_output=True, text=True, timeout=60)
         if check and out.returncode != 0:
             server_log = log.read_text(errors="replace")[-3000:] if log.exists() else ""
-            raise RuntimeError(f"{' '.join(map(str, args))} failed ({out.returncode}):\n{out.stdout}\n{out.stderr}\n{server_log}")
+            raise RuntimeError(
+                f"{' '.join(map(str, args))} failed ({out.returncode}):\n{out.stdout}\n{out.stderr}\n{server_log}"
+            )
         return out
 
     started = False
@@ -214,7 +216,9 @@ def _sql_config(tmp_path: Path, env: str, queries: dict[str, str] | None = None,
     queries = queries or QUERIES
     lines = ["version: 1", "tables:"]
     for table, query in queries.items():
-        lines += [f"  {table}:", "    format: sql", f"    url_env: {env}", f"    query: {query!r}"] + ([timeouts.rstrip("\n")] if timeouts else [])
+        lines += [f"  {table}:", "    format: sql", f"    url_env: {env}", f"    query: {query!r}"] + (
+            [timeouts.rstrip("\n")] if timeouts else []
+        )
     path = tmp_path / f"data_{env.lower()}.yml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -360,7 +364,13 @@ def _run(args: list[str], env: dict[str, str], timeout: float = 180) -> tuple[su
     import sys
 
     start = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "csdemand", *args], capture_output=True, text=True, env={**os.environ, **env}, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, "-m", "csdemand", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=timeout,
+    )
     return done, time.monotonic() - start
 
 
@@ -384,10 +394,17 @@ def test_an_at_sign_in_the_password_is_never_printed_by_validate_or_render(tmp_p
     "url, words",
     [
         # a closed port: the driver names the host and port, not the user
-        ("postgresql+psycopg://analyst:s3cretPW@127.0.0.1:1/csc", "cannot connect to the database: connection failed: connection to server at \"127.0.0.1\", port 1 failed: Connection refused"),
+        (
+            "postgresql+psycopg://analyst:s3cretPW@127.0.0.1:1/csc",
+            'cannot connect to the database: connection failed: connection to server at "127.0.0.1", port 1 failed: '
+            "Connection refused",
+        ),
         ("postgresql+psycopg://analyst:s%40cretPW@127.0.0.1:1/csc", "Connection refused"),
         ("postgresql+psycopg://analyst:s3cretPW@127.0.0.1:notaport/csc", "is not a usable SQLAlchemy URL"),
-        ("nosuchdialect://analyst:s3cretPW@db/csc", "the URL cannot be used (NoSuchModuleError: Can't load plugin: sqlalchemy.dialects:nosuchdialect)"),
+        (
+            "nosuchdialect://analyst:s3cretPW@db/csc",
+            "the URL cannot be used (NoSuchModuleError: Can't load plugin: sqlalchemy.dialects:nosuchdialect)",
+        ),
     ],
 )
 def test_connection_failures_name_the_problem_without_user_or_password(tmp_path, monkeypatch, url, words):
@@ -405,7 +422,9 @@ def test_a_driver_message_that_names_the_user_has_it_masked(postgres_url, tmp_pa
     url = postgres_url.replace("postgres@", "analyst_x:s3cret-pw@")
     monkeypatch.setenv("PG_URL", url)
     cfg = _sql_config(tmp_path, "PG_URL", {"referrals": QUERIES["referrals"]})
-    with pytest.raises(InputError, match='cannot connect to the database: .*FATAL:  role "\\*\\*\\*" does not exist') as err:
+    with pytest.raises(
+        InputError, match=r'cannot connect to the database: .*FATAL:  role "\*\*\*" does not exist'
+    ) as err:
         local_sources.load("referrals", LA, LA_NUMBER, config=cfg)
     assert "analyst_x" not in str(err.value) and "s3cret" not in str(err.value)
 
@@ -417,7 +436,10 @@ def test_a_missing_sqlite_file_is_refused_and_not_created(tmp_path, monkeypatch)
     missing = tmp_path / "no_such.db"
     monkeypatch.setenv("SQLITE_URL", f"sqlite:///{missing}")
     cfg = _sql_config(tmp_path, "SQLITE_URL", {"referrals": QUERIES["referrals"]})
-    with pytest.raises(InputError, match=r"the SQLite database that \$SQLITE_URL names does not exist \(it is opened read-only, never created\)") as err:
+    with pytest.raises(
+        InputError,
+        match=r"the SQLite database that \$SQLITE_URL names does not exist \(it is opened read-only, never created\)",
+    ) as err:
         local_sources.load("referrals", LA, LA_NUMBER, config=cfg)
     assert err.value.file == str(missing)
     done, _ = _run(["validate"], {"CSDEMAND_CONFIG": str(cfg), "SQLITE_URL": f"sqlite:///{missing}"})
@@ -448,8 +470,8 @@ def test_a_slow_sqlite_query_is_stopped_at_the_statement_timeout(tmp_path, monke
 
 
 def test_a_query_that_returns_no_rows_is_the_extract_has_no_rows_in_validate_and_load(sqlite_db, tmp_path, monkeypatch):
-    from csdemand.validation import checks as validation
     from csdemand.published.areas import resolve
+    from csdemand.validation import checks as validation
 
     monkeypatch.setenv("SQLITE_URL", sqlite_db)
     cfg = _sql_config(tmp_path, "SQLITE_URL", {"referrals": QUERIES["referrals"] + " AND 1 = 0"})
@@ -478,8 +500,10 @@ def test_a_table_locked_by_another_session_stops_at_the_statement_timeout(postgr
             took = time.monotonic() - start
             assert 2 <= took < 6, took
             assert str(err.value) == (
-                "file query on $PG_URL: the query did not finish within 2 s (statement_timeout): is a table locked by another "
-                f"session, or the query slow?; expected a query that finishes in time, or a longer statement_timeout at tables.referrals in {cfg}"
+                "file query on $PG_URL: the query did not finish within 2 s (statement_timeout): is a table locked "
+                "by another "
+                "session, or the query slow?; expected a query that finishes in time, or a longer statement_timeout "
+                f"at tables.referrals in {cfg}"
             )
             done, took = _run(["validate"], {"CSDEMAND_CONFIG": str(cfg), "PG_URL": postgres_db})
             assert done.returncode == 1 and "the query did not finish within 2 s (statement_timeout)" in done.stdout

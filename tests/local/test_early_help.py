@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from csdemand.local import early_help as eh
 from csdemand.core.errors import InputError
+from csdemand.local import early_help as eh
 
 HEADER = "request_id,family_id,date_received,hub,reason,outcome\n"
 
@@ -22,7 +22,9 @@ RECORDS = (
     "EH5,F000004,2024-03-28,North,Finance and debt,Support offered\n"
 )
 # The same requests counted by month, per hub (a hub without requests in a month has no row).
-MONTHLY_BY_HUB = "month,hub,requests\n2024-01,North,1\n2024-01,South,1\n2024-02,North,0\n2024-03,North,2\n2024-03,Central,1\n"
+MONTHLY_BY_HUB = (
+    "month,hub,requests\n2024-01,North,1\n2024-01,South,1\n2024-02,North,0\n2024-03,North,2\n2024-03,Central,1\n"
+)
 
 
 def _write(tmp_path: Path, body: str, header: str = HEADER, name: str = "extract.csv", bom: bool = False) -> Path:
@@ -72,7 +74,9 @@ def test_read_requests_unknown_code_names_the_row_column_and_codes_expected(tmp_
 
 
 def test_read_requests_missing_column_names_row_1_and_the_column(tmp_path):
-    path = _write(tmp_path, "EH1,F1,2024-01-03,North,Signposted\n", header="request_id,family_id,date_received,hub,outcome\n")
+    path = _write(
+        tmp_path, "EH1,F1,2024-01-03,North,Signposted\n", header="request_id,family_id,date_received,hub,outcome\n"
+    )
     with pytest.raises(InputError) as err:
         eh.read_requests(path)
     assert (err.value.row, err.value.column) == (1, "reason")
@@ -95,7 +99,7 @@ def test_read_requests_empty_family_id_is_an_error(tmp_path):
 
 
 def test_read_monthly_types_month_and_count(tmp_path):
-    df = eh.read_monthly(_monthly(tmp_path, "2024-01,2\n2024-02,0\n2024-03,\"1,052\"\n"))
+    df = eh.read_monthly(_monthly(tmp_path, '2024-01,2\n2024-02,0\n2024-03,"1,052"\n'))
     assert df.columns.tolist() == ["month", "requests"]
     assert df["month"].tolist() == [pd.Period("2024-01", "M"), pd.Period("2024-02", "M"), pd.Period("2024-03", "M")]
     assert df["requests"].dtype == "int64" and df["requests"].tolist() == [2, 0, 1052]
@@ -212,7 +216,10 @@ def test_monthly_by_a_breakdown_the_monthly_table_lacks_is_an_error(tmp_path):
 
 
 def test_outcomes_per_reporting_year(tmp_path):
-    body = RECORDS + "EH6,F000005,2024-04-02,South,Housing,Stepped up to social care\nEH7,F000006,2024-04-03,South,Housing,Signposted\n"
+    body = RECORDS + (
+        "EH6,F000005,2024-04-02,South,Housing,Stepped up to social "
+        "care\nEH7,F000006,2024-04-03,South,Housing,Signposted\n"
+    )
     out = eh.outcomes(eh.read_requests(_write(tmp_path, body)))
     assert out.columns.tolist() == eh.OUTCOME_COLUMNS
     assert out["period"].tolist() == [2024, 2025]
@@ -246,11 +253,14 @@ def full_index(obj) -> list[str]:
     return [str(p) for p in obj.index]
 
 
-# --------------------------------------------------------------------------- fields not recorded, empty and implausible extracts
+# -------------------- fields not recorded, empty and implausible extracts
 
 
 def test_not_recorded_is_accepted_for_hub_reason_and_outcome(tmp_path):
-    body = "EH1,F000001,2024-01-03,Not recorded,Not recorded,Not recorded\nEH2,F000002,2024-01-15,Not recorded,Not recorded,Not recorded\n"
+    body = (
+        "EH1,F000001,2024-01-03,Not recorded,Not recorded,Not recorded\nEH2,F000002,2024-01-15,Not recorded,Not "
+        "recorded,Not recorded\n"
+    )
     df = eh.read_requests(_write(tmp_path, body))
     assert df[["hub", "reason", "outcome"]].iloc[0].tolist() == ["Not recorded"] * 3
     assert eh.unrecorded(df) == frozenset({"hub", "reason", "outcome"})
@@ -270,7 +280,10 @@ def test_unrecorded_reads_the_readers_attrs_and_a_partly_recorded_field_counts_a
 
 
 def test_step_up_percentage_is_of_requests_with_an_outcome_recorded(tmp_path):
-    body = RECORDS.replace("EH5,F000004,2024-03-28,North,Finance and debt,Support offered", "EH5,F000004,2024-03-28,North,Finance and debt,Not recorded")
+    body = RECORDS.replace(
+        "EH5,F000004,2024-03-28,North,Finance and debt,Support offered",
+        "EH5,F000004,2024-03-28,North,Finance and debt,Not recorded",
+    )
     out = eh.outcomes(eh.read_requests(_write(tmp_path, body)))
     assert out[["requests", "outcome_recorded", "stepped_up"]].values.tolist() == [[5, 4, 1]]
     assert out["stepped_up_pct"].tolist() == pytest.approx([25.0])
@@ -296,4 +309,7 @@ def test_a_monthly_count_over_the_plausible_limit_is_refused(tmp_path):
     with pytest.raises(InputError, match="implausibly large count for one month") as err:
         eh.load(path)
     assert (err.value.row, err.value.column, err.value.value) == (3, "requests", "5000000000")
-    assert eh.load(_monthly(tmp_path, f"2024-01,{eh.MAX_MONTHLY_REQUESTS}\n"))["requests"].iloc[0] == eh.MAX_MONTHLY_REQUESTS
+    assert (
+        eh.load(_monthly(tmp_path, f"2024-01,{eh.MAX_MONTHLY_REQUESTS}\n"))["requests"].iloc[0]
+        == eh.MAX_MONTHLY_REQUESTS
+    )

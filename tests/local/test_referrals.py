@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csdemand.local import referrals as lr
 from csdemand.core.errors import InputError
+from csdemand.local import referrals as lr
 
 HEADER = "referral_id,child_id,referral_date,source,domestic_abuse,outcome\n"
 
@@ -60,8 +60,14 @@ def test_leap_year_same_date_next_year_is_366_days_and_not_a_rereferral():
 
 
 def test_leap_day_referral_then_28_february_next_year_is_365_days_and_a_rereferral():
-    f = lr.flag_rereferrals(_frame([("R1", "A", "2024-02-29"), ("R2", "A", "2025-02-28"), ("R3", "B", "2024-02-29"), ("R4", "B", "2025-03-01")]))
-    assert f.set_index("referral_id")["days_since_previous"].to_dict() == pytest.approx({"R1": np.nan, "R2": 365, "R3": np.nan, "R4": 366}, nan_ok=True)
+    f = lr.flag_rereferrals(
+        _frame(
+            [("R1", "A", "2024-02-29"), ("R2", "A", "2025-02-28"), ("R3", "B", "2024-02-29"), ("R4", "B", "2025-03-01")]
+        )
+    )
+    assert f.set_index("referral_id")["days_since_previous"].to_dict() == pytest.approx(
+        {"R1": np.nan, "R2": 365, "R3": np.nan, "R4": 366}, nan_ok=True
+    )
     assert f["rereferral"].tolist() == [False, True, False, False]
 
 
@@ -89,7 +95,9 @@ def test_the_most_recent_previous_referral_is_what_counts():
 
 
 def test_flags_are_per_child_and_keep_the_input_row_order_and_index():
-    df = _frame([("R3", "A", "2024-05-01"), ("R1", "B", "2024-01-01"), ("R2", "A", "2024-01-01"), ("R4", "B", "2025-06-01")])
+    df = _frame(
+        [("R3", "A", "2024-05-01"), ("R1", "B", "2024-01-01"), ("R2", "A", "2024-01-01"), ("R4", "B", "2025-06-01")]
+    )
     df.index = [10, 11, 12, 13]
     f = lr.flag_rereferrals(df)
     assert f.index.tolist() == [10, 11, 12, 13]
@@ -100,7 +108,12 @@ def test_flags_are_per_child_and_keep_the_input_row_order_and_index():
 def test_vectorised_flags_match_a_plain_loop_on_random_data():
     rng = np.random.default_rng(7)
     n = 3000
-    df = _frame([(f"R{i:05d}", f"C{c}", str((pd.Timestamp("2019-04-01") + pd.Timedelta(days=int(d))).date())) for i, c, d in zip(range(n), rng.integers(0, 400, n), rng.integers(0, 1500, n))])
+    df = _frame(
+        [
+            (f"R{i:05d}", f"C{c}", str((pd.Timestamp("2019-04-01") + pd.Timedelta(days=int(d))).date()))
+            for i, c, d in zip(range(n), rng.integers(0, 400, n), rng.integers(0, 1500, n))
+        ]
+    )
     f = lr.flag_rereferrals(df)
     expected = {}
     last: dict[str, pd.Timestamp] = {}
@@ -114,7 +127,11 @@ def test_vectorised_flags_match_a_plain_loop_on_random_data():
 def test_flags_100k_referrals():
     rng = np.random.default_rng(1)
     n = 100_000
-    df = _frame(list(zip([f"R{i:07d}" for i in range(n)], [f"C{c:06d}" for c in rng.integers(0, 40_000, n)], ["2020-01-01"] * n)))
+    df = _frame(
+        list(
+            zip([f"R{i:07d}" for i in range(n)], [f"C{c:06d}" for c in rng.integers(0, 40_000, n)], ["2020-01-01"] * n)
+        )
+    )
     df["referral_date"] = pd.Timestamp("2018-04-01") + pd.to_timedelta(rng.integers(0, 2500, n), unit="D")
     f = lr.flag_rereferrals(df)
     assert len(f) == n and f["rereferral"].dtype == bool and 0 < f["rereferral"].mean() < 1
@@ -124,7 +141,9 @@ def test_flags_100k_referrals():
 
 
 def test_reporting_year_ends_on_31_march():
-    years = lr.reporting_year(pd.Series(pd.to_datetime(["2023-04-01", "2024-03-31", "2024-04-01", "2024-12-31", "2025-01-01"])))
+    years = lr.reporting_year(
+        pd.Series(pd.to_datetime(["2023-04-01", "2024-03-31", "2024-04-01", "2024-12-31", "2025-01-01"]))
+    )
     assert years.tolist() == [2024, 2024, 2025, 2025, 2025]
     assert years.dtype == "int64"
 
@@ -172,7 +191,13 @@ def test_monthly_counts_rereferrals_domestic_abuse_and_nfa():
 
 def test_annual_counts_percentages_and_complete_years():
     df = _frame(
-        [("R1", "A", "2022-04-04"), ("R2", "A", "2023-03-31"), ("R3", "B", "2023-04-03"), ("R4", "A", "2023-05-02"), ("R5", "C", "2023-06-01")],
+        [
+            ("R1", "A", "2022-04-04"),
+            ("R2", "A", "2023-03-31"),
+            ("R3", "B", "2023-04-03"),
+            ("R4", "A", "2023-05-02"),
+            ("R5", "C", "2023-06-01"),
+        ],
         domestic_abuse=[True, False, False, True, False],
         outcome=["Assessment", "No further action", "Assessment", "Assessment", "No further action"],
     )
@@ -194,7 +219,13 @@ def test_annual_fills_a_year_without_referrals():
 
 def test_by_source_counts_and_shares_per_year():
     df = _frame(
-        [("R1", "A", "2024-05-01"), ("R2", "B", "2024-06-01"), ("R3", "C", "2024-07-01"), ("R4", "D", "2024-08-01"), ("R5", "E", "2025-05-01")],
+        [
+            ("R1", "A", "2024-05-01"),
+            ("R2", "B", "2024-06-01"),
+            ("R3", "C", "2024-07-01"),
+            ("R4", "D", "2024-08-01"),
+            ("R5", "E", "2025-05-01"),
+        ],
         source=["Police", "Police", "Schools", "Other", "Schools"],
     )
     s = lr.by_source(df).set_index(["period", "source"])
@@ -209,7 +240,11 @@ def test_by_source_counts_and_shares_per_year():
 
 
 def test_read_extract_types_the_columns_and_strips_a_bom(tmp_path):
-    path = _write(tmp_path, "R1,C000001,2024-04-01,Police,Y,Assessment\nR2,C000002,2024-04-02,Schools,N,No further action\n", bom=True)
+    path = _write(
+        tmp_path,
+        "R1,C000001,2024-04-01,Police,Y,Assessment\nR2,C000002,2024-04-02,Schools,N,No further action\n",
+        bom=True,
+    )
     df = lr.read_extract(path)
     assert df.columns.tolist() == lr.COLUMNS
     assert df["referral_date"].dtype.kind == "M"
@@ -233,7 +268,11 @@ def test_read_extract_day_first_date_is_rejected(tmp_path):
 
 
 def test_read_extract_unknown_source_names_the_row_and_column(tmp_path):
-    path = _write(tmp_path, "R1,C1,2024-04-01,Police,Y,Assessment\nR2,C2,2024-04-01,Police,N,Assessment\nR3,C3,2024-04-01,Neighbour,N,Assessment\n")
+    path = _write(
+        tmp_path,
+        "R1,C1,2024-04-01,Police,Y,Assessment\nR2,C2,2024-04-01,Police,N,Assessment\nR3,C3,2024-04-01,Neighbour,N,"
+        "Assessment\n",
+    )
     with pytest.raises(InputError) as err:
         lr.read_extract(path)
     assert (err.value.row, err.value.column, err.value.value) == (4, "source", "Neighbour")
@@ -255,7 +294,9 @@ def test_read_extract_unknown_outcome_names_the_row_and_column(tmp_path):
 
 
 def test_read_extract_missing_column_names_row_1_and_the_column(tmp_path):
-    path = _write(tmp_path, "R1,C1,2024-04-01,Police,Assessment\n", header="referral_id,child_id,referral_date,source,outcome\n")
+    path = _write(
+        tmp_path, "R1,C1,2024-04-01,Police,Assessment\n", header="referral_id,child_id,referral_date,source,outcome\n"
+    )
     with pytest.raises(InputError) as err:
         lr.read_extract(path)
     assert (err.value.row, err.value.column) == (1, "domestic_abuse")
@@ -263,7 +304,11 @@ def test_read_extract_missing_column_names_row_1_and_the_column(tmp_path):
 
 
 def test_read_extract_duplicate_referral_id_names_both_rows(tmp_path):
-    path = _write(tmp_path, "R1,C1,2024-04-01,Police,N,Assessment\nR2,C2,2024-04-01,Police,N,Assessment\nR1,C3,2024-04-02,Police,N,Assessment\n")
+    path = _write(
+        tmp_path,
+        "R1,C1,2024-04-01,Police,N,Assessment\nR2,C2,2024-04-01,Police,N,Assessment\nR1,C3,2024-04-02,Police,N,"
+        "Assessment\n",
+    )
     with pytest.raises(InputError, match="repeats the one on row 2") as err:
         lr.read_extract(path)
     assert (err.value.row, err.value.column, err.value.value) == (4, "referral_id", "R1")

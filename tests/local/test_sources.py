@@ -11,13 +11,13 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from csdemand.core import paths
+from csdemand.core.errors import InputError
+from csdemand.core.text import read_text_table
 from csdemand.local import early_help as ehd
 from csdemand.local import looked_after as lla
 from csdemand.local import referrals as lr
 from csdemand.local import sources as local_sources
-from csdemand.core import paths
-from csdemand.core.errors import InputError
-from csdemand.core.text import read_text_table
 
 LA, LA_NUMBER = "352-manchester", 352
 SAMPLE = paths.ROOT / "data" / "sample" / "local"
@@ -65,15 +65,43 @@ def test_csdemand_config_overrides_the_config_file(tmp_path, monkeypatch):
         ("version: 1\ntables: {}\nextra: 1\n", "extra", "unknown key"),
         ("version: 1\ntables: [referrals]\n", "tables", "must be a mapping"),
         ("version: 1\ntables:\n  referals:\n    format: csv\n    path: x.csv\n", "tables.referals", "unknown table"),
-        ("version: 1\ntables:\n  referrals:\n    format: parquet\n    path: x\n", "tables.referrals.format", "unknown or missing format"),
-        ("version: 1\ntables:\n  referrals:\n    path: x.csv\n", "tables.referrals.format", "unknown or missing format"),
+        (
+            "version: 1\ntables:\n  referrals:\n    format: parquet\n    path: x\n",
+            "tables.referrals.format",
+            "unknown or missing format",
+        ),
+        (
+            "version: 1\ntables:\n  referrals:\n    path: x.csv\n",
+            "tables.referrals.format",
+            "unknown or missing format",
+        ),
         ("version: 1\ntables:\n  referrals:\n    format: csv\n", "tables.referrals.path", "missing"),
         ("version: 1\ntables:\n  referrals:\n    format: sql\n    url_env: DB\n", "tables.referrals.query", "missing"),
-        ("version: 1\ntables:\n  referrals:\n    format: annex_a\n    path: a.xlsx\n", "tables.referrals.list", "missing"),
-        ("version: 1\ntables:\n  referrals:\n    format: xlsx\n    path: a.xlsx\n    sheets: X\n", "tables.referrals.sheets", "not a key of a xlsx source"),
-        ("version: 1\ntables:\n  referrals:\n    format: csv\n    path: r_{authority}.csv\n", "tables.referrals.path", "unknown placeholder {authority}"),
-        ("version: 1\ntables:\n  referrals:\n    format: sql\n    url_env: my-db\n    query: SELECT 1\n", "tables.referrals.url_env", "not an environment variable name"),
-        ("version: 1\ntables:\n  looked_after:\n    format: annex_a\n    path: a.xlsx\n    list: three\n", "tables.looked_after.list", "is Annex A List 8"),
+        (
+            "version: 1\ntables:\n  referrals:\n    format: annex_a\n    path: a.xlsx\n",
+            "tables.referrals.list",
+            "missing",
+        ),
+        (
+            "version: 1\ntables:\n  referrals:\n    format: xlsx\n    path: a.xlsx\n    sheets: X\n",
+            "tables.referrals.sheets",
+            "not a key of a xlsx source",
+        ),
+        (
+            "version: 1\ntables:\n  referrals:\n    format: csv\n    path: r_{authority}.csv\n",
+            "tables.referrals.path",
+            "unknown placeholder {authority}",
+        ),
+        (
+            "version: 1\ntables:\n  referrals:\n    format: sql\n    url_env: my-db\n    query: SELECT 1\n",
+            "tables.referrals.url_env",
+            "not an environment variable name",
+        ),
+        (
+            "version: 1\ntables:\n  looked_after:\n    format: annex_a\n    path: a.xlsx\n    list: three\n",
+            "tables.looked_after.list",
+            "is Annex A List 8",
+        ),
     ],
 )
 def test_config_errors_name_the_file_and_the_key(tmp_path, body, key, fragment):
@@ -85,7 +113,11 @@ def test_config_errors_name_the_file_and_the_key(tmp_path, body, key, fragment):
 
 
 def test_a_url_key_is_refused_even_beside_url_env(tmp_path):
-    path = _config(tmp_path, "version: 1\ntables:\n  referrals:\n    format: sql\n    url_env: DB\n    url: sqlite:///x.db\n    query: SELECT 1\n")
+    path = _config(
+        tmp_path,
+        "version: 1\ntables:\n  referrals:\n    format: sql\n    url_env: DB\n    url: sqlite:///x.db\n    query: "
+        "SELECT 1\n",
+    )
     with pytest.raises(local_sources.ConfigError, match="must not be written in the config file") as err:
         local_sources.load_config(path)
     assert err.value.key == "tables.referrals.url"
@@ -102,23 +134,34 @@ def test_invalid_yaml_and_a_missing_file_are_config_errors(tmp_path):
 
 def test_a_config_dict_is_checked_too():
     with pytest.raises(local_sources.ConfigError, match="unknown or missing format"):
-        local_sources.source_label("referrals", LA, {"version": 1, "tables": {"referrals": {"format": "json", "path": "x"}}})
+        local_sources.source_label(
+            "referrals", LA, {"version": 1, "tables": {"referrals": {"format": "json", "path": "x"}}}
+        )
 
 
 # --------------------------------------------------------------------------- where, and whether
 
 
 def test_la_is_substituted_and_relative_paths_are_from_the_repo_root(tmp_path, monkeypatch):
-    cfg = _config(tmp_path, "version: 1\ntables:\n  referrals:\n    format: csv\n    path: data/sample/local/referrals_{la}_synthetic.csv\n")
+    cfg = _config(
+        tmp_path,
+        "version: 1\ntables:\n  referrals:\n    format: csv\n    path: "
+        "data/sample/local/referrals_{la}_synthetic.csv\n",
+    )
     monkeypatch.chdir(tmp_path)  # not relative to the working directory
     assert local_sources.resolve_path("referrals", LA, cfg) == REFERRALS_CSV
-    assert local_sources.resolve_path("referrals", "358-trafford", cfg) == SAMPLE / "referrals_358-trafford_synthetic.csv"
+    assert (
+        local_sources.resolve_path("referrals", "358-trafford", cfg) == SAMPLE / "referrals_358-trafford_synthetic.csv"
+    )
     df = local_sources.load("referrals", LA, LA_NUMBER, config=cfg)
     assert len(df) == 67_348
 
 
 def test_la_number_placeholder(tmp_path):
-    cfg = _config(tmp_path, f"version: 1\ntables:\n  referrals:\n    format: csv\n    path: {tmp_path}/{{la_number}}/referrals.csv\n")
+    cfg = _config(
+        tmp_path,
+        f"version: 1\ntables:\n  referrals:\n    format: csv\n    path: {tmp_path}/{{la_number}}/referrals.csv\n",
+    )
     assert local_sources.resolve_path("referrals", LA, cfg, la_number=352) == tmp_path / "352" / "referrals.csv"
     assert local_sources.resolve_path("referrals", LA, cfg) == tmp_path / "352" / "referrals.csv"
 
@@ -158,7 +201,17 @@ def test_source_labels(tmp_path):
     assert local_sources.source_label("referrals", LA, cfg) == f"sheet 'Referrals' of {tmp_path}/r_{LA}.xlsx"
     assert local_sources.source_label("early_help_requests", LA, cfg) == f"first sheet of {tmp_path}/eh.xlsx"
     assert local_sources.source_label("looked_after", LA, cfg) == f"Annex A List 8 of {tmp_path}/annex_{LA}.xlsx"
-    assert local_sources.source_label("referrals", LA, {"version": 1, "tables": {"referrals": {"format": "sql", "url_env": "CSDEMAND_DB_URL", "query": "SELECT 1"}}}) == "query on $CSDEMAND_DB_URL"
+    assert (
+        local_sources.source_label(
+            "referrals",
+            LA,
+            {
+                "version": 1,
+                "tables": {"referrals": {"format": "sql", "url_env": "CSDEMAND_DB_URL", "query": "SELECT 1"}},
+            },
+        )
+        == "query on $CSDEMAND_DB_URL"
+    )
 
 
 # --------------------------------------------------------------------------- csv
@@ -177,16 +230,24 @@ def test_csv_reads_exactly_as_the_layout_readers(tmp_path, monkeypatch):
 
 def test_errors_from_a_configured_csv_name_the_file_row_and_column(tmp_path):
     _referrals_csv(tmp_path, "999-test", "R1,C1,2024-04-01,Police,Y,Assessment\nR2,C2,2024-02-30,Police,N,Assessment\n")
-    cfg = _config(tmp_path, f"version: 1\ntables:\n  referrals:\n    format: csv\n    path: {tmp_path}/referrals_{{la}}.csv\n")
+    cfg = _config(
+        tmp_path, f"version: 1\ntables:\n  referrals:\n    format: csv\n    path: {tmp_path}/referrals_{{la}}.csv\n"
+    )
     with pytest.raises(InputError) as err:
         local_sources.load("referrals", "999-test", 999, config=cfg)
-    assert (err.value.file, err.value.row, err.value.column) == (str(tmp_path / "referrals_999-test.csv"), 3, "referral_date")
+    assert (err.value.file, err.value.row, err.value.column) == (
+        str(tmp_path / "referrals_999-test.csv"),
+        3,
+        "referral_date",
+    )
 
 
 def test_looked_after_csv(tmp_path):
     path = tmp_path / "la_352.csv"
     path.write_text("child_id,started,ceased\nC1,2024-01-10,\nC2,2024-01-15,2024-02-10\n", encoding="utf-8")
-    cfg = _config(tmp_path, f"version: 1\ntables:\n  looked_after:\n    format: csv\n    path: {tmp_path}/la_{{la_number}}.csv\n")
+    cfg = _config(
+        tmp_path, f"version: 1\ntables:\n  looked_after:\n    format: csv\n    path: {tmp_path}/la_{{la_number}}.csv\n"
+    )
     df = local_sources.load("looked_after", LA, LA_NUMBER, config=cfg)
     assert df["ceased"].isna().tolist() == [True, False]
     assert lla.month_end_counts(df).tolist() == [2, 1]
@@ -215,14 +276,23 @@ REFERRAL_ROWS = [
 
 def test_xlsx_reads_a_named_sheet_with_excel_dates_as_text(tmp_path):
     _xlsx(tmp_path / f"referrals_{LA}.xlsx", {"Notes": [["read me"]], "Referrals": [lr.COLUMNS] + REFERRAL_ROWS})
-    cfg = _config(tmp_path, f"version: 1\ntables:\n  referrals:\n    format: xlsx\n    path: {tmp_path}/referrals_{{la}}.xlsx\n    sheet: Referrals\n")
+    cfg = _config(
+        tmp_path,
+        f"version: 1\ntables:\n  referrals:\n    format: xlsx\n    path: {tmp_path}/referrals_{{la}}.xlsx\n    "
+        "sheet: Referrals\n",
+    )
     raw = local_sources.read_raw("referrals", LA, LA_NUMBER, config=cfg)
     assert raw.columns.tolist() == lr.COLUMNS
     assert raw["referral_date"].tolist() == ["2024-04-01", "2024-04-02", "2024-04-03"]
     assert raw["child_id"].tolist() == ["C1", "1002", "C3"]
     assert all(str(raw[c].dtype) == "str" for c in raw.columns)
     # The same rows as a CSV give the same typed table.
-    csv = _referrals_csv(tmp_path, LA, "R1,C1,2024-04-01,Police,Y,Assessment\nR2,1002,2024-04-02,Schools,N,No further action\nR3,C3,2024-04-03,Health services,N,Information and advice\n")
+    csv = _referrals_csv(
+        tmp_path,
+        LA,
+        "R1,C1,2024-04-01,Police,Y,Assessment\nR2,1002,2024-04-02,Schools,N,No further "
+        "action\nR3,C3,2024-04-03,Health services,N,Information and advice\n",
+    )
     typed = local_sources.load("referrals", LA, LA_NUMBER, config=cfg)
     expected = lr.read_extract(csv)
     typed.attrs, expected.attrs = {}, {}
@@ -232,7 +302,9 @@ def test_xlsx_reads_a_named_sheet_with_excel_dates_as_text(tmp_path):
 def test_xlsx_defaults_to_the_first_sheet_and_keeps_na_text(tmp_path):
     rows = [["EH1", "NA", dt.datetime(2024, 1, 3), "North", "Housing", "Signposted"]]
     _xlsx(tmp_path / "eh.xlsx", {"Requests": [ehd.COLUMNS] + rows, "Other": [["x"]]})
-    cfg = _config(tmp_path, f"version: 1\ntables:\n  early_help_requests:\n    format: xlsx\n    path: {tmp_path}/eh.xlsx\n")
+    cfg = _config(
+        tmp_path, f"version: 1\ntables:\n  early_help_requests:\n    format: xlsx\n    path: {tmp_path}/eh.xlsx\n"
+    )
     df = local_sources.load("early_help_requests", LA, LA_NUMBER, config=cfg)
     assert df["family_id"].tolist() == ["NA"]  # a family id "NA" is not a missing value
     assert df["date_received"].tolist() == [pd.Timestamp("2024-01-03")]
@@ -241,12 +313,24 @@ def test_xlsx_defaults_to_the_first_sheet_and_keeps_na_text(tmp_path):
 def test_xlsx_errors_name_the_sheet_and_the_row(tmp_path):
     bad = REFERRAL_ROWS[:2] + [["R3", "C3", "03/04/2024", "Police", "N", "Assessment"]]
     _xlsx(tmp_path / "r.xlsx", {"Referrals": [lr.COLUMNS] + bad})
-    cfg = _config(tmp_path, f"version: 1\ntables:\n  referrals:\n    format: xlsx\n    path: {tmp_path}/r.xlsx\n    sheet: Referrals\n")
+    cfg = _config(
+        tmp_path,
+        f"version: 1\ntables:\n  referrals:\n    format: xlsx\n    path: {tmp_path}/r.xlsx\n    sheet: Referrals\n",
+    )
     with pytest.raises(InputError) as err:
         local_sources.load("referrals", LA, LA_NUMBER, config=cfg)
     e = err.value
-    assert (e.file, e.row, e.column, e.value) == (f"sheet 'Referrals' of {tmp_path}/r.xlsx", 4, "referral_date", "03/04/2024")
-    missing = _config(tmp_path, f"version: 1\ntables:\n  referrals:\n    format: xlsx\n    path: {tmp_path}/r.xlsx\n    sheet: Refs\n", "m.yml")
+    assert (e.file, e.row, e.column, e.value) == (
+        f"sheet 'Referrals' of {tmp_path}/r.xlsx",
+        4,
+        "referral_date",
+        "03/04/2024",
+    )
+    missing = _config(
+        tmp_path,
+        f"version: 1\ntables:\n  referrals:\n    format: xlsx\n    path: {tmp_path}/r.xlsx\n    sheet: Refs\n",
+        "m.yml",
+    )
     with pytest.raises(InputError, match="no sheet 'Refs'") as err:
         local_sources.read_raw("referrals", LA, LA_NUMBER, config=missing)
     assert "'Referrals'" in err.value.expected
@@ -291,7 +375,12 @@ def test_cell_text(value, text):
 
 
 def test_from_frame_names_the_source_and_leaves_the_frame_alone():
-    raw = pd.DataFrame({c: pd.Series(v, dtype=str) for c, v in zip(lr.COLUMNS, [["R1"], ["C1"], [" 2024-04-01 "], ["Police"], ["Maybe"], ["Assessment"]])})
+    raw = pd.DataFrame(
+        {
+            c: pd.Series(v, dtype=str)
+            for c, v in zip(lr.COLUMNS, [["R1"], ["C1"], [" 2024-04-01 "], ["Police"], ["Maybe"], ["Assessment"]])
+        }
+    )
     before = raw.copy()
     with pytest.raises(InputError) as err:
         lr.from_frame(raw, "query on $CSDEMAND_DB_URL")
@@ -301,7 +390,9 @@ def test_from_frame_names_the_source_and_leaves_the_frame_alone():
 
 
 def test_early_help_from_frame_tells_the_layouts_apart():
-    monthly = pd.DataFrame({"month": pd.Series(["2024-01", "2024-02"], dtype=str), "requests": pd.Series(["3", "4"], dtype=str)})
+    monthly = pd.DataFrame(
+        {"month": pd.Series(["2024-01", "2024-02"], dtype=str), "requests": pd.Series(["3", "4"], dtype=str)}
+    )
     assert ehd.layout(ehd.from_frame(monthly, "sheet 'X' of y.xlsx")) == ehd.MONTHLY
     with pytest.raises(InputError, match="not an early help requests file") as err:
         ehd.from_frame(pd.DataFrame({"period": pd.Series(["2024-01"], dtype=str)}), "query on $DB")
@@ -310,7 +401,20 @@ def test_early_help_from_frame_tells_the_layouts_apart():
 
 def test_not_recorded_is_an_accepted_reason_listed_only_when_present():
     records = pd.DataFrame(
-        {c: pd.Series(v, dtype=str) for c, v in zip(ehd.COLUMNS, [["E1", "E2"], ["F1", "F2"], ["2024-01-02", "2024-01-03"], ["North", "North"], ["Housing", ehd.NOT_RECORDED], ["Signposted", "Signposted"]])}
+        {
+            c: pd.Series(v, dtype=str)
+            for c, v in zip(
+                ehd.COLUMNS,
+                [
+                    ["E1", "E2"],
+                    ["F1", "F2"],
+                    ["2024-01-02", "2024-01-03"],
+                    ["North", "North"],
+                    ["Housing", ehd.NOT_RECORDED],
+                    ["Signposted", "Signposted"],
+                ],
+            )
+        }
     )
     typed = ehd.from_frame(records, "x")
     assert ehd.monthly_by(typed, "reason").columns.tolist()[-1] == ehd.NOT_RECORDED
@@ -318,9 +422,12 @@ def test_not_recorded_is_an_accepted_reason_listed_only_when_present():
     assert ehd.NOT_RECORDED not in ehd.REASONS
 
 
-# --------------------------------------------------------------------------- a config that cannot be used: one line, exit 2
+# -------------------- a config that cannot be used: one line, exit 2
 
-GOOD_CONFIG = "version: 1\n# a comment\ntables:\n  referrals:\n    format: csv\n    path: data/sample/local/referrals_{la}_synthetic.csv\n"
+GOOD_CONFIG = (
+    "version: 1\n# a comment\ntables:\n  referrals:\n    format: csv\n    path: "
+    "data/sample/local/referrals_{la}_synthetic.csv\n"
+)
 
 
 def _within(seconds: float, fn):
@@ -355,21 +462,50 @@ def _billion_laughs(levels: int = 9) -> str:
 BAD_CONFIGS: dict[str, tuple[bytes, str, int | None]] = {
     # name -> (the file's bytes, words of the message, the line it names)
     "utf16": (GOOD_CONFIG.encode("utf-16"), "the data config is UTF-16 (or UTF-32) text, not UTF-8", None),
-    "utf16_without_bom": (GOOD_CONFIG.encode("utf-16-le"), "the data config is UTF-16 (or UTF-32) text, not UTF-8", None),
-    "latin1": (GOOD_CONFIG.replace("a comment", "café's extract").encode("latin-1"), "the data config is not UTF-8 (byte 0xe9 on line 2: saved as Latin-1 or Windows-1252?)", 2),
+    "utf16_without_bom": (
+        GOOD_CONFIG.encode("utf-16-le"),
+        "the data config is UTF-16 (or UTF-32) text, not UTF-8",
+        None,
+    ),
+    "latin1": (
+        GOOD_CONFIG.replace("a comment", "café's extract").encode("latin-1"),
+        "the data config is not UTF-8 (byte 0xe9 on line 2: saved as Latin-1 or Windows-1252?)",
+        2,
+    ),
     "binary": (bytes(range(256)) * 8, "the data config is not text: it holds NUL bytes (a binary file?)", 1),
     # a PNG's signature holds three line ends before its first NUL: line 4
-    "binary_image": (b"version: 1\n" + b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"x" * 200, "the data config is not text: it holds NUL bytes (a binary file?)", 4),
-    "alias_bomb": (_billion_laughs().encode(), "YAML anchors and aliases (&name, *name) are not allowed in the data config", 1),
+    "binary_image": (
+        b"version: 1\n" + b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"x" * 200,
+        "the data config is not text: it holds NUL bytes (a binary file?)",
+        4,
+    ),
+    "alias_bomb": (
+        _billion_laughs().encode(),
+        "YAML anchors and aliases (&name, *name) are not allowed in the data config",
+        1,
+    ),
     "one_harmless_alias": (b"version: &v 1\ntables: {}\n", "YAML anchors and aliases", 1),
     "duplicate_table": (
         (GOOD_CONFIG + "  referrals:\n    format: csv\n    path: elsewhere/referrals_{la}.csv\n").encode(),
-        "the key 'referrals' is given twice in one mapping, on lines 4 and 7 (the second would silently replace the first)",
+        "the key 'referrals' is given twice in one mapping, on lines 4 and 7 (the second would silently replace the "
+        "first)",
         7,
     ),
-    "duplicate_path": ((GOOD_CONFIG + "    path: /etc/passwd\n").encode(), "the key 'path' is given twice in one mapping, on lines 6 and 7", 7),
-    "duplicate_top_level_key": (b"version: 1\ntables: {}\nversion: 2\n", "the key 'version' is given twice in one mapping, on lines 1 and 3", 3),
-    "too_large": (("#" * 99 + "\n").encode() * 700, "the data config file is 70,000 bytes: too large for a config (a wrong path?)", None),
+    "duplicate_path": (
+        (GOOD_CONFIG + "    path: /etc/passwd\n").encode(),
+        "the key 'path' is given twice in one mapping, on lines 6 and 7",
+        7,
+    ),
+    "duplicate_top_level_key": (
+        b"version: 1\ntables: {}\nversion: 2\n",
+        "the key 'version' is given twice in one mapping, on lines 1 and 3",
+        3,
+    ),
+    "too_large": (
+        ("#" * 99 + "\n").encode() * 700,
+        "the data config file is 70,000 bytes: too large for a config (a wrong path?)",
+        None,
+    ),
     "too_deep": (b"[" * 5000 + b"]" * 5000, "nested too deeply", None),
 }
 
@@ -397,7 +533,17 @@ def test_a_config_that_is_a_folder_or_a_pipe_is_refused_without_reading_it(tmp_p
             _within(5, lambda path=path: local_sources.load_config(path))
 
 
-@pytest.mark.parametrize("name, render", [("utf16", True), ("alias_bomb", True), ("latin1", False), ("binary", False), ("duplicate_table", False), ("too_large", False)])
+@pytest.mark.parametrize(
+    "name, render",
+    [
+        ("utf16", True),
+        ("alias_bomb", True),
+        ("latin1", False),
+        ("binary", False),
+        ("duplicate_table", False),
+        ("too_large", False),
+    ],
+)
 def test_validate_and_render_exit_2_with_one_line_for_an_unusable_config(tmp_path, name, render):
     import os
     import subprocess
@@ -406,11 +552,19 @@ def test_validate_and_render_exit_2_with_one_line_for_an_unusable_config(tmp_pat
     path = tmp_path / "data.yml"
     path.write_bytes(BAD_CONFIGS[name][0])
     env = {**os.environ, "CSDEMAND_CONFIG": str(path)}
-    commands = [["validate"]] + ([["render", "--briefing", "referrals", "--out", str(tmp_path / "out")]] if render else [])
+    commands = [["validate"]] + (
+        [["render", "--briefing", "referrals", "--out", str(tmp_path / "out")]] if render else []
+    )
     for args in commands:
-        done = subprocess.run([sys.executable, "-m", "csdemand", *args], capture_output=True, text=True, env=env, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "csdemand", *args], capture_output=True, text=True, env=env, timeout=120
+        )
         assert done.returncode == 2, (args, done.stdout, done.stderr)
-        assert done.stderr.count("\n") == 1 and done.stderr.startswith(f"error: file {path}") and "Traceback" not in done.stderr
+        assert (
+            done.stderr.count("\n") == 1
+            and done.stderr.startswith(f"error: file {path}")
+            and "Traceback" not in done.stderr
+        )
         assert BAD_CONFIGS[name][1] in done.stderr
     assert not list((tmp_path / "out").rglob("*.html")) if (tmp_path / "out").exists() else True  # nothing rendered
 
@@ -421,14 +575,21 @@ def test_validate_and_render_exit_2_with_one_line_for_an_unusable_config(tmp_pat
 def test_timeouts_are_optional_seconds_on_a_sql_source(tmp_path):
     base = "version: 1\ntables:\n  referrals:\n    format: sql\n    url_env: DB\n    query: SELECT 1\n"
     assert "connect_timeout" not in local_sources.load_config(_config(tmp_path, base))["tables"]["referrals"]
-    cfg = local_sources.load_config(_config(tmp_path, base + "    connect_timeout: 3\n    statement_timeout: 0.5\n", "t.yml"))
-    assert cfg["tables"]["referrals"]["connect_timeout"] == 3.0 and cfg["tables"]["referrals"]["statement_timeout"] == 0.5
+    cfg = local_sources.load_config(
+        _config(tmp_path, base + "    connect_timeout: 3\n    statement_timeout: 0.5\n", "t.yml")
+    )
+    assert (
+        cfg["tables"]["referrals"]["connect_timeout"] == 3.0 and cfg["tables"]["referrals"]["statement_timeout"] == 0.5
+    )
     assert (local_sources.CONNECT_TIMEOUT, local_sources.STATEMENT_TIMEOUT) == (10.0, 120.0)
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "ten", "true", "1e9", ".nan", "[1]"])
 def test_a_timeout_that_is_not_a_sane_number_of_seconds_is_refused(tmp_path, value):
-    body = f"version: 1\ntables:\n  referrals:\n    format: sql\n    url_env: DB\n    query: SELECT 1\n    statement_timeout: {value}\n"
+    body = (
+        "version: 1\ntables:\n  referrals:\n    format: sql\n    url_env: DB\n    query: SELECT 1\n    "
+        f"statement_timeout: {value}\n"
+    )
     with pytest.raises(local_sources.ConfigError, match="not a number of seconds") as err:
         local_sources.load_config(_config(tmp_path, body))
     assert err.value.key == "tables.referrals.statement_timeout" and "at most 86,400" in err.value.expected
@@ -441,7 +602,7 @@ def test_a_timeout_on_a_file_source_is_not_a_key_of_it(tmp_path):
     assert err.value.key == "tables.referrals.connect_timeout"
 
 
-# --------------------------------------------------------------------------- database URLs: parsed before SQLAlchemy, secrets masked
+# -------------------- database URLs: parsed before SQLAlchemy, secrets masked
 
 LEAKY = "postgresql+psycopg://analyst:p@ssW0rdLEAK@127.0.0.1/csc"
 
@@ -478,7 +639,10 @@ def test_urls_sqlalchemy_splits_as_rfc_3986_does_are_accepted_with_their_secrets
 @pytest.mark.parametrize(
     "url, words",
     [
-        ("postgresql+psycopg://analyst:pa/ss@db/csc", "must be %-encoded"),  # SQLAlchemy would take pa/ss as the password, RFC 3986 "pa" + a path
+        (
+            "postgresql+psycopg://analyst:pa/ss@db/csc",
+            "must be %-encoded",
+        ),  # SQLAlchemy would take pa/ss as the password, RFC 3986 "pa" + a path
         ("postgresql+psycopg://analyst:pa?ss@db/csc", "must be %-encoded"),
         ("ana/lyst:secret@db/csc", "is not a database URL"),
         ("postgresql+psycopg//analyst:secret@db/csc", "is not a database URL"),
@@ -495,7 +659,10 @@ def test_other_unusable_urls_are_refused_without_their_secrets(url, words):
 def test_masking_takes_whole_words_and_the_longest_secret_first():
     secrets = ("analyst:s3cret", "analyst", "s3cret", "postgres")
     text = 'role "analyst" does not exist; password s3cret, user analyst:s3cret; postgresql at analyst2'
-    assert local_sources.mask_secrets(text, secrets) == 'role "***" does not exist; password ***, user ***; postgresql at analyst2'
+    assert (
+        local_sources.mask_secrets(text, secrets)
+        == 'role "***" does not exist; password ***, user ***; postgresql at analyst2'
+    )
     assert local_sources.mask_secrets("pw=!x! and a!x!b", ("!x!",)) == "pw=*** and a***b"
 
 
@@ -544,13 +711,19 @@ def test_the_readers_say_no_rows_too(tmp_path):
         lla.read_extract(tmp_path / "la.csv")
 
 
-@pytest.mark.parametrize("when, words", [("2031-01-06", "date in the future"), ("1990-01-06", "date before 2000-01-01")])
+@pytest.mark.parametrize(
+    "when, words", [("2031-01-06", "date in the future"), ("1990-01-06", "date before 2000-01-01")]
+)
 def test_the_readers_refuse_dates_the_validator_refuses(tmp_path, when, words):
     path = _referrals_csv(tmp_path, LA, f"R1,C1,2020-01-06,Police,Y,Assessment\nR2,C2,{when},Police,N,Assessment\n")
     with pytest.raises(InputError) as err:
         lr.read_extract(path)
     assert (err.value.row, err.value.column, err.value.message, err.value.value) == (3, "referral_date", words, when)
-    (tmp_path / "la.csv").write_text(f"child_id,started,ceased\nC1,2020-01-06,{when if when > '2020' else ''}\nC2,{when if when < '2020' else '2020-02-01'},\n", encoding="utf-8")
+    (tmp_path / "la.csv").write_text(
+        f"child_id,started,ceased\nC1,2020-01-06,{when if when > '2020' else ''}\nC2,"
+        f"{when if when < '2020' else '2020-02-01'},\n",
+        encoding="utf-8",
+    )
     with pytest.raises(InputError, match=words) as err:
         lla.read_extract(tmp_path / "la.csv")
     assert err.value.column == ("ceased" if when > "2020" else "started")
@@ -560,7 +733,11 @@ def test_a_source_that_holds_no_domestic_abuse_field_reads_as_not_recorded(tmp_p
     class LA_:
         slug, la_number = LA, LA_NUMBER
 
-    path = _referrals_csv(tmp_path, LA, "R1,C1,2020-01-06,Police,Not recorded,Assessment\nR2,C1,2020-02-06,Schools,Not recorded,No further action\n")
+    path = _referrals_csv(
+        tmp_path,
+        LA,
+        "R1,C1,2020-01-06,Police,Not recorded,Assessment\nR2,C1,2020-02-06,Schools,Not recorded,No further action\n",
+    )
     records = local_sources.read_records(str(path), LA_())
     assert records.not_recorded == {"domestic_abuse"} and records.label == str(path)
     assert records.frame["domestic_abuse"].isna().all() and records.frame.attrs["domestic_abuse_recorded"] is False
@@ -571,7 +748,12 @@ def test_a_source_that_holds_no_domestic_abuse_field_reads_as_not_recorded(tmp_p
 
 
 def test_a_field_recorded_on_some_rows_only_is_refused(tmp_path):
-    path = _referrals_csv(tmp_path, LA, "R1,C1,2020-01-06,Police,Not recorded,Assessment\nR2,C2,2020-02-06,Schools,Not recorded,Assessment\nR3,C3,2020-02-07,Schools,Y,Assessment\n")
+    path = _referrals_csv(
+        tmp_path,
+        LA,
+        "R1,C1,2020-01-06,Police,Not recorded,Assessment\nR2,C2,2020-02-06,Schools,Not "
+        "recorded,Assessment\nR3,C3,2020-02-07,Schools,Y,Assessment\n",
+    )
     with pytest.raises(InputError) as err:
         lr.read_extract(path)
     assert (err.value.row, err.value.column, err.value.value) == (4, "domestic_abuse", "Y")
@@ -586,7 +768,11 @@ def test_read_records_refuses_a_path_that_is_not_a_regular_file(tmp_path):
 
     fifo = tmp_path / "referrals.csv"
     os.mkfifo(fifo)
-    for path, words in ((fifo, "is not a regular file"), (tmp_path, "is not a regular file"), (tmp_path / "none.csv", "does not exist")):
+    for path, words in (
+        (fifo, "is not a regular file"),
+        (tmp_path, "is not a regular file"),
+        (tmp_path / "none.csv", "does not exist"),
+    ):
         with pytest.raises(InputError, match=words):
             _within(5, lambda path=path: local_sources.read_records(str(path), LA_()))
 
@@ -595,7 +781,9 @@ def test_a_configured_path_that_is_a_pipe_is_configured_but_never_read(tmp_path)
     import os
 
     os.mkfifo(tmp_path / f"referrals_{LA}.csv")
-    cfg = _config(tmp_path, f"version: 1\ntables:\n  referrals:\n    format: csv\n    path: {tmp_path}/referrals_{{la}}.csv\n")
+    cfg = _config(
+        tmp_path, f"version: 1\ntables:\n  referrals:\n    format: csv\n    path: {tmp_path}/referrals_{{la}}.csv\n"
+    )
     assert local_sources.is_configured("referrals", LA, cfg)  # reported, not skipped as "no data"
     with pytest.raises(InputError, match="not a regular file"):
         _within(5, lambda: local_sources.load("referrals", LA, LA_NUMBER, config=cfg))

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csdemand.methods import benchmarks
 from csdemand.core import tidy
 from csdemand.core.errors import InputError
+from csdemand.methods import benchmarks
 
 ENGLAND = "E92000001"
 NORTH_EAST = "E12000001"
@@ -431,7 +431,9 @@ def test_direction_of_travel_flags_small_numbers_below_20_children():
 
 def test_direction_of_travel_names_the_marker_of_a_withheld_or_absent_year():
     s = pd.Series({2024: np.nan, 2025: 90.0})
-    dot = benchmarks.direction_of_travel(s, 2025, spans=(1, 3), statuses=pd.Series({2024: "c", 2025: ""})).set_index("span_years")
+    dot = benchmarks.direction_of_travel(s, 2025, spans=(1, 3), statuses=pd.Series({2024: "c", 2025: ""})).set_index(
+        "span_years"
+    )
     assert dot.loc[1, "from_status"] == "c" and dot.loc[3, "from_status"] == "x" and dot.loc[1, "to_status"] == ""
 
 

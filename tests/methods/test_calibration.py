@@ -43,7 +43,12 @@ def rates_2025() -> pd.DataFrame:
 
 def test_richmond_upon_thames_2025_looked_after_rate_is_flagged_below_england(panels):
     cla = store.load("cla")
-    pts = cla[(cla["measure"] == "cla_rate") & (cla["period"] == 2025) & (cla["geographic_level"] == "la") & (cla["status"] == "")].dropna(subset=["numerator", "denominator"])
+    pts = cla[
+        (cla["measure"] == "cla_rate")
+        & (cla["period"] == 2025)
+        & (cla["geographic_level"] == "la")
+        & (cla["status"] == "")
+    ].dropna(subset=["numerator", "denominator"])
     target = summary.england_target(panels["cla_rate"], 2025)
     assert target == pytest.approx(81770 / 12183016 * 1e4)  # England 67, unrounded 67.12
     od = funnel.estimate_overdispersion(pts["numerator"], pts["denominator"], target)
@@ -72,7 +77,9 @@ def test_kent_fall_in_referrals_2024_to_2025_is_not_flagged(panels):
 def test_manchester_early_help_lockdown_year_swings_are_noise_to_the_quasi_poisson_test():
     from csdemand.local import early_help
 
-    monthly = early_help.monthly_totals(early_help.load(paths.ROOT / "data" / "sample" / "local" / "early_help_requests_352-manchester_synthetic.csv"))
+    monthly = early_help.monthly_totals(
+        early_help.load(paths.ROOT / "data" / "sample" / "local" / "early_help_requests_352-manchester_synthetic.csv")
+    )
     a = monthly[pd.period_range("2019-04", "2020-03", freq="M")].to_numpy(float)
     b = monthly[pd.period_range("2020-04", "2021-03", freq="M")].to_numpy(float)
     plain_p = 2 * stats.norm.sf(abs(b.sum() - a.sum()) / math.sqrt(a.sum() + b.sum()))
@@ -89,7 +96,9 @@ def test_no_headline_indicator_flags_more_than_20_percent_of_authorities(rates_2
     assert len(rates_2025) == 5
     for _, r in rates_2025.iterrows():
         assert r["n_change_1y"] >= 140 and r["n_change_3y"] >= 140 and r["n_england"] >= 150, r["indicator"]
-        assert r["flagged_change_1y"] <= 20 and r["flagged_change_3y"] <= 20 and r["flagged_england"] <= 20, r["indicator"]
+        assert r["flagged_change_1y"] <= 20 and r["flagged_change_3y"] <= 20 and r["flagged_england"] <= 20, r[
+            "indicator"
+        ]
 
 
 def test_both_sides_of_the_funnel_are_populated_for_every_indicator(rates_2025):

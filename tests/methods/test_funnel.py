@@ -163,7 +163,16 @@ def test_limits_with_tau2_nan_are_nan():
     assert funnel.limits(67, np.array([100_000.0]), tau2=np.nan).iloc[0][["lower_95", "upper_95"]].isna().all()
 
 
-@pytest.mark.parametrize("z, expected", [(-1.9, "within the 95% limits"), (2.0, "above the 95% limit"), (3.2, "above the 99.8% limit"), (-3.0, "below the 95% limit"), (-3.2, "below the 99.8% limit")])
+@pytest.mark.parametrize(
+    "z, expected",
+    [
+        (-1.9, "within the 95% limits"),
+        (2.0, "above the 95% limit"),
+        (3.2, "above the 99.8% limit"),
+        (-3.0, "below the 95% limit"),
+        (-3.2, "below the 99.8% limit"),
+    ],
+)
 def test_classify_places_a_rate_by_its_log_scale_z(z, expected):
     n = 100_000.0
     rate = 67 * math.exp(z / math.sqrt(n * 0.0067))
@@ -206,10 +215,34 @@ def test_funnel_table_keeps_published_la_rows_and_classifies_by_count_over_popul
         {**base, "la_number": 201, "area_name": "A", "numerator": 670, "denominator": 100_000, "value": 67.0},
         {**base, "la_number": 202, "area_name": "B", "numerator": 800, "denominator": 100_000, "value": 80.0},
         {**base, "la_number": 206, "area_name": "F", "numerator": 550, "denominator": 100_000, "value": 55.0},
-        {**base, "la_number": 203, "area_name": "C", "numerator": 10, "denominator": 1_000, "value": np.nan, "status": "c"},
+        {
+            **base,
+            "la_number": 203,
+            "area_name": "C",
+            "numerator": 10,
+            "denominator": 1_000,
+            "value": np.nan,
+            "status": "c",
+        },
         {**base, "la_number": 204, "area_name": "D", "numerator": None, "denominator": 50_000, "value": 70.0},
-        {**base, "la_number": 205, "area_name": "E", "numerator": 700, "denominator": 100_000, "value": 70.0, "period": 2024},
-        {**base, "geographic_level": "national", "la_number": None, "area_name": "England", "numerator": 83_000, "denominator": 12_000_000, "value": 69.0},
+        {
+            **base,
+            "la_number": 205,
+            "area_name": "E",
+            "numerator": 700,
+            "denominator": 100_000,
+            "value": 70.0,
+            "period": 2024,
+        },
+        {
+            **base,
+            "geographic_level": "national",
+            "la_number": None,
+            "area_name": "England",
+            "numerator": 83_000,
+            "denominator": 12_000_000,
+            "value": 69.0,
+        },
     ]
     df = tidy.conform(pd.DataFrame(rows))
     out = funnel.funnel_table(df, "cla_count", "cla_rate", 2025, 67, 0.0)

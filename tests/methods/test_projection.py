@@ -147,7 +147,9 @@ def test_damped_state_gives_statsmodels_forecasts_for_the_same_parameters():
     ours = level + np.cumsum(phi ** np.arange(1, 4)) * trend
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = ExponentialSmoothing(y, trend="add", damped_trend=True, initialization_method="known", initial_level=y[0], initial_trend=0.0)
+        model = ExponentialSmoothing(
+            y, trend="add", damped_trend=True, initialization_method="known", initial_level=y[0], initial_trend=0.0
+        )
         theirs = model.fit(smoothing_level=a, smoothing_trend=b, damping_trend=phi, optimized=False).forecast(3)
     assert ours == pytest.approx(np.asarray(theirs), abs=1e-12)
 
@@ -231,7 +233,18 @@ def _errors_frame() -> pd.DataFrame:
     rows = []
     for la, (f, a) in enumerate([(100, 110), (100, 90), (100, 100), (100, 120)], start=1):
         for method, ff in (("naive", f), ("other", f + 5)):
-            rows.append({"la_number": la, "area_name": "x", "method": method, "origin": 2020, "horizon": 1, "period": 2021, "forecast": ff, "actual": a})
+            rows.append(
+                {
+                    "la_number": la,
+                    "area_name": "x",
+                    "method": method,
+                    "origin": 2020,
+                    "horizon": 1,
+                    "period": 2021,
+                    "forecast": ff,
+                    "actual": a,
+                }
+            )
     return P._errors(pd.DataFrame(rows))
 
 
@@ -249,7 +262,12 @@ def test_summary_counts_an_authority_as_beaten_only_where_the_error_is_lower():
 
 def test_error_quantiles_use_only_outcomes_published_by_then():
     e = pd.DataFrame(
-        {"method": "naive", "horizon": 1, "period": [2020] * 100 + [2025] * 100, "log_ratio": list(np.linspace(-0.1, 0.1, 100)) + [5.0] * 100}
+        {
+            "method": "naive",
+            "horizon": 1,
+            "period": [2020] * 100 + [2025] * 100,
+            "log_ratio": list(np.linspace(-0.1, 0.1, 100)) + [5.0] * 100,
+        }
     )
     q = P.error_quantiles(e, 2024).iloc[0]
     assert q["n"] == 100
@@ -263,7 +281,18 @@ def test_with_intervals_marks_outcomes_inside_the_calibrated_interval():
     for origin in (2019, 2020):
         for i in range(60):
             ratio = math.exp((i - 30) / 300)  # -10% to +10%
-            rows.append({"la_number": i, "area_name": "x", "method": "naive", "origin": origin, "horizon": 1, "period": origin + 1, "forecast": 100.0, "actual": 100 * ratio})
+            rows.append(
+                {
+                    "la_number": i,
+                    "area_name": "x",
+                    "method": "naive",
+                    "origin": origin,
+                    "horizon": 1,
+                    "period": origin + 1,
+                    "forecast": 100.0,
+                    "actual": 100 * ratio,
+                }
+            )
     out = P.with_intervals(P._errors(pd.DataFrame(rows)))
     first = out[out["origin"] == 2019]
     assert first["in80"].isna().all()  # nothing was known in 2019 about 1-year errors
@@ -312,8 +341,12 @@ def test_steady_national_growth_makes_the_national_trend_the_default_and_shows_i
     p = P.project(hist, 101, bt)
     assert p.shown and p.method == "national_trend" and not p.refused
     last = 200 * 1.06**9  # LA 101: 50 x (1 + 101 % 7) in 2016
-    assert p.frame["forecast"].tolist() == pytest.approx([last * 1.06, last * 1.06 ** (1 + 0.8), last * 1.06 ** (1 + 0.8 + 0.64)])
-    assert p.sentence.startswith("National trend (median growth, damped) projects 358 children looked after in Area 101 at 31 March 2026")
+    assert p.frame["forecast"].tolist() == pytest.approx(
+        [last * 1.06, last * 1.06 ** (1 + 0.8), last * 1.06 ** (1 + 0.8 + 0.64)]
+    )
+    assert p.sentence.startswith(
+        "National trend (median growth, damped) projects 358 children looked after in Area 101 at 31 March 2026"
+    )
 
 
 def test_random_walks_leave_no_method_ahead_of_naive_and_no_forecast_shown():
@@ -332,7 +365,10 @@ def test_random_walks_leave_no_method_ahead_of_naive_and_no_forecast_shown():
 def test_an_authority_with_four_years_gets_no_projection_with_a_reason():
     hist = _hist({1: [math.nan] * 6 + [10, 11, 12, 13]})
     h = P.authority(hist, 1)
-    assert P.eligibility(h, 2025) == "Area 1 has 4 years of data (2022-2025), fewer than the 5 a projection needs, so there is no projection."
+    assert (
+        P.eligibility(h, 2025)
+        == "Area 1 has 4 years of data (2022-2025), fewer than the 5 a projection needs, so there is no projection."
+    )
 
 
 def test_an_authority_with_no_children_in_recent_years_gets_no_projection():
@@ -394,8 +430,10 @@ def test_no_method_beats_naive_for_more_than_half_the_authorities_so_no_forecast
     assert (one["beats_naive_las"] <= 50).all()
     assert bt.judgement.default is None
     assert bt.judgement.sentence == (
-        "No method projected the number of children looked after a year ahead better than assuming it stays where it is "
-        "(wrong by a median 4.4% in the backtest) for more than half of the 152 authorities tested, so no forecast is shown. "
+        "No method projected the number of children looked after a year ahead better than assuming it stays where it "
+        "is "
+        "(wrong by a median 4.4% in the backtest) for more than half of the 152 authorities tested, so no forecast "
+        "is shown. "
         "The closest, national trend (median growth, damped), did better for 48% of them."
     )
     p = P.project(hist, 352, bt)
@@ -437,9 +475,21 @@ def test_manchester_from_2022_beside_what_happened(real):
     [
         (201, "City of London's number of children looked after is not published for 2025 (LAIT prints '-'"),
         (420, "Isles of Scilly's number of children looked after is not published for 2025"),
-        (909, "Cumbria's number of children looked after is not published for 2025 (replaced by Cumberland and by Westmorland and Furness from 2024); the last published year is 2023"),
-        (928, "Northamptonshire's number of children looked after is not published for 2025 (replaced by North and West Northamptonshire from 2022); the last published year is 2021"),
-        (940, "North Northamptonshire has 4 years of data (2022-2025, created in 2022 from Northamptonshire), fewer than the 5"),
+        (
+            909,
+            "Cumbria's number of children looked after is not published for 2025 (replaced by Cumberland and by "
+            "Westmorland and Furness from 2024); the last published year is 2023",
+        ),
+        (
+            928,
+            "Northamptonshire's number of children looked after is not published for 2025 (replaced by North and "
+            "West Northamptonshire from 2022); the last published year is 2021",
+        ),
+        (
+            940,
+            "North Northamptonshire has 4 years of data (2022-2025, created in 2022 from Northamptonshire), fewer "
+            "than the 5",
+        ),
         (942, "Cumberland has 2 years of data (2024-2025, created in 2024 from Cumbria)"),
     ],
 )
@@ -456,7 +506,12 @@ def test_large_and_new_since_2020_authorities_get_a_projection(real, la):
     assert P.eligibility(P.authority(hist, la), bt.last_year) == ""
     f = P.project_method(hist, la, "naive", bt)
     assert f["period"].tolist() == [2026, 2027, 2028]
-    assert (f["lo95"] < f["lo80"]).all() and (f["lo80"] < f["forecast"]).all() and (f["forecast"] < f["hi80"]).all() and (f["hi80"] < f["hi95"]).all()
+    assert (
+        (f["lo95"] < f["lo80"]).all()
+        and (f["lo80"] < f["forecast"]).all()
+        and (f["forecast"] < f["hi80"]).all()
+        and (f["hi80"] < f["hi95"]).all()
+    )
 
 
 def test_every_authority_with_five_years_to_2025_gets_every_method(real):
@@ -503,7 +558,9 @@ def test_manchester_scenario_of_ten_percent_fewer_starts(real):
     assert (s.frame["difference"] < 0).all()
     assert [round(v) for v in s.frame["scenario"]] == [1235, 1208, 1192]
     assert (s.frame["scenario_cost"] < s.frame["baseline_cost"]).all()
-    assert s.sentence.startswith("With 10% fewer children starting to be looked after from 2025-26, Manchester would look after 1,192 children")
+    assert s.sentence.startswith(
+        "With 10% fewer children starting to be looked after from 2025-26, Manchester would look after 1,192 children"
+    )
     unchanged = P.scenario(hist, 352, bt)
     assert unchanged.frame["difference"].abs().max() == 0
 
@@ -558,7 +615,9 @@ def test_cost_interval_uses_joint_errors_known_in_the_last_year(real):
     _, bt = real
     q = bt.cost_quantiles("naive", 1, 1)
     f = bt.forecasts[(bt.forecasts["method"] == "naive") & (bt.forecasts["horizon"] == 1)]
-    u = bt.unit_cost_forecasts[(bt.unit_cost_forecasts["method"] == bt.unit_cost_method) & (bt.unit_cost_forecasts["horizon"] == 1)]
+    u = bt.unit_cost_forecasts[
+        (bt.unit_cost_forecasts["method"] == bt.unit_cost_method) & (bt.unit_cost_forecasts["horizon"] == 1)
+    ]
     joint = P.cost_log_errors(f, u).to_numpy()
     assert len(joint) == 887  # 1-year pairs: unit-cost origins 2019-2024 (outcomes 2020-2025) with a stock forecast
     assert q["lo80"] == pytest.approx(np.quantile(joint, 0.1))

@@ -69,22 +69,32 @@ def test_log_change_adds_a_half_to_every_cell_when_one_is_zero():
 
 
 def test_log_change_is_nan_without_a_denominator():
-    d, s = sig.log_change(np.array([5.0, 5.0]), np.array([0.0, 100.0]), np.array([6.0, np.nan]), np.array([100.0, 100.0]), "rate")
+    d, s = sig.log_change(
+        np.array([5.0, 5.0]), np.array([0.0, 100.0]), np.array([6.0, np.nan]), np.array([100.0, 100.0]), "rate"
+    )
     assert np.isnan(d).all() and np.isnan(s).all()
 
 
 def test_shared_children_reduce_the_variance_of_a_stock_by_their_covariance():
     _, s0 = sig.log_change(np.array([500.0]), np.array([1e5]), np.array([520.0]), np.array([1e5]), "rate")
-    _, s1 = sig.log_change(np.array([500.0]), np.array([1e5]), np.array([520.0]), np.array([1e5]), "rate", shared=np.array([330.0]))
+    _, s1 = sig.log_change(
+        np.array([500.0]), np.array([1e5]), np.array([520.0]), np.array([1e5]), "rate", shared=np.array([330.0])
+    )
     assert s1[0] ** 2 == pytest.approx(1 / 500 + 1 / 520 - 2 * 330 / (500 * 520))
     assert s1[0] < s0[0]
     # never below a tenth of the independent variance, however many are shared
-    _, s2 = sig.log_change(np.array([500.0]), np.array([1e5]), np.array([500.0]), np.array([1e5]), "rate", shared=np.array([500.0]))
+    _, s2 = sig.log_change(
+        np.array([500.0]), np.array([1e5]), np.array([500.0]), np.array([1e5]), "rate", shared=np.array([500.0])
+    )
     assert s2[0] ** 2 == pytest.approx(0.1 * (2 / 500))
 
 
 def test_shared_from_starts_is_the_later_stock_less_the_starts_never_negative():
-    assert sig.shared_from_starts(np.array([1280.0, 100.0, 50.0]), np.array([480.0, 150.0, np.nan])).tolist() == [800.0, 0.0, 0.0]
+    assert sig.shared_from_starts(np.array([1280.0, 100.0, 50.0]), np.array([480.0, 150.0, np.nan])).tolist() == [
+        800.0,
+        0.0,
+        0.0,
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -191,7 +201,10 @@ def test_count_change_flags_a_15_percent_rise_less_often_when_the_months_are_noi
         rng = np.random.default_rng(seed)
         a = rng.poisson(1000 * SEASON).astype(float)
         clean += sig.count_change_test(a, rng.poisson(1150 * SEASON).astype(float)).flag == "higher"
-        noisy += sig.count_change_test(a, rng.poisson(1150 * SEASON * rng.lognormal(0, 0.25, 12)).astype(float)).flag == "higher"
+        noisy += (
+            sig.count_change_test(a, rng.poisson(1150 * SEASON * rng.lognormal(0, 0.25, 12)).astype(float)).flag
+            == "higher"
+        )
     assert clean == 40 and noisy < 25  # month-to-month noise of 25% widens the test (19 of 40 here)
 
 
@@ -202,7 +215,9 @@ def test_count_change_standard_error_is_sqrt_phi_times_1_over_c1_plus_1_over_c2(
     a, c = rng.poisson(1000 * SEASON).astype(float), rng.poisson(1150 * SEASON).astype(float)
     y = np.r_[a, c]
     months = np.r_[np.arange(12), np.arange(12)]
-    X = np.column_stack([np.ones(24), np.r_[np.zeros(12), np.ones(12)]] + [(months == k).astype(float) for k in range(1, 12)])
+    X = np.column_stack(
+        [np.ones(24), np.r_[np.zeros(12), np.ones(12)]] + [(months == k).astype(float) for k in range(1, 12)]
+    )
     fit = sm.GLM(y, X, family=sm.families.Poisson()).fit(scale="X2")
     assert fit.bse[1] == pytest.approx(math.sqrt(fit.scale * (1 / a.sum() + 1 / c.sum())), rel=1e-6)
     r = sig.count_change_test(a, c)

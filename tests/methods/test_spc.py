@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csdemand.methods import spc
 from csdemand.core.errors import InputError
+from csdemand.methods import spc
 
 
 def _s(values, start: str | None = None) -> pd.Series:
@@ -111,7 +111,9 @@ def test_single_spike_is_outside_limits_only_at_that_point():
     assert t.index[t["signal"]].tolist() == [10]
     assert t.at[10, "rules"] == "outside_limits"
     assert t.at[10, "side"] == "high"
-    assert r.events[["rule", "side", "first", "last", "n_points"]].values.tolist() == [["outside_limits", "high", 10, 10, 1]]
+    assert r.events[["rule", "side", "first", "last", "n_points"]].values.tolist() == [
+        ["outside_limits", "high", 10, 10, 1]
+    ]
 
 
 def test_single_dip_is_outside_limits_low():
@@ -213,7 +215,9 @@ def test_two_of_three_near_the_upper_limit():
     assert t.index[t["signal"]].tolist() == [12, 14]
     assert t.loc[[12, 14], "rules"].tolist() == ["two_of_three"] * 2
     assert t.loc[[12, 14], "side"].tolist() == ["high", "high"]
-    assert r.events[["rule", "side", "first", "last", "n_points"]].values.tolist() == [["two_of_three", "high", 12, 14, 2]]
+    assert r.events[["rule", "side", "first", "last", "n_points"]].values.tolist() == [
+        ["two_of_three", "high", 12, 14, 2]
+    ]
 
 
 def test_one_of_three_near_the_limit_is_not_a_signal():
@@ -351,7 +355,9 @@ def test_a_signal_in_a_later_phase_marks_its_own_row():
     t = r.table
     assert t.index[t["signal"]].tolist() == [30]
     assert t.at[30, "rules"] == "outside_limits" and t.at[30, "phase"] == 2
-    assert r.events[["rule", "phase", "first", "last", "start"]].values.tolist() == [["outside_limits", 2, 30, 30, pd.Period("2022-07", "M")]]
+    assert r.events[["rule", "phase", "first", "last", "start"]].values.tolist() == [
+        ["outside_limits", 2, 30, 30, pd.Period("2022-07", "M")]
+    ]
 
 
 def test_phase_start_may_be_a_period_label():
@@ -485,13 +491,16 @@ def test_signals_returns_only_flagged_rows():
 
 def test_describe_shift_names_the_rule_count_and_periods():
     r = spc.xmr(_s(NOISE + [11.0] * 8, start="2022-04"))  # the 11s are rows 14-21
-    assert spc.describe(r, "referrals") == ["Shift (neither improvement nor concern): 8 months in a row above the average (June 2023 to January 2024)."]
+    assert spc.describe(r, "referrals") == [
+        "Shift (neither improvement nor concern): 8 months in a row above the average (June 2023 to January 2024)."
+    ]
 
 
 def test_describe_no_signal_gives_latest_value_and_range():
     r = spc.xmr(_s([10, 12, 11, 13, 12], start="2024-01"))
     assert spc.describe(r, "referrals") == [
-        "No special-cause variation: the latest value of referrals (12.0 in May 2024) is within the expected range of 7.6 to 15.6."
+        "No special-cause variation: the latest value of referrals (12.0 in May 2024) is within the expected range "
+        "of 7.6 to 15.6."
     ]
 
 
@@ -499,20 +508,35 @@ def test_describe_outside_limits_trend_and_percentages():
     values = [9.0, 11.0] * 9 + [9.0]
     values[10] = 20.0
     text = spc.describe(spc.xmr(_s(values, start="2023-01")), "contacts")
-    assert text == ["Outside the limits (neither improvement nor concern): contacts was above the upper process limit in November 2023."]
-    trend = spc.describe(spc.xmr(_s([12.0, 8.0] * 5 + [11, 10.5, 10, 9.5, 9, 8.5, 8], start="2023-01"), polarity="low_is_good"), "contacts")
-    assert trend == ["Trend (improvement): 7 months in a row each lower than the one before (November 2023 to May 2024)."]
+    assert text == [
+        "Outside the limits (neither improvement nor concern): contacts was above the upper process limit in "
+        "November 2023."
+    ]
+    trend = spc.describe(
+        spc.xmr(_s([12.0, 8.0] * 5 + [11, 10.5, 10, 9.5, 9, 8.5, 8], start="2023-01"), polarity="low_is_good"),
+        "contacts",
+    )
+    assert trend == [
+        "Trend (improvement): 7 months in a row each lower than the one before (November 2023 to May 2024)."
+    ]
     laney = spc.describe(spc.p_chart(_s(BIG_NUM, start="2023-01"), _s(BIG_DEN, start="2023-01")), "re-referrals")
-    assert laney[0].startswith("No special-cause variation: the latest value of re-referrals (9.7% in December 2023) is within the expected range of 8.8% to 11.2%.")
+    assert laney[0].startswith(
+        "No special-cause variation: the latest value of re-referrals (9.7% in December 2023) is within the expected "
+        "range of 8.8% to 11.2%."
+    )
 
 
 def test_describe_two_of_three_and_recalculation():
     values = [9.0, 11.0] * 6 + [16.0, 11.0, 16.0] + [9.0, 11.0] * 3
-    assert spc.describe(spc.xmr(_s(values), polarity="low_is_good"), "x") == ["Two of three (concern): 2 of 3 points in a row close to the upper process limit (12 to 14)."]
+    assert spc.describe(spc.xmr(_s(values), polarity="low_is_good"), "x") == [
+        "Two of three (concern): 2 of 3 points in a row close to the upper process limit (12 to 14)."
+    ]
     text = spc.describe(spc.xmr(_s(BEFORE + AFTER, start="2022-01"), phases=[10]), "x")
     assert text[0] == "The limits were recalculated from November 2022."
     assert text[1].startswith("No special-cause variation")
 
 
 def test_describe_short_series():
-    assert spc.describe(spc.xmr(_s([3.0])), "x") == ["Too few values to set process limits for x: at least 2 are needed in a phase."]
+    assert spc.describe(spc.xmr(_s([3.0])), "x") == [
+        "Too few values to set process limits for x: at least 2 are needed in a phase."
+    ]

@@ -8,11 +8,24 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csdemand.methods import trends
 from csdemand.core.errors import InputError
+from csdemand.methods import trends
 
 # Multiplicative seasonal pattern by calendar month: August 20% below the trend, October 10% above
-PATTERN = {1: 0.00, 2: 0.04, 3: 0.06, 4: 0.01, 5: 0.02, 6: -0.02, 7: -0.06, 8: -0.20, 9: 0.05, 10: 0.10, 11: 0.03, 12: -0.03}
+PATTERN = {
+    1: 0.00,
+    2: 0.04,
+    3: 0.06,
+    4: 0.01,
+    5: 0.02,
+    6: -0.02,
+    7: -0.06,
+    8: -0.20,
+    9: 0.05,
+    10: 0.10,
+    11: 0.03,
+    12: -0.03,
+}
 
 
 def _s(values, start: str = "2017-01") -> pd.Series:
@@ -20,7 +33,9 @@ def _s(values, start: str = "2017-01") -> pd.Series:
     return pd.Series(values, index=pd.period_range(start, periods=len(values), freq="M"), dtype=float)
 
 
-def _seasonal(n: int, start: str = "2017-01", base: float = 800.0, slope: float = 0.0, pattern: dict | None = None) -> pd.Series:
+def _seasonal(
+    n: int, start: str = "2017-01", base: float = 800.0, slope: float = 0.0, pattern: dict | None = None
+) -> pd.Series:
     """Noise-free (base + slope t) x (1 + pattern[calendar month])."""
     index = pd.period_range(start, periods=n, freq="M")
     factor = np.array([(pattern or {}).get(m, 0.0) for m in index.month])
@@ -101,13 +116,15 @@ def test_fall_reads_fewer_or_less_and_a_tiny_change_reads_about_the_same():
     down = trends.before_after(_s([100, 100, 100, 90, 80, 80, 80]), "2017-04")
     assert down.pct_change == pytest.approx(-20)
     assert trends.describe_before_after(down, "referrals") == (
-        "Referrals averaged 80 a month in the three months to July 2017, 20% fewer than the 100 a month in the three months before April 2017."
+        "Referrals averaged 80 a month in the three months to July 2017, 20% fewer than the 100 a month in the three "
+        "months before April 2017."
     )
     assert "20% less than" in trends.describe_before_after(down, "time in care", countable=False)
     same = trends.before_after(_s([1000, 1000, 1000, 0, 1004, 1004, 1004]), "2017-04")
     assert same.pct_change == pytest.approx(0.4)
     assert trends.describe_before_after(same) == (
-        "Requests averaged 1,004 a month in the three months to July 2017, about the same as the 1,000 a month in the three months before April 2017."
+        "Requests averaged 1,004 a month in the three months to July 2017, about the same as the 1,000 a month in "
+        "the three months before April 2017."
     )
     half = trends.before_after(_s([1000, 1000, 1000, 0, 1005, 1005, 1005]), "2017-04")
     assert "1% more than" in trends.describe_before_after(half)  # 0.5% rounds half up
@@ -116,7 +133,10 @@ def test_fall_reads_fewer_or_less_and_a_tiny_change_reads_about_the_same():
 def test_one_month_windows_read_as_single_months():
     ba = trends.before_after(_s([200, 250, 0, 300]), "2017-03", months=1)
     assert (ba.before_mean, ba.after_mean) == (250, 300)
-    assert trends.describe_before_after(ba) == "Requests numbered 300 in April 2017, 20% more than the 250 in February 2017."
+    assert (
+        trends.describe_before_after(ba)
+        == "Requests numbered 300 in April 2017, 20% more than the 250 in February 2017."
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -180,7 +200,10 @@ def test_same_months_last_year_defaults_to_the_last_month_and_a_season_cancels_o
 def test_describe_same_months_names_both_windows():
     s = _s(np.arange(100.0, 127.0), start="2019-04")
     text = trends.describe_same_months(trends.same_months_last_year(s, end="2021-06"))
-    assert text == "Requests averaged 125 a month in April to June 2021, 11% more than the 113 a month in the same months a year earlier (April to June 2020)."
+    assert text == (
+        "Requests averaged 125 a month in April to June 2021, 11% more than the 113 a month in the same months a "
+        "year earlier (April to June 2020)."
+    )
     across = trends.describe_same_months(trends.same_months_last_year(s, end="2021-01"), "referrals")
     assert "November 2020 to January 2021" in across and "(November 2019 to January 2020)" in across
 
@@ -348,7 +371,7 @@ def clean() -> tuple[pd.Series, pd.Series, trends.Forecast]:
 
 
 def test_forecast_of_a_clean_seasonal_trend_is_within_5_percent_of_the_truth(clean):
-    s, truth, f = clean
+    _, truth, f = clean
     assert f.forecast.index.equals(truth.index)
     error = (f.forecast["mean"] - truth).abs() / truth
     assert error.max() < 0.05

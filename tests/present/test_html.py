@@ -8,8 +8,17 @@ from csdemand.present import PROVENANCE_MIME, Figure, Provenance
 
 
 def test_a_figure_record_writes_missing_numbers_as_null_and_keeps_the_marker():
-    f = Figure("cla_rate", "E09000001", "2025", np.nan, status="c", label="Children looked after per 10,000", la_number=201,
-               comparators={"england": 67.0, "neighbours_mean": np.nan}, flags={"vs_england": None, "band": "A"})
+    f = Figure(
+        "cla_rate",
+        "E09000001",
+        "2025",
+        np.nan,
+        status="c",
+        label="Children looked after per 10,000",
+        la_number=201,
+        comparators={"england": 67.0, "neighbours_mean": np.nan},
+        flags={"vs_england": None, "band": "A"},
+    )
     d = f.as_dict()
     assert d["value"] is None and d["status"] == "c" and d["la_number"] == 201
     assert d["comparators"] == {"england": 67.0, "neighbours_mean": None}

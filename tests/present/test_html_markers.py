@@ -15,7 +15,12 @@ def test_20_45_prints_as_20_5_half_up():
 
 @pytest.mark.parametrize(
     ("status", "note", "words"),
-    [("c", "", "c (suppressed: fewer than 6 children)"), ("z", "published with Cornwall", "not applicable (published with Cornwall)"), ("x", "", "not available"), ("", "", "not available")],
+    [
+        ("c", "", "c (suppressed: fewer than 6 children)"),
+        ("z", "published with Cornwall", "not applicable (published with Cornwall)"),
+        ("x", "", "not available"),
+        ("", "", "not available"),
+    ],
 )
 def test_a_withheld_figure_reads_as_its_marker_in_words_never_nan_or_a_bare_percent(status, note, words):
     assert fmt_number(np.nan, 1, status=status, unit="%", note=note) == words

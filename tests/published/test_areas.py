@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from csdemand.core.errors import InputError
-from csdemand.published import areas
-from csdemand.published import store
+from csdemand.published import areas, store
 
 
 def test_cumberland_2014_is_refused_naming_its_first_year():
@@ -15,11 +14,16 @@ def test_cumberland_2014_is_refused_naming_its_first_year():
 
 
 def test_cumbria_after_2023_is_refused_naming_its_successors_and_last_year():
-    with pytest.raises(InputError, match="Cumbria was replaced by Cumberland and Westmorland and Furness in 2023: its last year is 2023"):
+    with pytest.raises(
+        InputError,
+        match="Cumbria was replaced by Cumberland and Westmorland and Furness in 2023: its last year is 2023",
+    ):
         areas.check_year(areas.resolve("Cumbria"), 2024)
 
 
-@pytest.mark.parametrize(("la", "first"), [("940", 2022), ("941", 2022), ("942", 2024), ("943", 2024), ("838", 2020), ("839", 2020)])
+@pytest.mark.parametrize(
+    ("la", "first"), [("940", 2022), ("941", 2022), ("942", 2024), ("943", 2024), ("838", 2020), ("839", 2020)]
+)
 def test_new_authorities_start_in_the_reporting_year_after_their_creation(la, first):
     a = areas.resolve(la)
     assert a.first_year == first and a.existed_in(first) and not a.existed_in(first - 1)
@@ -36,7 +40,11 @@ def test_isles_of_scilly_exist_in_2025_and_their_z_reads_published_with_cornwall
     assert scilly.existed_in(2025)
     assert scilly.note_for("z", "cla", 2025) == "published with Cornwall"
     # Only the looked-after z from 2021: a z elsewhere means something else.
-    assert scilly.note_for("z", "cin", 2025) == "" and scilly.note_for("z", "cla", 2019) == "" and scilly.note_for("c", "cla", 2025) == ""
+    assert (
+        scilly.note_for("z", "cin", 2025) == ""
+        and scilly.note_for("z", "cla", 2019) == ""
+        and scilly.note_for("c", "cla", 2025) == ""
+    )
 
 
 def test_every_authority_of_2025_includes_the_isles_of_scilly_and_none_abolished():
@@ -72,8 +80,14 @@ def test_a_shared_name_means_the_authority_that_exists_now():
 
 @pytest.mark.parametrize(
     ("la", "year", "words"),
-    [("942", 2025, "Cumbria"), ("943", 2024, "Cumbria"), ("940", 2022, "Northamptonshire"), ("941", 2027, ""),
-     ("839", 2020, "Bournemouth, Poole and Dorset (county council)"), ("838", 2020, "Dorset (county council)")],
+    [
+        ("942", 2025, "Cumbria"),
+        ("943", 2024, "Cumbria"),
+        ("940", 2022, "Northamptonshire"),
+        ("941", 2027, ""),
+        ("839", 2020, "Bournemouth, Poole and Dorset (county council)"),
+        ("838", 2020, "Dorset (county council)"),
+    ],
 )
 def test_new_authorities_first_years_carry_the_predecessor_caveat(la, year, words):
     text = areas.lifecycle_caveat(areas.resolve(la), year)

@@ -9,9 +9,8 @@ import sys
 import pandas as pd
 import pytest
 
-from csdemand.published import importer
 from csdemand.core.errors import InputError
-
+from csdemand.published import importer
 from tests.conftest import PUBLISHED
 from tests.published.damage import drop_column
 
@@ -83,7 +82,12 @@ def test_neighbour_names_are_filled_from_the_area_lookup(tables):
 
 def test_unknown_neighbour_number_stops_the_import(published):
     f = published / "sn_model_2025_wide.csv"
-    f.write_text(f.read_text(encoding="utf-8-sig").replace("352,Manchester,2,North West,892", "352,Manchester,2,North West,999", 1), encoding="utf-8")
+    f.write_text(
+        f.read_text(encoding="utf-8-sig").replace(
+            "352,Manchester,2,North West,892", "352,Manchester,2,North West,999", 1
+        ),
+        encoding="utf-8",
+    )
     with pytest.raises(InputError, match=r"\[999\]"):
         importer.build_tables(published)
 
@@ -109,10 +113,18 @@ def test_import_is_deterministic(tmp_path):
 def test_command_line_reports_bad_input_without_traceback_and_exits_2(published, tmp_path):
     bad = published / "ons_mid-year_population_estimates.csv"
     bad.write_text(bad.read_text().replace("131831", "13l831"))
-    run = subprocess.run([sys.executable, "-m", "csdemand", "import-dfe", str(published), "--out", str(tmp_path / "o")], capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "csdemand", "import-dfe", str(published), "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 2
     assert "Traceback" not in run.stderr
-    assert "ons_mid-year_population_estimates.csv" in run.stderr and "population_estimate" in run.stderr and "13l831" in run.stderr
+    assert (
+        "ons_mid-year_population_estimates.csv" in run.stderr
+        and "population_estimate" in run.stderr
+        and "13l831" in run.stderr
+    )
     assert not (tmp_path / "o" / "cla.csv").exists()
 
 
@@ -158,7 +170,12 @@ def test_not_available_and_low_reliability_markers_are_kept(tables):
 
 
 def _import_cli(folder, out, *extra):
-    return subprocess.run([sys.executable, "-m", "csdemand", "import-dfe", str(folder), "--out", str(out), *extra], capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "csdemand", "import-dfe", str(folder), "--out", str(out), *extra],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def _snapshot(folder):
@@ -181,8 +198,13 @@ def test_looked_after_file_without_rate_column_stops_the_import_and_keeps_the_ta
     run = _import_cli(published, out)
     assert run.returncode == 2, run.stdout + run.stderr
     assert "Traceback" not in run.stderr and run.stdout == ""
-    assert run.stderr.startswith(f"error: file {f}, row 1, column 'rate_per_10000': looks like {label} but lacks column 'rate_per_10000'; expected the published header")
-    assert "neighbours" not in run.stderr  # the 2025 file was once skipped, and the import failed on Cumbria's successors
+    assert run.stderr.startswith(
+        f"error: file {f}, row 1, column 'rate_per_10000': looks like {label} but lacks column 'rate_per_10000'; "
+        "expected the published header"
+    )
+    assert (
+        "neighbours" not in run.stderr
+    )  # the 2025 file was once skipped, and the import failed on Cumbria's successors
     assert _snapshot(out) == before
 
 
@@ -191,7 +213,8 @@ def test_every_file_in_the_folder_is_read_or_listed_as_skipped_with_the_reason(p
     (published / "notes" / "metadata.txt").write_text("Variable definitions\n")
     (published / "notes" / "lookup.csv").write_text("code,name\n352,Manchester\n")
     (published / "c4_section_47s.csv").write_text(
-        "time_period,time_identifier,geographic_level,country_code,country_name,region_code,region_name,old_la_code,new_la_code,la_name,category,Section47\n"
+        "time_period,time_identifier,geographic_level,country_code,country_name,region_code,region_name,old_la_code,"
+        "new_la_code,la_name,category,Section47\n"
         "2025,Reporting year,National,E92000001,England,,,,,,Section 47,225000\n"
     )
     tables, result = importer.build_tables(published)
@@ -225,10 +248,13 @@ def test_import_that_would_lose_rows_stops_and_says_which(published, tmp_path):
     (loss,) = err.value.losses
     assert (loss.table, loss.before, loss.after, len(loss.lost)) == ("cla", 174, 150, 24)
     assert set(loss.lost["period"]) == {"2020"} and set(loss.lost["measure"]) == {"cla_count", "cla_rate"}
-    assert loss.lost["area"].nunique() == 12 and {"Manchester (352)", "England (E92000001)"} <= set(loss.lost["area_label"])
+    assert loss.lost["area"].nunique() == 12 and {"Manchester (352)", "England (E92000001)"} <= set(
+        loss.lost["area_label"]
+    )
     assert loss.describe() == (
         f"cla: 174 rows in {out / 'cla.csv'}, 150 after this import; 24 would disappear "
-        "(12 areas: Middlesbrough (806), Nottingham (892), Southampton (852), Manchester (352), Oldham (353) and 7 more; "
+        "(12 areas: Middlesbrough (806), Nottingham (892), Southampton (852), Manchester (352), Oldham (353) and 7 "
+        "more; "
         "year 2020; 2 measures: cla_count, cla_rate)"
     )
     assert _snapshot(out) == before  # nothing written
@@ -242,8 +268,12 @@ def test_command_line_refuses_a_loss_with_exit_2_and_allow_loss_replaces_the_tab
     run = _import_cli(published, out)
     assert run.returncode == 2 and "Traceback" not in run.stderr and run.stdout == ""
     lines = run.stderr.splitlines()
-    assert lines[0] == f"error: file {out}: this import would lose rows of the tables it replaces, so nothing was written:"
-    assert lines[1].startswith(f"  cla: 174 rows in {out / 'cla.csv'}, 150 after this import; 24 would disappear (12 areas: ")
+    assert (
+        lines[0] == f"error: file {out}: this import would lose rows of the tables it replaces, so nothing was written:"
+    )
+    assert lines[1].startswith(
+        f"  cla: 174 rows in {out / 'cla.csv'}, 150 after this import; 24 would disappear (12 areas: "
+    )
     assert lines[-1].endswith("run import-dfe with --allow-loss to replace them anyway")
     assert _snapshot(out) == before
 
@@ -278,7 +308,10 @@ def test_an_existing_table_that_cannot_be_compared_stops_the_import_unless_allow
     out = tmp_path / "sample"
     out.mkdir()
     (out / "cla.csv").write_text("not,the,tidy,layout\n1,2,3,4\n")
-    with pytest.raises(importer.DataLossError, match=r"cla: the existing .*cla\.csv cannot be compared with the new table \(it has no column 'area_code'\)"):
+    with pytest.raises(
+        importer.DataLossError,
+        match=r"cla: the existing .*cla\.csv cannot be compared with the new table \(it has no column 'area_code'\)",
+    ):
         importer.import_dfe(PUBLISHED, out)
     assert (out / "cla.csv").read_text() == "not,the,tidy,layout\n1,2,3,4\n"
     assert importer.import_dfe(PUBLISHED, out, allow_loss=True).written["cla"] == 174

@@ -15,17 +15,57 @@ from csdemand.core.errors import InputError
 from csdemand.published import lait, store
 from tests.conftest import REFERENCE, needs_reference
 
-DICTIONARY_HEADER = ["Measure_code", "Topic", "Measure", "Chart_title", "Measure_short", "Polarity", "y_axis_name", "state_funded_flag",
-                     "Table_status", "Description", "Last Update", "Next Update", "Data Owner (DO) /Supplier and Contact Details",
-                     "Methodology", "Hyperlink(s)", "dps", "Year_Type", "No_Quartile"]
+DICTIONARY_HEADER = [
+    "Measure_code",
+    "Topic",
+    "Measure",
+    "Chart_title",
+    "Measure_short",
+    "Polarity",
+    "y_axis_name",
+    "state_funded_flag",
+    "Table_status",
+    "Description",
+    "Last Update",
+    "Next Update",
+    "Data Owner (DO) /Supplier and Contact Details",
+    "Methodology",
+    "Hyperlink(s)",
+    "dps",
+    "Year_Type",
+    "No_Quartile",
+]
 
 
-def _dictionary_row(code, topic="Children Looked After", polarity="-", dps="NA", year_type="Financial Year", no_quartile="NA", next_update="46174"):
-    return {"Measure_code": "1", "Topic": topic, "Measure": f"label of {code}", "Chart_title": f"chart {code}", "Measure_short": code,
-            "Polarity": polarity, "y_axis_name": "Rate per 10,000", "state_funded_flag": "NA", "Table_status": "x",
-            "Description": "line one\nline \u201ctwo\u201d", "Last Update": "45809", "Next Update": next_update,
-            "Data Owner (DO) /Supplier and Contact Details": "DfE", "Methodology": "NA", "Hyperlink(s)": "NA", "dps": dps,
-            "Year_Type": year_type, "No_Quartile": no_quartile}
+def _dictionary_row(
+    code,
+    topic="Children Looked After",
+    polarity="-",
+    dps="NA",
+    year_type="Financial Year",
+    no_quartile="NA",
+    next_update="46174",
+):
+    return {
+        "Measure_code": "1",
+        "Topic": topic,
+        "Measure": f"label of {code}",
+        "Chart_title": f"chart {code}",
+        "Measure_short": code,
+        "Polarity": polarity,
+        "y_axis_name": "Rate per 10,000",
+        "state_funded_flag": "NA",
+        "Table_status": "x",
+        "Description": "line one\nline \u201ctwo\u201d",
+        "Last Update": "45809",
+        "Next Update": next_update,
+        "Data Owner (DO) /Supplier and Contact Details": "DfE",
+        "Methodology": "NA",
+        "Hyperlink(s)": "NA",
+        "dps": dps,
+        "Year_Type": year_type,
+        "No_Quartile": no_quartile,
+    }
 
 
 def _write(tmp_path, rows, dictionary):
@@ -33,7 +73,9 @@ def _write(tmp_path, rows, dictionary):
     folder.mkdir()
     pd.DataFrame(dictionary, columns=DICTIONARY_HEADER).to_csv(folder / lait.DICTIONARY_FILE, index=False)
     df = pd.DataFrame(rows, columns=lait.DATA_COLUMNS)
-    table = pa.table({c: pa.array(df[c].tolist(), type=pa.float64() if c == "LA Number" else pa.string()) for c in lait.DATA_COLUMNS})
+    table = pa.table(
+        {c: pa.array(df[c].tolist(), type=pa.float64() if c == "LA Number" else pa.string()) for c in lait.DATA_COLUMNS}
+    )
     pq.write_table(table, folder / lait.DATA_FILE)
     return folder
 
@@ -42,8 +84,15 @@ def _row(code, years, area, value, number, region="North West"):
     return [code, f"item {code}", years, area, value, number, region]
 
 
-AREAS = pd.DataFrame({"la_number": [352, 942], "area_code": ["E08000003", "E06000063"], "area_name": ["Manchester", "Cumberland"],
-                      "region_code": ["E12000002", "E12000002"], "region_name": ["North West", "North West"]})
+AREAS = pd.DataFrame(
+    {
+        "la_number": [352, 942],
+        "area_code": ["E08000003", "E06000063"],
+        "area_name": ["Manchester", "Cumberland"],
+        "region_code": ["E12000002", "E12000002"],
+        "region_name": ["North West", "North West"],
+    }
+)
 
 
 @pytest.fixture
@@ -58,14 +107,31 @@ def small(tmp_path):
         _row("LAC", "2025", "London (Inner)", "80", 987.0, "NA"),
         _row("LAC", "2025", "Cumberland", "70", 942.0),
     ]
-    dictionary = [_dictionary_row("LAC", dps="0"), _dictionary_row("ReReferral", polarity="Low"), _dictionary_row("LACFinance", topic="Children's Service Finance", no_quartile="N"),
-                  _dictionary_row("KS4", topic="Key Stage 4", polarity="High", dps="2", year_type="Academic Year"),
-                  _dictionary_row("KS4", topic="Children with SEN", polarity="High", dps="NA", year_type="Academic Year")]
+    dictionary = [
+        _dictionary_row("LAC", dps="0"),
+        _dictionary_row("ReReferral", polarity="Low"),
+        _dictionary_row("LACFinance", topic="Children's Service Finance", no_quartile="N"),
+        _dictionary_row("KS4", topic="Key Stage 4", polarity="High", dps="2", year_type="Academic Year"),
+        _dictionary_row("KS4", topic="Children with SEN", polarity="High", dps="NA", year_type="Academic Year"),
+    ]
     return _write(tmp_path, rows, dictionary)
 
 
-@pytest.mark.parametrize(("label", "year"), [("2025", 2025), ("2025 (Rev)", 2025), ("2020 (Final)", 2020), ("2025 (prov)", 2025), ("2024-25 (OT)", 2025),
-                                             ("2023/24", 2024), ("2014-16", 2016), ("2021/22-23/24", 2024), ("2025-26", 2026), ("0", 0)])
+@pytest.mark.parametrize(
+    ("label", "year"),
+    [
+        ("2025", 2025),
+        ("2025 (Rev)", 2025),
+        ("2020 (Final)", 2020),
+        ("2025 (prov)", 2025),
+        ("2024-25 (OT)", 2025),
+        ("2023/24", 2024),
+        ("2014-16", 2016),
+        ("2021/22-23/24", 2024),
+        ("2025-26", 2026),
+        ("0", 0),
+    ],
+)
 def test_a_lait_year_becomes_the_year_its_period_ends(label, year):
     assert lait.period_end(label) == year
 
@@ -82,7 +148,7 @@ def test_excel_serial_dates_become_iso_dates_and_words_stay():
 
 
 def test_small_files_read_into_a_tidy_table_with_period_labels_and_markers(small):
-    data, measures = lait.read(small, AREAS)
+    data, _measures = lait.read(small, AREAS)
     m = data[(data["la_number"] == 352)].set_index(["measure", "period"])
     assert m.loc[("LAC", 2025), "value"] == 97.0
     assert m.loc[("ReReferral", 2025), "value"] == 18.4
@@ -101,7 +167,11 @@ def test_small_files_read_into_a_tidy_table_with_period_labels_and_markers(small
 def test_the_dictionary_gives_polarity_decimals_quartile_rule_and_topics(small):
     _, measures = lait.read(small, AREAS)
     m = measures.set_index("measure")
-    assert m.loc["ReReferral", "polarity"] == "low_is_good" and m.loc["LAC", "polarity"] == "neither" and m.loc["KS4", "polarity"] == "high_is_good"
+    assert (
+        m.loc["ReReferral", "polarity"] == "low_is_good"
+        and m.loc["LAC", "polarity"] == "neither"
+        and m.loc["KS4", "polarity"] == "high_is_good"
+    )
     assert m.loc["LAC", "decimals"] == 0 and m.loc["ReReferral", "decimals"] == 1  # empty dps: 1, as LAIT shows
     assert not m.loc["LACFinance", "quartile"] and m.loc["LAC", "quartile"]
     assert m.loc["KS4", "topics"] == "Key Stage 4; Children with SEN" and m.loc["KS4", "decimals"] == 2
@@ -153,10 +223,20 @@ def test_real_lait_has_every_row_and_measure(real_lait):
 
 
 @needs_reference
-@pytest.mark.parametrize(("number", "measure", "period", "value"), [(352, "LAC", 2025, 97), (352, "LACnum", 2025, 1280), (330, "LACnum", 2025, 2317),
-                                                                    (352, "ReReferral", 2025, 18.4), (352, "Work_Force_AvgNumCase_SW", 2025, 14.7),
-                                                                    (352, "LACFinance", 2025, 1905), (352, "CPP_Total_Rateper10,000", 2024, 499.2),
-                                                                    (352, "LACnum_Start", 2025, 497), (352, "LACceased", 2025, 523)])
+@pytest.mark.parametrize(
+    ("number", "measure", "period", "value"),
+    [
+        (352, "LAC", 2025, 97),
+        (352, "LACnum", 2025, 1280),
+        (330, "LACnum", 2025, 2317),
+        (352, "ReReferral", 2025, 18.4),
+        (352, "Work_Force_AvgNumCase_SW", 2025, 14.7),
+        (352, "LACFinance", 2025, 1905),
+        (352, "CPP_Total_Rateper10,000", 2024, 499.2),
+        (352, "LACnum_Start", 2025, 497),
+        (352, "LACceased", 2025, 523),
+    ],
+)
 def test_real_lait_golden_figures(real_lait, number, measure, period, value):
     data, _ = real_lait
     row = data[(data["la_number"] == number) & (data["measure"] == measure) & (data["period"] == period)]
@@ -180,4 +260,6 @@ def test_shipped_lait_table_loads_through_the_store():
     assert len(data) == 641_070 and "period_label" in data.columns
     measures = store.load("lait_measures")
     assert measures.set_index("measure").loc["LAC", "topic"] == "Children Looked After"
-    assert np.isnan(data[(data["la_number"] == 201) & (data["measure"] == "LAC") & (data["period"] == 2025)]["value"]).all()
+    assert np.isnan(
+        data[(data["la_number"] == 201) & (data["measure"] == "LAC") & (data["period"] == 2025)]["value"]
+    ).all()

@@ -8,20 +8,46 @@ import pandas as pd
 import pytest
 
 from csdemand.core import tidy
-from csdemand.published import rebase
-from csdemand.published import store
+from csdemand.published import rebase, store
 
 
-def _rate(level, la_number, code, period, value, numerator, *, measure="referrals_rate", computed=False, status="", source="cin_c1_2024"):
+def _rate(
+    level,
+    la_number,
+    code,
+    period,
+    value,
+    numerator,
+    *,
+    measure="referrals_rate",
+    computed=False,
+    status="",
+    source="cin_c1_2024",
+):
     return {
-        "area_code": code, "la_number": la_number, "area_name": f"area {code}", "geographic_level": level, "region_code": "E12000002",
-        "region_name": "North West", "period": period, "measure": measure, "value": value, "status": status, "numerator": numerator,
-        "denominator": np.nan, "computed": computed, "source": source, "release": 2024,
+        "area_code": code,
+        "la_number": la_number,
+        "area_name": f"area {code}",
+        "geographic_level": level,
+        "region_code": "E12000002",
+        "region_name": "North West",
+        "period": period,
+        "measure": measure,
+        "value": value,
+        "status": status,
+        "numerator": numerator,
+        "denominator": np.nan,
+        "computed": computed,
+        "source": source,
+        "release": 2024,
     }
 
 
 def _pop(level, la_number, code, mid_year, value, release=2024, source="ons_pop_2024"):
-    return {**_rate(level, la_number, code, mid_year, value, np.nan, measure="population_0_17", source=source), "release": release}
+    return {
+        **_rate(level, la_number, code, mid_year, value, np.nan, measure="population_0_17", source=source),
+        "release": release,
+    }
 
 
 @pytest.fixture
@@ -31,13 +57,20 @@ def table():
         _rate("la", 352, "E08000003", 2022, 620.9, 7872),  # printed on this base: kept as printed
         _rate("la", 353, "E08000004", 2024, np.nan, np.nan, status="c"),  # withheld stays withheld
         _rate("la", 354, "E08000005", 2024, 400.0, 4000),  # no population estimate: kept as printed
-        _rate("national", None, "E92000001", 2024, 61.0, 4000, measure="cla_rate", source="cla_ees_2025"),  # rounded count: within slack
+        _rate(
+            "national", None, "E92000001", 2024, 61.0, 4000, measure="cla_rate", source="cla_ees_2025"
+        ),  # rounded count: within slack
         _rate("la", 352, "E08000003", 2025, 481.07, 6342, computed=True, source="computed: cin_c1_2025 / ons_pop_2024"),
     ]
     pop = [
-        _pop("la", 352, "E08000003", 2023, 130700), _pop("la", 352, "E08000003", 2021, 126774), _pop("la", 352, "E08000003", 2024, 131831),
-        _pop("la", 353, "E08000004", 2023, 50000), _pop("national", None, "E92000001", 2023, 650258),
-        _pop("la", 352, "E08000003", 2023, 120000, release=2010, source="sfr_cla_2010"),  # an older series is never mixed in
+        _pop("la", 352, "E08000003", 2023, 130700),
+        _pop("la", 352, "E08000003", 2021, 126774),
+        _pop("la", 352, "E08000003", 2024, 131831),
+        _pop("la", 353, "E08000004", 2023, 50000),
+        _pop("national", None, "E92000001", 2023, 650258),
+        _pop(
+            "la", 352, "E08000003", 2023, 120000, release=2010, source="sfr_cla_2010"
+        ),  # an older series is never mixed in
     ]
     return rebase.rebase(tidy.conform(pd.DataFrame(rows)), tidy.conform(pd.DataFrame(pop)))
 

@@ -7,13 +7,11 @@ import shutil
 import subprocess
 import sys
 
-import pandas as pd
 import pytest
 
+from csdemand.core import paths
 from csdemand.methods import benchmarks
 from csdemand.published import importer
-from csdemand.core import paths
-
 from tests.conftest import REFERENCE, needs_reference
 from tests.published.damage import drop_column
 
@@ -38,7 +36,14 @@ def test_every_published_cla_population_and_neighbour_file_is_read(real):
     _, result = real
     kinds = sorted(k for _, k in result.read)
     assert kinds.count("sfr_cla") == 8
-    assert {"cla_ees_2025_layout", "cla_ees_2022_layout", "cla_national_time_series", "ons_population", "neighbours_2025", "neighbours_2021"} <= set(kinds)
+    assert {
+        "cla_ees_2025_layout",
+        "cla_ees_2022_layout",
+        "cla_national_time_series",
+        "ons_population",
+        "neighbours_2025",
+        "neighbours_2021",
+    } <= set(kinds)
 
 
 def test_manchester_2025_published_count_and_rate(real):
@@ -99,7 +104,15 @@ def test_boundary_changes_keep_one_row_per_la_number_and_year(real):
 def test_shipped_sample_tables_are_what_the_importer_makes(real, tmp_path):
     importer.write_tables(real[0], tmp_path)
     written = sorted(p.name for p in tmp_path.iterdir())
-    assert {"cla.csv", "cin.csv", "population.csv", "statistical_neighbours.csv", "areas.csv", "lait.parquet", "lait_measures.csv"} <= set(written)
+    assert {
+        "cla.csv",
+        "cin.csv",
+        "population.csv",
+        "statistical_neighbours.csv",
+        "areas.csv",
+        "lait.parquet",
+        "lait_measures.csv",
+    } <= set(written)
     for name in written:
         shipped = (paths.ROOT / "data" / "sample" / name).read_bytes()
         assert (tmp_path / name).read_bytes() == shipped, f"data/sample/{name} is stale: run `make import`"
@@ -107,7 +120,15 @@ def test_shipped_sample_tables_are_what_the_importer_makes(real, tmp_path):
 
 def test_every_cin_file_is_read(real):
     kinds = {k for _, k in real[1].read}
-    assert {"cin_c1_2024_layout", "cin_c1_2025_layout", "cin_c3_factors", "cin_b1_2024_layout", "cin_b1_2025_layout", "cin_d3_cpp_starts", "cin_d5_cpp_at31"} <= kinds
+    assert {
+        "cin_c1_2024_layout",
+        "cin_c1_2025_layout",
+        "cin_c3_factors",
+        "cin_b1_2024_layout",
+        "cin_b1_2025_layout",
+        "cin_d3_cpp_starts",
+        "cin_d5_cpp_at31",
+    } <= kinds
 
 
 def test_manchester_2024_referrals_rate_and_rereferrals(real):
@@ -182,9 +203,16 @@ def test_real_looked_after_file_without_rate_column_stops_the_import_and_keeps_t
     f = folder / "dfe_ees" / name
     rows = drop_column(f, "rate_per_10000")
     assert rows in (2520, 2505)  # the 2018-2022 and 2021-2025 files, every row still there
-    run = subprocess.run([sys.executable, "-m", "csdemand", "import-dfe", str(folder), "--out", str(out)], capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-m", "csdemand", "import-dfe", str(folder), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 2, run.stdout + run.stderr
-    assert run.stderr.startswith(f"error: file {f}, row 1, column 'rate_per_10000': looks like {label} but lacks column 'rate_per_10000'")
+    assert run.stderr.startswith(
+        f"error: file {f}, row 1, column 'rate_per_10000': looks like {label} but lacks column 'rate_per_10000'"
+    )
     assert "Traceback" not in run.stderr and "neighbours" not in run.stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
@@ -199,4 +227,11 @@ def test_real_import_without_the_2018_to_2022_release_would_lose_its_years(refer
     assert (loss.table, loss.before, loss.after, len(loss.lost)) == ("cla", 10758, 7710, 3048)
     assert sorted(set(loss.lost["period"])) == ["2018", "2019", "2020", "2021", "2022"]
     assert "352" in set(loss.lost["area"]) and "year" not in loss.note
-    assert "3,048 would disappear (168 areas: " in loss.describe() and "; years 2018-2022; 6 measures: cla_ceased, cla_ceased_rate, cla_count, cla_rate, cla_starts, cla_starts_rate)" in loss.describe()
+    assert (
+        "3,048 would disappear (168 areas: " in loss.describe()
+        and (
+            "; years 2018-2022; 6 measures: cla_ceased, cla_ceased_rate, cla_count, cla_rate, cla_starts, "
+            "cla_starts_rate)"
+        )
+        in loss.describe()
+    )

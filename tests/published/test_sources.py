@@ -10,9 +10,8 @@ import sys
 import numpy as np
 import pytest
 
-from csdemand.published import sources
 from csdemand.core.errors import InputError
-
+from csdemand.published import sources
 from tests.conftest import PUBLISHED, REFERENCE, needs_reference
 from tests.published.damage import drop_column
 
@@ -89,12 +88,21 @@ def test_neighbours_2021_reads_repeated_snp_headers_and_marks_old_authorities():
 
 @pytest.mark.parametrize(
     "raw,expected",
-    [("c", (None, "c")), ("x", (None, "x")), ("z", (None, "z")), ("u", (None, "u")), (":", (None, "x")), ("low", (None, "k")), ("1,302", (1302.0, "")), (" 97 ", (97.0, ""))],
+    [
+        ("c", (None, "c")),
+        ("x", (None, "x")),
+        ("z", (None, "z")),
+        ("u", (None, "u")),
+        (":", (None, "x")),
+        ("low", (None, "k")),
+        ("1,302", (1302.0, "")),
+        (" 97 ", (97.0, "")),
+    ],
 )
 def test_parse_cell_maps_markers_to_status_and_numbers_to_values(raw, expected, tmp_path):
     value, status = sources.parse_cell(raw, file=tmp_path / "f.csv", row=2, column="c")
     assert status == expected[1]
-    assert (np.isnan(value) if expected[0] is None else value == expected[0])
+    assert np.isnan(value) if expected[0] is None else value == expected[0]
 
 
 def test_unknown_marker_names_file_row_column_and_what_was_expected(published):
@@ -139,7 +147,10 @@ def test_windows_1252_text_is_read(tmp_path):
 
 def test_sfr_inner_and_outer_london_rows_keep_their_own_codes(tmp_path):
     f = tmp_path / "sfr.csv"
-    f.write_bytes(b"New_geog_code,geog_l,geog_c,geog_n,CLA_Mar2013\r\nE12000007,REGION,G,LONDON,10090\r\nE12000007,REGION,H,INNER LONDON,4440\r\nE12000007,REGION,I,OUTER LONDON,5650\r\n")
+    f.write_bytes(
+        b"New_geog_code,geog_l,geog_c,geog_n,CLA_Mar2013\r\nE12000007,REGION,G,LONDON,10090\r\nE12000007,REGION,H,"
+        b"INNER LONDON,4440\r\nE12000007,REGION,I,OUTER LONDON,5650\r\n"
+    )
     df = sources.read_sfr_cla(f)
     assert dict(zip(df["area_code"], df["value"])) == {"E12000007": 10090, "E13000001": 4440, "E13000002": 5650}
 
@@ -190,7 +201,9 @@ def test_2022_file_without_its_rate_column_is_not_taken_for_the_national_time_se
     drop_column(f, "rate_per_10000")
     best = sources.closest(sources.header_of(f))
     assert best.kind.name == "cla_ees_2022_layout" and best.missing == ("rate_per_10000",)
-    assert sources.match(next(k for k in sources.KINDS if k.name == "cla_national_time_series"), sources.header_of(f)).complete
+    assert sources.match(
+        next(k for k in sources.KINDS if k.name == "cla_national_time_series"), sources.header_of(f)
+    ).complete
 
 
 @pytest.mark.parametrize("name", sorted(FIXTURE_KINDS))
@@ -200,14 +213,22 @@ def test_a_published_file_missing_any_column_its_layout_needs_is_refused(name):
     needed = list(kind.columns) + [c for c in header for pattern, _ in kind.patterns if re.fullmatch(pattern, c)]
     for column in needed:
         best = sources.closest([h for h in header if h != column])
-        assert best is not None and not best.complete, f"{name} without {column!r} would be read as {best and best.kind.name}"
+        assert best is not None and not best.complete, (
+            f"{name} without {column!r} would be read as {best and best.kind.name}"
+        )
         assert best.kind is not kind or column in best.missing or re.fullmatch(kind.patterns[0][0], column)
 
 
 def test_sfr_file_without_its_count_column_names_the_pattern(tmp_path):
     f = tmp_path / "SFR.csv"
     f.write_bytes(b"geog_l,geog_c,geog_n,CLA_2015\r\nLA,352,Manchester,1291\r\n")
-    with pytest.raises(InputError, match=r"looks like an SFR children looked after underlying-data file \(2010-2017\) but lacks column 'CLA_Mar<YYYY> \(or MarTotal_2010\)'"):
+    with pytest.raises(
+        InputError,
+        match=(
+            r"looks like an SFR children looked after underlying-data file \(2010-2017\) but lacks column "
+            r"'CLA_Mar<YYYY> \(or MarTotal_2010\)'"
+        ),
+    ):
         sources.recognise(f)
 
 
@@ -215,7 +236,8 @@ def test_an_ees_file_of_another_table_sharing_only_the_geography_columns_is_not_
     # As the c4 section 47 file: EES geography and its own columns, none of a known layout's.
     f = tmp_path / "c4_children_in_need_section_47s_and_icpcs_2013_to_2025.csv"
     f.write_text(
-        "time_period,time_identifier,geographic_level,country_code,country_name,region_code,region_name,old_la_code,new_la_code,la_name,category,Section47,ICPC\n"
+        "time_period,time_identifier,geographic_level,country_code,country_name,region_code,region_name,old_la_code,"
+        "new_la_code,la_name,category,Section47,ICPC\n"
         "2025,Reporting year,National,E92000001,England,,,,,,Section 47,225000,82000\n"
     )
     assert sources.closest(sources.header_of(f)) is None
@@ -234,7 +256,10 @@ def test_header_of_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
     code = f"from csdemand.published import sources\nsources.header_of({str(fifo)!r})"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
-    assert done.stderr.strip().splitlines()[-1] == f"csdemand.core.errors.InputError: file {fifo}: this is a named pipe (FIFO), not a file; expected the path of a CSV file"
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"csdemand.core.errors.InputError: file {fifo}: this is a named pipe (FIFO), not a file; expected the "
+        "path of a CSV file"
+    )
 
 
 def _real_published_files() -> list[str]:
@@ -252,4 +277,6 @@ def test_real_published_file_missing_any_column_its_layout_needs_is_refused(path
     needed = list(kind.columns) + [c for c in header for pattern, _ in kind.patterns if re.fullmatch(pattern, c)]
     for column in needed:
         best = sources.closest([h for h in header if h != column])
-        assert best is not None and not best.complete, f"{path} without {column!r} would be read as {best and best.kind.name}"
+        assert best is not None and not best.complete, (
+            f"{path} without {column!r} would be read as {best and best.kind.name}"
+        )

@@ -11,7 +11,9 @@ from csdemand.render import execution
 
 
 def render(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "csdemand", "render", *args], capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "csdemand", "render", *args], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def test_a_period_after_the_newest_data_exits_2_naming_the_years_available(tmp_path):
@@ -37,7 +39,11 @@ def test_a_year_before_the_data_and_a_month_in_the_future_exit_2(tmp_path):
     [
         (["--jobs", "0"], "argument --jobs: '0' is not a whole number of 1 or more"),
         (["--jobs", "two"], "argument --jobs: 'two' is not a whole number of 1 or more"),
-        (["--timeout", "0"], "error: column '--timeout': not a time limit; found '0'; expected a number of seconds greater than 0, such as 600"),
+        (
+            ["--timeout", "0"],
+            "error: column '--timeout': not a time limit; found '0'; expected a number of seconds greater than 0, "
+            "such as 600",
+        ),
         (["--timeout", "ten"], "error: column '--timeout': not a time limit; found 'ten'"),
         (["--period", "banana"], "not a period"),
         (["--la", "Atlantis"], "no local authority matches 'Atlantis'"),
@@ -54,7 +60,10 @@ def test_a_bad_time_limit_in_the_environment_exits_2_naming_the_variable(tmp_pat
 
     run = render("--out", str(tmp_path), env={**os.environ, "CSDEMAND_RENDER_TIMEOUT": "soon"})
     assert run.returncode == 2
-    assert run.stderr.strip() == "error: column '$CSDEMAND_RENDER_TIMEOUT': not a time limit; found 'soon'; expected a number of seconds greater than 0, such as 600"
+    assert run.stderr.strip() == (
+        "error: column '$CSDEMAND_RENDER_TIMEOUT': not a time limit; found 'soon'; expected a number of seconds "
+        "greater than 0, such as 600"
+    )
 
 
 def test_the_time_limit_is_the_environment_value_else_600(monkeypatch):

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from csdemand.core import paths
-from csdemand.render import batch as render
 from csdemand.core.errors import RenderError
+from csdemand.render import batch as render
 
 pytestmark = pytest.mark.notebook
 
@@ -95,8 +95,23 @@ def test_command_line_exits_non_zero_and_names_the_cell_when_a_briefing_fails(tm
     """A year the data hold that a briefing still cannot render (children in need start in
     2013): the referrals briefing fails in a named cell, exit 1, and nothing is written."""
     run = subprocess.run(
-        [sys.executable, "-m", "csdemand", "render", "--la", "352", "--period", "2011", "--briefing", "referrals", "--out", str(tmp_path)],
-        capture_output=True, text=True, env={**os.environ},
+        [
+            sys.executable,
+            "-m",
+            "csdemand",
+            "render",
+            "--la",
+            "352",
+            "--period",
+            "2011",
+            "--briefing",
+            "referrals",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ},
     )
     assert run.returncode == 1
     assert re.search(r"referrals.*cell \d+ raised \w+Error.*2011", run.stderr)
@@ -105,22 +120,36 @@ def test_command_line_exits_non_zero_and_names_the_cell_when_a_briefing_fails(tm
 
 
 def test_unknown_briefing_name_is_refused(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "csdemand", "render", "--briefing", "nope", "--out", str(tmp_path)], capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "csdemand", "render", "--briefing", "nope", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 2 and "no briefing notebook named nope" in run.stderr and "Traceback" not in run.stderr
 
 
 def test_a_period_that_is_not_a_year_or_month_is_bad_input(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "csdemand", "render", "--period", "banana", "--out", str(tmp_path)], capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "csdemand", "render", "--period", "banana", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 2 and "not a period" in run.stderr
 
 
 def test_text_from_data_files_is_escaped(monkeypatch, tmp_path):
-    from csdemand.present.html import Provenance, table_html
     import pandas as pd
+
+    from csdemand.present.html import table_html
 
     html = table_html(pd.DataFrame({"Local authority": ["<script>alert(1)</script>"]}))
     assert "<script>" not in html and "&lt;script&gt;" in html
-    page = render.page({"title": "<b>x</b>", "subtitle": "", "parameters": {"la": "<i>"}, "sources": [], "notes": []}, "", __import__("datetime").datetime.now(), "abc")
+    page = render.page(
+        {"title": "<b>x</b>", "subtitle": "", "parameters": {"la": "<i>"}, "sources": [], "notes": []},
+        "",
+        __import__("datetime").datetime.now(),
+        "abc",
+    )
     assert "<b>x</b>" not in page and "&lt;i&gt;" in page
 
 
@@ -167,8 +196,23 @@ def test_no_child_ids_from_the_extract_reach_the_report_or_the_executed_notebook
 
 def test_batch_with_two_jobs_renders_each_authority_writes_indexes_and_reports_failures(tmp_path):
     run = subprocess.run(
-        [sys.executable, "-m", "csdemand", "render", "--la", "352", "330", "--briefing", "looked_after", "--jobs", "2", "--out", str(tmp_path)],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "csdemand",
+            "render",
+            "--la",
+            "352",
+            "330",
+            "--briefing",
+            "looked_after",
+            "--jobs",
+            "2",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert run.returncode == 0, run.stderr
     assert "2 rendered, 0 failed" in run.stdout
@@ -181,7 +225,7 @@ def test_batch_with_two_jobs_renders_each_authority_writes_indexes_and_reports_f
 
 
 def test_one_failing_authority_does_not_stop_the_rest(tmp_path, monkeypatch):
-    lac = next(b for b in render.discover() if b.name == "looked_after")
+    next(b for b in render.discover() if b.name == "looked_after")
     calls = []
 
     def fake(briefing, la, period, out, executor=None):
@@ -196,7 +240,7 @@ def test_one_failing_authority_does_not_stop_the_rest(tmp_path, monkeypatch):
     outcome = render.render_many(["352", "330"], briefings=["looked_after"], out_dir=tmp_path, log=lines.append)
     assert calls == ["352", "330"]
     assert len(outcome.failed) == 1 and "cell 2 raised ValueError" in outcome.failed[0]
-    assert any(l.startswith("FAILED") for l in lines) and lines[-1].startswith("1 rendered, 1 failed")
+    assert any(line.startswith("FAILED") for line in lines) and lines[-1].startswith("1 rendered, 1 failed")
 
 
 def test_early_help_briefing_for_june_2021_shows_the_councils_figures(test_output):
@@ -220,7 +264,8 @@ def test_no_family_ids_from_the_early_help_extract_reach_the_report(test_output)
     eh = next(b for b in render.discover() if b.name == "early_help")
     path = render.render_one(eh, "352", "latest", test_output / "reports")
     with open(paths.data_dir() / "local" / "early_help_requests_352-manchester_synthetic.csv", newline="") as fh:
-        ids = {row["family_id"] for _, row in zip(range(3000), csv.DictReader(fh))} | {row["request_id"] for _, row in zip(range(3000), csv.DictReader(open(paths.data_dir() / "local" / "early_help_requests_352-manchester_synthetic.csv", newline="")))}
+        first = [row for _, row in zip(range(3000), csv.DictReader(fh))]
+    ids = {row["family_id"] for row in first} | {row["request_id"] for row in first}
     for p in (path, path.with_suffix(".ipynb")):
         body = p.read_text()
         assert not [i for i in ids if i in body]
@@ -236,10 +281,14 @@ def test_render_refuses_invalid_data_and_leaves_reports_as_they_were(tmp_path):
     lines = src.read_text().splitlines()
     lines[5] = lines[5].replace(lines[5].split(",")[2], "2024-13-01")
     (tmp_path / "bad.csv").write_text("\n".join(lines) + "\n")
-    (tmp_path / "data.yml").write_text(f"version: 1\ntables:\n  referrals:\n    format: csv\n    path: {tmp_path / 'bad.csv'}\n")
+    (tmp_path / "data.yml").write_text(
+        f"version: 1\ntables:\n  referrals:\n    format: csv\n    path: {tmp_path / 'bad.csv'}\n"
+    )
     run = subprocess.run(
         [sys.executable, "-m", "csdemand", "render", "--briefing", "referrals", "--out", str(tmp_path / "reports")],
-        capture_output=True, text=True, env={**os.environ, "CSDEMAND_CONFIG": str(tmp_path / "data.yml")},
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CSDEMAND_CONFIG": str(tmp_path / "data.yml")},
     )
     assert run.returncode == 1 and "Traceback" not in run.stderr
     assert "FAILED   referrals for LA 352: refused: the local referrals data for Manchester are invalid" in run.stderr

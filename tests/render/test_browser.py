@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 
 import pytest
 
-from csdemand.briefings import looked_after
-from csdemand.render import batch as render
-from csdemand.briefings import summary
+from csdemand.briefings import looked_after, summary
 from csdemand.core import numbers
+from csdemand.render import batch as render
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = shutil.which("chromium")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +74,7 @@ def test_tables_are_present_and_headings_in_order(page_of):
     page, _, _ = page_of
     assert page.locator("table").count() >= 3
     levels = page.eval_on_selector_all("h1,h2,h3", "els => els.map(e => Number(e.tagName[1]))")
-    assert levels[0] == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:]))
+    assert levels[0] == 1 and all(b - a <= 1 for a, b in itertools.pairwise(levels))
 
 
 def test_headline_figures_match_lib(page_of):
@@ -108,10 +116,17 @@ def test_summary_loads_without_errors_and_its_figures_match_lib(summary_page):
     page, errors = summary_page
     assert errors == []
     s = summary.build("352")
-    shown = dict(page.eval_on_selector_all("table.summary tbody tr", "rows => rows.map(r => [r.dataset.indicator, r.querySelector('td.value').textContent.trim()])"))
+    shown = dict(
+        page.eval_on_selector_all(
+            "table.summary tbody tr",
+            "rows => rows.map(r => [r.dataset.indicator, r.querySelector('td.value').textContent.trim()])",
+        )
+    )
     assert list(shown) == [i.key for i in s.indicators]
     for ind in s.indicators:
-        assert shown[ind.key] == numbers.fmt(ind.value, ind.decimals, status=ind.status, unit="%" if ind.kind == "percent" else ""), ind.key
+        assert shown[ind.key] == numbers.fmt(
+            ind.value, ind.decimals, status=ind.status, unit="%" if ind.kind == "percent" else ""
+        ), ind.key
     assert shown["cla_rate"] == "97" and shown["rereferral_pct"] == "18.4%" and shown["early_help_requests"] == "14,412"
     messages = page.eval_on_selector_all(".key-messages li", "els => els.map(e => e.textContent.trim())")
     assert messages == summary.key_messages(s)
@@ -144,9 +159,18 @@ def test_summary_with_suppressed_figures_prints_on_one_a4_page(browser, test_out
 def test_summary_json_record_carries_the_headline_figures(summary_page, test_output):
     import json
 
-    record = json.loads((test_output / "browser" / "352-manchester" / "2025" / "summary.json").read_text(encoding="utf-8"))
+    record = json.loads(
+        (test_output / "browser" / "352-manchester" / "2025" / "summary.json").read_text(encoding="utf-8")
+    )
     figures = {f["measure"]: f for f in record["figures"]}
-    assert list(figures) == ["early_help_requests", "referrals_rate", "rereferral_pct", "da_parent_pct", "cpp_at31_rate", "cla_rate"]
+    assert list(figures) == [
+        "early_help_requests",
+        "referrals_rate",
+        "rereferral_pct",
+        "da_parent_pct",
+        "cpp_at31_rate",
+        "cla_rate",
+    ]
     lac = figures["cla_rate"]
     assert lac["value"] == 97 and lac["period"] == "2025" and lac["comparators"]["england"] == 67
     assert set(lac["flags"]) == {"vs_england", "change_1y", "change_3y", "rank"} and lac["flags"]["vs_england"] == ""

@@ -39,7 +39,10 @@ def test_a_kernel_killed_mid_notebook_fails_that_briefing_within_seconds_and_the
     os.kill(kernel, signal.SIGKILL)  # as the out-of-memory killer would
     code, stdout, stderr = finish(proc)
     assert code == 1
-    assert "FAILED   slow for LA 352: slow: the kernel died while running cell 3 (killed by signal 9 (SIGKILL); the out-of-memory killer sends SIGKILL)" in stderr
+    assert (
+        "FAILED   slow for LA 352: slow: the kernel died while running cell 3 (killed by signal 9 (SIGKILL); the "
+        "out-of-memory killer sends SIGKILL)" in stderr
+    )
     assert "FAILED   boom for LA 352: boom: cell 3 raised ValueError: boom in cell 3" in stderr
     assert "FAILED   boom for LA 330: boom: cell 3 raised ValueError: boom in cell 3" in stderr
     assert "3 rendered, 3 failed" in stdout
@@ -79,14 +82,18 @@ def test_sigterm_stops_the_run_at_once_and_leaves_the_previous_report_and_no_tem
     out = tmp_path / "out"
     previous = out / "352-manchester" / "2025"
     previous.mkdir(parents=True)
-    for suffix, text in ((".html", "<p>last good slow report</p>"), (".ipynb", "{}"), (".json", '{"briefing": "slow"}')):
+    for suffix, text in (
+        (".html", "<p>last good slow report</p>"),
+        (".ipynb", "{}"),
+        (".json", '{"briefing": "slow"}'),
+    ):
         (previous / f"slow{suffix}").write_text(text)
     before = {p.name: p.read_bytes() for p in previous.glob("slow.*")}
     proc = tiny.start(["--la", "352", "330", "--briefing", "quick", "slow", "--out", str(out)], env)
     kernel = tiny.wait_for_pid(tmp_path / "pids", "352", proc=proc)
     sent = time.monotonic()
     proc.send_signal(signal.SIGTERM)
-    code, stdout, stderr = finish(proc)
+    code, _stdout, stderr = finish(proc)
     assert code == 143
     assert time.monotonic() - sent < 15
     assert stderr.strip().splitlines()[-1] == (
@@ -106,7 +113,7 @@ def test_sigint_with_two_jobs_stops_every_worker_and_kernel_with_status_130(tmp_
     proc = tiny.start(["--la", "352", "330", "--briefing", "slow", "--jobs", "2", "--out", str(out)], env)
     kernels = [tiny.wait_for_pid(tmp_path / "pids", la, proc=proc) for la in ("352", "330")]
     proc.send_signal(signal.SIGINT)
-    code, stdout, stderr = finish(proc)
+    code, _stdout, stderr = finish(proc)
     assert code == 130
     last = stderr.strip().splitlines()[-1]
     assert last.startswith("stopped by SIGINT: abandoned slow for LA ") and "0 rendered before the stop" in last
@@ -123,7 +130,10 @@ def test_a_briefing_at_the_time_limit_fails_naming_the_limit_and_the_next_one_re
     proc = tiny.start(["--la", "352", "330", "--briefing", "quick", "slow", "--timeout", "2", "--out", str(out)], env)
     code, stdout, stderr = finish(proc)
     assert code == 1
-    assert "FAILED   slow for LA 352: slow: stopped at the time limit of 2 s while running cell 3 (render --timeout or $CSDEMAND_RENDER_TIMEOUT sets the limit)" in stderr
+    assert (
+        "FAILED   slow for LA 352: slow: stopped at the time limit of 2 s while running cell 3 (render --timeout or "
+        "$CSDEMAND_RENDER_TIMEOUT sets the limit)" in stderr
+    )
     assert "3 rendered, 1 failed" in stdout
     assert (out / "330-birmingham" / "2025" / "slow.html").exists()  # a fresh kernel took the next one
     assert time.monotonic() - started < 60
@@ -148,10 +158,16 @@ def test_the_run_after_a_sigkilled_one_removes_its_leftovers_and_lists_its_repor
     live = out / "352-manchester" / "2025" / f".slow.json.{os.getpid()}.efgh5678.tmp"
     live.write_text("being written")
     nxt = subprocess.run(
-        [sys.executable, "-m", "csdemand", "render", "--la", "330", "--briefing", "quick", "--out", str(out)], env=env, capture_output=True, text=True, timeout=WAIT
+        [sys.executable, "-m", "csdemand", "render", "--la", "330", "--briefing", "quick", "--out", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
     )
     assert nxt.returncode == 0, nxt.stderr
-    assert re.search(r"cleaned  1 temporary file in .* and 1 kernel folder left by a render that was stopped", nxt.stdout)
+    assert re.search(
+        r"cleaned  1 temporary file in .* and 1 kernel folder left by a render that was stopped", nxt.stdout
+    )
     assert "rebuilt  " in nxt.stdout
     assert not stale.exists() and live.exists()
     assert tiny.kernel_dirs(tmp_path) == []

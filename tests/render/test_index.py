@@ -24,7 +24,16 @@ def report(out: Path, folder: str, period: str, name: str, record: dict | str) -
 
 
 def good(slug: str = "352-manchester", period: str = "2025", name: str = "summary", **extra) -> dict:
-    return {"briefing": name, "title": "Summary: Manchester, 2025", "authority": "Manchester", "la_slug": slug, "period": period, "order": 0, "rendered_at": "2026-11-23T16:05:34+00:00", **extra}
+    return {
+        "briefing": name,
+        "title": "Summary: Manchester, 2025",
+        "authority": "Manchester",
+        "la_slug": slug,
+        "period": period,
+        "order": 0,
+        "rendered_at": "2026-11-23T16:05:34+00:00",
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -41,7 +50,10 @@ def test_a_planted_dot_dot_slug_is_ignored_with_a_log_line_and_nothing_is_writte
     written = index.write_indexes(out, say=lines.append)
     assert sorted(p.relative_to(out).as_posix() for p in written) == ["352-manchester/index.html", "index.html"]
     assert not [p for p in tmp_path.rglob("*pwned*")]
-    assert lines == [f"ignored  {out / '352-manchester' / '2024' / 'evil.json'}: its la_slug '../../pwned_by_index' is not its folder's '352-manchester'"]
+    assert lines == [
+        f"ignored  {out / '352-manchester' / '2024' / 'evil.json'}: its la_slug '../../pwned_by_index' is not its "
+        "folder's '352-manchester'"
+    ]
     assert "evil" not in (out / "index.html").read_text()
 
 
@@ -59,12 +71,24 @@ def test_a_javascript_slug_never_becomes_a_link(out):
 
 
 def test_links_and_names_come_from_known_folders_not_from_the_record_text(out):
-    report(out, "352-manchester", "2025", "summary", good(authority="<b>Evil council</b>", title="<script>alert(1)</script>", href="https://evil.example/"))
+    report(
+        out,
+        "352-manchester",
+        "2025",
+        "summary",
+        good(authority="<b>Evil council</b>", title="<script>alert(1)</script>", href="https://evil.example/"),
+    )
     cat = index.catalogue(out, say=lambda line: None)
     assert cat == [
         {
-            "la_slug": "352-manchester", "authority": "Manchester", "period": "2025", "briefing": "summary",
-            "title": "<script>alert(1)</script>", "order": 0, "rendered_at": "2026-11-23T16:05:34+00:00", "href": "352-manchester/2025/summary.html",
+            "la_slug": "352-manchester",
+            "authority": "Manchester",
+            "period": "2025",
+            "briefing": "summary",
+            "title": "<script>alert(1)</script>",
+            "order": 0,
+            "rendered_at": "2026-11-23T16:05:34+00:00",
+            "href": "352-manchester/2025/summary.html",
         }
     ]
     index.write_indexes(out, say=lambda line: None)

@@ -27,14 +27,33 @@ def test_a_bad_birmingham_extract_fails_only_birminghams_referrals_and_mancheste
     config.write_text(f"version: 1\ntables:\n  referrals:\n    format: csv\n    path: {local}/referrals_{{la}}.csv\n")
     out = tmp_path / "out"
     run = subprocess.run(
-        [sys.executable, "-m", "csdemand", "render", "--la", "352", "330", "--briefing", "referrals", "looked_after", "--out", str(out)],
-        capture_output=True, text=True, env={**os.environ, "CSDEMAND_CONFIG": str(config)}, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "csdemand",
+            "render",
+            "--la",
+            "352",
+            "330",
+            "--briefing",
+            "referrals",
+            "looked_after",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CSDEMAND_CONFIG": str(config)},
+        timeout=300,
     )
     assert run.returncode == 1, run.stderr
     assert run.stderr.splitlines() == [
-        f"INVALID  {local}/referrals_330-birmingham.csv (referrals, Birmingham), row 6, column 'referral_date': not a date; found '2024-13-01'; expected a date YYYY-MM-DD",
-        f"FAILED   referrals for LA 330: refused: the local referrals data for Birmingham are invalid: {local}/referrals_330-birmingham.csv "
-        "(referrals, Birmingham), row 6, column 'referral_date': not a date; found '2024-13-01'; expected a date YYYY-MM-DD",
+        f"INVALID  {local}/referrals_330-birmingham.csv (referrals, Birmingham), row 6, column 'referral_date': not "
+        "a date; found '2024-13-01'; expected a date YYYY-MM-DD",
+        "FAILED   referrals for LA 330: refused: the local referrals data for Birmingham are invalid: "
+        f"{local}/referrals_330-birmingham.csv "
+        "(referrals, Birmingham), row 6, column 'referral_date': not a date; found '2024-13-01'; expected a date "
+        "YYYY-MM-DD",
     ]
     assert "3 rendered, 1 failed" in run.stdout
     assert (out / "352-manchester" / "2025" / "referrals.html").exists()

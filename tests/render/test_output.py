@@ -26,15 +26,21 @@ pytestmark = pytest.mark.notebook
 
 def digest(folder: Path) -> dict[str, str]:
     """Every file under ``folder`` (hidden ones too) and its content hash."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def render(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "csdemand", "render", *args], env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "csdemand", "render", *args], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def one_line_error(stderr: str) -> str:
-    lines = [l for l in stderr.splitlines() if l.strip()]
+    lines = [line for line in stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "Traceback" not in stderr, stderr
     return lines[0]
 
@@ -46,9 +52,14 @@ def tmpfs(tmp_path):
     mnt.mkdir()
     if os.geteuid() != 0:
         pytest.skip("real tmpfs not tried: mounting needs root (the simulated full and read-only folders ran instead)")
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mnt)], capture_output=True, text=True)
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mnt)], capture_output=True, text=True
+    )
     if made.returncode != 0:
-        pytest.skip(f"real tmpfs not available here ({made.stderr.strip() or 'mount failed'}); the simulated full and read-only folders ran instead")
+        pytest.skip(
+            f"real tmpfs not available here ({made.stderr.strip() or 'mount failed'}); the simulated full and "
+            "read-only folders ran instead"
+        )
     try:
         yield mnt
     finally:
@@ -61,7 +72,9 @@ def plant_report(out: Path) -> None:
     folder.mkdir(parents=True)
     (folder / "quick.html").write_text("<p>last good report</p>")
     (folder / "quick.ipynb").write_text("{}")
-    (folder / "quick.json").write_text('{"briefing": "quick", "la_slug": "352-manchester", "period": "2025", "title": "Quick"}')
+    (folder / "quick.json").write_text(
+        '{"briefing": "quick", "la_slug": "352-manchester", "period": "2025", "title": "Quick"}'
+    )
     (out / "index.html").write_text("<p>index</p>")
 
 
@@ -82,7 +95,10 @@ def test_a_full_tmpfs_exits_2_with_one_line_and_keeps_the_reports(tmp_path, tmpf
     run = render(["--la", "352", "330", "--briefing", "quick", "--out", str(out)], env)
     assert run.returncode == 2
     line = one_line_error(run.stderr)
-    assert line == f"error: file {out}: cannot write to the output folder (No space left on device, ENOSPC); free some space or choose another --out. Reports already there were left as they were"
+    assert line == (
+        f"error: file {out}: cannot write to the output folder (No space left on device, ENOSPC); free some space "
+        "or choose another --out. Reports already there were left as they were"
+    )
     assert digest(out) == before
 
 
@@ -94,7 +110,10 @@ def test_a_tmpfs_that_fills_during_the_run_exits_2_and_leaves_no_half_written_re
     fill(tmpfs, 8192)  # room for the start-up check (4 KB), not for a report (html, notebook and record)
     run = render(["--la", "352", "--briefing", "quick", "--out", str(out)], env)
     assert run.returncode == 2
-    assert "cannot write to the output folder (No space left on device, ENOSPC)" in run.stderr and "Traceback" not in run.stderr
+    assert (
+        "cannot write to the output folder (No space left on device, ENOSPC)" in run.stderr
+        and "Traceback" not in run.stderr
+    )
     assert digest(out) == before  # no staging file left, the old report unchanged
 
 
@@ -106,16 +125,25 @@ def test_a_read_only_tmpfs_exits_2_with_one_line_and_keeps_the_reports(tmp_path,
     assert subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)]).returncode == 0
     run = render(["--la", "352", "--briefing", "quick", "--out", str(out)], env)
     assert run.returncode == 2
-    assert one_line_error(run.stderr).endswith("cannot write to the output folder (Read-only file system, EROFS); choose a writable --out. Reports already there were left as they were")
+    assert one_line_error(run.stderr).endswith(
+        "cannot write to the output folder (Read-only file system, EROFS); choose a writable --out. Reports already "
+        "there were left as they were"
+    )
     assert digest(out) == before
 
 
 @pytest.mark.parametrize(
     "code, words",
-    [(errno.ENOSPC, "No space left on device, ENOSPC"), (errno.EROFS, "Read-only file system, EROFS"), (errno.EACCES, "Permission denied, EACCES")],
+    [
+        (errno.ENOSPC, "No space left on device, ENOSPC"),
+        (errno.EROFS, "Read-only file system, EROFS"),
+        (errno.EACCES, "Permission denied, EACCES"),
+    ],
     ids=["simulated-full", "simulated-read-only", "simulated-no-permission"],
 )
-def test_a_simulated_write_failure_during_the_run_exits_2_and_keeps_the_reports(tmp_path, monkeypatch, capsys, code, words):
+def test_a_simulated_write_failure_during_the_run_exits_2_and_keeps_the_reports(
+    tmp_path, monkeypatch, capsys, code, words
+):
     """The folder passes the start-up check, then refuses the report (the disk filled, it was
     remounted read-only): the staging write raises, exit 2 with one line, nothing changed."""
     env = tiny.environment(tmp_path)
@@ -133,7 +161,7 @@ def test_a_simulated_write_failure_during_the_run_exits_2_and_keeps_the_reports(
     monkeypatch.setattr(atomic.tempfile, "mkstemp", refuse)
     assert cli.main(["render", "--la", "352", "330", "--briefing", "quick", "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert one_line_error(err) .startswith(f"error: file {out}: cannot write to the output folder ({words}); ")
+    assert one_line_error(err).startswith(f"error: file {out}: cannot write to the output folder ({words}); ")
     monkeypatch.setattr(atomic.tempfile, "mkstemp", real)
     assert digest(out) == before
     assert tiny.kernel_dirs(tmp_path) == []
@@ -144,4 +172,7 @@ def test_an_output_folder_that_is_a_file_exits_2(tmp_path):
     (tmp_path / "file").write_text("not a folder")
     run = render(["--la", "352", "--briefing", "quick", "--out", str(tmp_path / "file")], env)
     assert run.returncode == 2
-    assert one_line_error(run.stderr) == f"error: file {tmp_path / 'file'}: the output folder is a file, not a folder; expected a folder for the reports (--out)"
+    assert one_line_error(run.stderr) == (
+        f"error: file {tmp_path / 'file'}: the output folder is a file, not a folder; expected a folder for the "
+        "reports (--out)"
+    )

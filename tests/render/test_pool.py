@@ -36,14 +36,25 @@ def test_a_worker_that_dies_fails_its_task_only_and_a_fresh_worker_takes_the_res
     pool.run(tasks, 2, work, label, lambda r: results.append(r), failure, timeout=60)
     by_task = {r[0]: r[1] for r in results}
     assert by_task == {
-        "ok 1": "done", "ok 3": "done", "ok 4": "done", "ok 5": "done",
+        "ok 1": "done",
+        "ok 3": "done",
+        "ok 4": "done",
+        "ok 5": "done",
         "die 2": "worker killed by signal 9 (SIGKILL) while rendering this briefing (a fresh worker takes the next)",
     }
 
 
 def test_a_result_asking_to_halt_stops_new_tasks():
     results = []
-    pool.run([("ok", n) for n in range(6)], 1, work, label, lambda r: results.append(r) or r[0] == "ok 1", failure, timeout=60)
+    pool.run(
+        [("ok", n) for n in range(6)],
+        1,
+        work,
+        label,
+        lambda r: results.append(r) or r[0] == "ok 1",
+        failure,
+        timeout=60,
+    )
     assert [r[0] for r in results] == ["ok 0", "ok 1"]
 
 

@@ -21,7 +21,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 PROVENANCE = (
     "from IPython.display import display\n"
     "display({'application/vnd.csdemand.provenance+json': {'title': f'Tiny {NAME} for {la}', 'subtitle': '', "
-    "'parameters': {'resolved period': '2025'}, 'sources': [], 'notes': [], 'figures': []}, 'text/plain': 'provenance'}, raw=True)"
+    "'parameters': {'resolved period': '2025'}, 'sources': [], 'notes': [], 'figures': []}, 'text/plain': "
+    "'provenance'}, raw=True)"
 )  # NAME is set by the notebook's code cell 2
 
 PID = (
@@ -32,7 +33,10 @@ PID = (
     "    os.replace(tmp, os.path.join(pids, f'{la}.pid'))"
 )
 
-SLEEP = "\nif la in os.environ.get('CSDEMAND_TEST_SLOW', '').split(','):\n    time.sleep(float(os.environ.get('CSDEMAND_TEST_SLEEP', '60')))"
+SLEEP = (
+    "\nif la in os.environ.get('CSDEMAND_TEST_SLOW', '').split(','):\n    "
+    "time.sleep(float(os.environ.get('CSDEMAND_TEST_SLEEP', '60')))"
+)
 
 
 def _notebook(name: str, order: int, cells: list[str]) -> nbformat.NotebookNode:
@@ -81,7 +85,13 @@ def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def start(args: list[str], env: dict[str, str]) -> subprocess.Popen:
     """``python -m csdemand render ARGS`` in the background, output captured."""
-    return subprocess.Popen([sys.executable, "-m", "csdemand", "render", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "csdemand", "render", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_for_pid(folder: Path, la: str, timeout: float = 60.0, proc: subprocess.Popen | None = None) -> int:

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from csdemand.core.errors import InputError
 from csdemand.local import early_help as eh
 from csdemand.synthetic import early_help as seh
-from csdemand.core.errors import InputError
 
 
 @pytest.fixture(scope="module")
@@ -223,7 +223,10 @@ def test_scale_makes_a_small_authority_with_months_of_1_to_5():
     assert totals.between(1, 5).sum() == 15 and (totals == 0).sum() == 0
     assert 8 <= totals.mean() <= 12
     # the calibration windows scale with it: 2,016 x 0.01 = 20 and 3,156 x 0.01 = 32 (half up)
-    assert int(_window(totals, "2019-12", "2020-02").sum()) == 20 and int(_window(totals, "2021-04", "2021-06").sum()) == 32
+    assert (
+        int(_window(totals, "2019-12", "2020-02").sum()) == 20
+        and int(_window(totals, "2021-04", "2021-06").sum()) == 32
+    )
     assert small.attrs["synthetic"]["scale"] == 0.01
 
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 import warnings
 
-import numpy as np
 import pandas as pd
 import pytest
 
+from csdemand.core.errors import InputError
 from csdemand.local import referrals as lr
 from csdemand.synthetic import referrals as synthetic
-from csdemand.core.errors import InputError
 
 # DfE Characteristics of children in need, Manchester: referrals and % re-referrals within 12
 # months. nfa_pct is a plausible stand-in until the published values are supplied.
@@ -210,7 +209,9 @@ def test_percentage_out_of_range_is_an_error():
 
 def test_written_extract_reads_back_unchanged_with_a_synthetic_sidecar(tmp_path):
     df = synthetic.generate_referrals(_small(), seed=5, start_year=2023)
-    csv_path, meta_path = synthetic.write_extract(df, tmp_path / "referrals.csv", {"area": "Manchester", "la_number": 352})
+    csv_path, meta_path = synthetic.write_extract(
+        df, tmp_path / "referrals.csv", {"area": "Manchester", "la_number": 352}
+    )
     assert meta_path == tmp_path / "referrals.meta.json"
     raw = csv_path.read_bytes()
     assert b"\r\n" not in raw and raw.startswith(b"referral_id,child_id,referral_date,source,domestic_abuse,outcome\n")
@@ -221,10 +222,15 @@ def test_written_extract_reads_back_unchanged_with_a_synthetic_sidecar(tmp_path)
     assert meta["synthetic"] is True
     assert meta["generator"] == "csdemand.synthetic.referrals.generate_referrals"
     assert meta["seed"] == 5
-    assert meta["description"].startswith("Synthetic referrals extract: not real children. Annual totals calibrated to DfE published figures for Manchester")
+    assert meta["description"].startswith(
+        "Synthetic referrals extract: not real children. Annual totals calibrated to DfE published figures for "
+        "Manchester"
+    )
     assert meta["la_number"] == 352 and meta["periods"] == [2023, 2024, 2025]
 
 
 def test_meta_cannot_mark_the_file_as_real(tmp_path):
-    _, meta_path = synthetic.write_extract(synthetic.generate_referrals(_small(), start_year=2023), tmp_path / "x.csv", {"synthetic": False})
+    _, meta_path = synthetic.write_extract(
+        synthetic.generate_referrals(_small(), start_year=2023), tmp_path / "x.csv", {"synthetic": False}
+    )
     assert json.loads(meta_path.read_text(encoding="utf-8"))["synthetic"] is True

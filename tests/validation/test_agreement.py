@@ -27,7 +27,13 @@ D = dt.datetime
 
 
 def _cli(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "csdemand", "validate", *args], capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "csdemand", "validate", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )
 
 
 def _config(tmp_path: Path, tables: str) -> Path:
@@ -45,14 +51,27 @@ def _local(report: dict[str, list[validation.Problem]], table: str) -> list[vali
 
 LIST3 = [
     ["List 3: Referrals"],
-    ["Child Unique ID", "Gender", "Date of Referral", "Referral Source", "Referral NFA?", "Number of Referrals in Last 12 Months"],
+    [
+        "Child Unique ID",
+        "Gender",
+        "Date of Referral",
+        "Referral Source",
+        "Referral NFA?",
+        "Number of Referrals in Last 12 Months",
+    ],
     ["C001", "Female", D(2024, 4, 2), "q) 6: Police", "b) No", 1],
     ["C002", "Male", "03/04/2024", "e) 2A: Schools", "a) Yes", 1],
     ["C003", "Male", D(2024, 5, 7), "3B", "No", 1],
     ["C001", "Female", D(2024, 6, 20), "1A", "No", 2],
 ]
 LIST2 = [
-    ["Child Unique ID", "Gender", "Assessment Start Date", "Assessment Completion Date", "Organisation Completing Assessment"],
+    [
+        "Child Unique ID",
+        "Gender",
+        "Assessment Start Date",
+        "Assessment Completion Date",
+        "Organisation Completing Assessment",
+    ],
     ["C101", "Male", D(2024, 1, 15), D(2024, 2, 1), "Children's centre"],
     ["C102", "Female", "20/01/2024", None, "School"],
     ["C103", "Female", "05/02/2024", None, "Health visiting"],
@@ -75,7 +94,13 @@ def annex(tmp_path) -> Path:
 
 def _annex_config(tmp_path: Path, annex: Path, lists: tuple[int, ...]) -> Path:
     tables = {3: "referrals", 2: "early_help_requests"}
-    return _config(tmp_path, "".join(f"  {tables[n]}:\n    format: annex_a\n    path: {annex.parent}/Annex_A_{{la}}.xlsx\n    list: {n}\n" for n in lists))
+    return _config(
+        tmp_path,
+        "".join(
+            f"  {tables[n]}:\n    format: annex_a\n    path: {annex.parent}/Annex_A_{{la}}.xlsx\n    list: {n}\n"
+            for n in lists
+        ),
+    )
 
 
 def test_annex_a_list_3_validates_clean_and_says_domestic_abuse_is_not_recorded(tmp_path, annex, monkeypatch):
@@ -86,7 +111,8 @@ def test_annex_a_list_3_validates_clean_and_says_domestic_abuse_is_not_recorded(
     lines = done.stdout.splitlines()
     at = lines.index(f"{label}: no problems")
     assert lines[at + 1] == (
-        f"  {label}, column 'domestic_abuse': note: the source does not record domestic abuse ('Not recorded' on every row): "
+        f"  {label}, column 'domestic_abuse': note: the source does not record domestic abuse ('Not recorded' on "
+        "every row): "
         "the briefings leave out what needs it"
     )
     assert lines[-1] == "4 sources checked, no problems"
@@ -99,14 +125,14 @@ def test_annex_a_list_3_validates_clean_and_says_domestic_abuse_is_not_recorded(
     assert year["domestic_abuse"].isna().all() and year["da_share"].isna().all()
 
 
-
-
 def test_annex_a_list_2_validates_clean_and_says_hub_reason_and_outcome_are_not_recorded(tmp_path, annex, monkeypatch):
     cfg = _annex_config(tmp_path, annex, (2,))
     done = _cli(env={"CSDEMAND_CONFIG": str(cfg)})
     assert done.returncode == 0, done.stdout + done.stderr
     for field in ("hub", "reason", "outcome"):
-        assert f"column '{field}': note: the source does not record {field} ('Not recorded' on every row)" in done.stdout
+        assert (
+            f"column '{field}': note: the source does not record {field} ('Not recorded' on every row)" in done.stdout
+        )
     monkeypatch.setenv("CSDEMAND_CONFIG", str(cfg))
     records = local_sources.read_records("config", resolve("352"), table="early_help_requests")
     assert records.not_recorded == {"hub", "reason", "outcome"} and len(records.frame) == 3
@@ -120,12 +146,20 @@ def test_validate_and_the_reader_agree_on_annex_a_list_2(tmp_path, annex):
     try:
         local_sources.load("early_help_requests", LA, LA_NUMBER, config=cfg)
     except InputError as exc:
-        assert [(p.row, p.column, p.message.split(" (the reader")[0]) for p in errors] == [(exc.row, exc.column, exc.message)]
+        assert [(p.row, p.column, p.message.split(" (the reader")[0]) for p in errors] == [
+            (exc.row, exc.column, exc.message)
+        ]
     else:
         assert errors == []
     # Either way the placeholder passes validation's own checks, with a note per field: only the reader can object.
-    own = validation.check_frame(local_sources.read_raw("early_help_requests", LA, LA_NUMBER, cfg), "early_help_requests", "annex")
-    assert [(p.level, p.column) for p in own] == [(validation.INFO, "hub"), (validation.INFO, "reason"), (validation.INFO, "outcome")]
+    own = validation.check_frame(
+        local_sources.read_raw("early_help_requests", LA, LA_NUMBER, cfg), "early_help_requests", "annex"
+    )
+    assert [(p.level, p.column) for p in own] == [
+        (validation.INFO, "hub"),
+        (validation.INFO, "reason"),
+        (validation.INFO, "outcome"),
+    ]
     assert validation.count(own) == 0
 
 
@@ -137,9 +171,19 @@ HEADER = ",".join(lr.COLUMNS) + "\n"
 @pytest.mark.parametrize(
     "rows, row, column, message",
     [
-        ("R1,C1,2020-01-06,Police,Y,Assessment\nR2,C2,2031-01-06,Police,N,Assessment\n", 3, "referral_date", "date in the future"),
+        (
+            "R1,C1,2020-01-06,Police,Y,Assessment\nR2,C2,2031-01-06,Police,N,Assessment\n",
+            3,
+            "referral_date",
+            "date in the future",
+        ),
         ("R1,C1,1990-01-06,Police,Y,Assessment\n", 2, "referral_date", "date before 2000-01-01"),
-        ("R1,C1,2020-01-06,Police,Not recorded,Assessment\nR2,C2,2020-01-07,Police,N,Assessment\n", 3, "domestic_abuse", "domestic abuse is 'Not recorded' on some rows and recorded on others"),
+        (
+            "R1,C1,2020-01-06,Police,Not recorded,Assessment\nR2,C2,2020-01-07,Police,N,Assessment\n",
+            3,
+            "domestic_abuse",
+            "domestic abuse is 'Not recorded' on some rows and recorded on others",
+        ),
         ("", None, None, "the extract has no rows"),
     ],
 )
@@ -155,7 +199,13 @@ def test_validate_and_the_referrals_reader_refuse_the_same_rows_in_the_same_word
     assert problems[0].expected == err.value.expected
 
 
-@pytest.mark.parametrize("started, ceased, column, message", [("1990-05-01", "", "started", "date before 2000-01-01"), ("2020-05-01", "2031-01-01", "ceased", "date in the future")])
+@pytest.mark.parametrize(
+    "started, ceased, column, message",
+    [
+        ("1990-05-01", "", "started", "date before 2000-01-01"),
+        ("2020-05-01", "2031-01-01", "ceased", "date in the future"),
+    ],
+)
 def test_validate_and_the_looked_after_reader_agree_on_date_bounds(started, ceased, column, message):
     raw = pd.DataFrame({"child_id": ["C1"], "started": [started], "ceased": [ceased]}, dtype=str)
     with pytest.raises(InputError) as err:
@@ -172,7 +222,14 @@ def test_a_source_validate_passes_is_read_by_the_reader_or_validate_says_why(tmp
     assert _local(validation.validate_all(config=cfg, las=["352"]), "referrals") == []
 
     def stricter(df, source, today=None):
-        raise InputError("a rule only the reader knows", file=source, row=2, column="source", value="Police", expected="another source")
+        raise InputError(
+            "a rule only the reader knows",
+            file=source,
+            row=2,
+            column="source",
+            value="Police",
+            expected="another source",
+        )
 
     monkeypatch.setitem(local_sources.TABLES, "referrals", stricter)
     (p,) = _local(validation.validate_all(config=cfg, las=["352"]), "referrals")
@@ -182,7 +239,9 @@ def test_a_source_validate_passes_is_read_by_the_reader_or_validate_says_why(tmp
 
 # --------------------------------------------------------------------------- what a report may quote
 
-SECRET_LINES = "root:$6$SALTSALT$HASHHASHHASHHASH:19000:0:99999:7:::\nanalyst:$6$OTHERSALT$OTHERHASH:19000:0:99999:7:::\n"
+SECRET_LINES = (
+    "root:$6$SALTSALT$HASHHASHHASHHASH:19000:0:99999:7:::\nanalyst:$6$OTHERSALT$OTHERHASH:19000:0:99999:7:::\n"
+)
 
 
 def test_a_configured_path_to_some_other_file_is_named_but_none_of_its_lines_quoted(tmp_path):
@@ -191,7 +250,9 @@ def test_a_configured_path_to_some_other_file_is_named_but_none_of_its_lines_quo
     cfg = _config(tmp_path, f"  referrals:\n    format: csv\n    path: {secret}\n")
     problems = _local(validation.validate_all(config=cfg, las=["352"]), "referrals")
     assert [(p.row, p.column, p.value) for p in problems] == [(1, None, None)]
-    assert problems[0].message.startswith("this is not a referrals extract (one row per referral): its header has 0 of the layout's 6 columns")
+    assert problems[0].message.startswith(
+        "this is not a referrals extract (one row per referral): its header has 0 of the layout's 6 columns"
+    )
     done = _cli(env={"CSDEMAND_CONFIG": str(cfg)})
     assert done.returncode == 1
     for word in ("SALT", "HASH", "root:", "analyst:", "19000"):
@@ -216,7 +277,10 @@ def test_a_file_with_the_layouts_header_is_quoted_but_values_are_cut_at_60_chara
 
 def test_a_2_mb_cell_is_named_at_its_row_as_the_reader_refuses_it(tmp_path):
     path = tmp_path / "r.csv"
-    path.write_text(HEADER + "R1,C1,2020-01-06,Police,Y,Assessment\nR2,C2,2020-01-07," + "X" * 2_000_000 + ",Y,Assessment\n", encoding="utf-8")
+    path.write_text(
+        HEADER + "R1,C1,2020-01-06,Police,Y,Assessment\nR2,C2,2020-01-07," + "X" * 2_000_000 + ",Y,Assessment\n",
+        encoding="utf-8",
+    )
     (p,) = validation.check_file(path, "referrals")
     assert p.row == 3 and p.message == "a cell on this row is longer than 131,072 characters"
     with pytest.raises(InputError):
@@ -236,7 +300,9 @@ def test_validate_and_the_early_help_reader_refuse_an_implausible_monthly_count_
     path = tmp_path / "monthly.csv"
     path.write_text("month,requests\n2024-04,612\n2024-05,5000000000\n2024-06,640\n", encoding="utf-8")
     problems = [p for p in validation.check_file(path) if p.level == "error"]
-    assert [(p.row, p.column, p.message) for p in problems] == [(3, "requests", "implausibly large count for one month")]
+    assert [(p.row, p.column, p.message) for p in problems] == [
+        (3, "requests", "implausibly large count for one month")
+    ]
     with pytest.raises(InputError) as e:
         ehd.load(path)
     assert e.value.row == 3 and e.value.column == "requests" and "implausibly large count for one month" in str(e.value)
@@ -249,4 +315,7 @@ def test_validate_file_names_the_column_a_damaged_published_file_lacks(tmp_path)
     df.to_csv(path, index=False)
     problems = validation.check_file(path)
     assert [(p.row, p.column) for p in problems] == [(1, "rate_per_10000")]
-    assert "looks like the EES children looked after file (2022 layout) but lacks column 'rate_per_10000'" in problems[0].message
+    assert (
+        "looks like the EES children looked after file (2022 layout) but lacks column 'rate_per_10000'"
+        in problems[0].message
+    )

@@ -16,12 +16,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from csdemand.local import early_help as early_help_data
-from csdemand.published import importer
-from csdemand.local import referrals as local_referrals
-from csdemand.published import sources
-from csdemand.validation import checks as validation
 from csdemand.core.errors import InputError
+from csdemand.local import early_help as early_help_data
+from csdemand.local import referrals as local_referrals
+from csdemand.published import importer, sources
+from csdemand.validation import checks as validation
 
 BAD = Path(__file__).parents[1] / "fixtures" / "bad"
 
@@ -34,7 +33,12 @@ CASES: dict[str, tuple[int | None, str | None, str, str]] = {
     "excel.csv": (None, None, "Excel workbook", "CSV"),
     "not_csv.csv": (1, None, "HTML", "a CSV file"),
     "semicolons.csv": (1, None, "separated by semicolons", "comma-separated"),
-    "missing_column.csv": (1, "outcome", "missing column 'outcome'", "referral_id, child_id, referral_date, source, domestic_abuse, outcome"),
+    "missing_column.csv": (
+        1,
+        "outcome",
+        "missing column 'outcome'",
+        "referral_id, child_id, referral_date, source, domestic_abuse, outcome",
+    ),
     "text_in_count.csv": (3, "requests", "text in a count", "a whole number, 0 or more"),
     "negative_count.csv": (4, "requests", "negative count", "a whole number, 0 or more"),
     "duplicated_months.csv": (4, "month", "month repeats the one on row 3", "each month once"),
@@ -56,8 +60,12 @@ def test_every_corpus_file_has_a_case():
 
 def _matching(problems: list[validation.Problem], name: str) -> validation.Problem:
     row, column, message, expected = CASES[name]
-    hits = [p for p in problems if p.row == row and p.column == column and message in p.message and expected in p.expected]
-    assert hits, f"no problem at row {row}, column {column!r} saying {message!r}; got:\n" + "\n".join(map(str, problems))
+    hits = [
+        p for p in problems if p.row == row and p.column == column and message in p.message and expected in p.expected
+    ]
+    assert hits, f"no problem at row {row}, column {column!r} saying {message!r}; got:\n" + "\n".join(
+        map(str, problems)
+    )
     return hits[0]
 
 
@@ -78,7 +86,9 @@ def test_check_file_names_file_row_column_and_expectation(name):
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_command_line_reports_it_without_a_traceback(name):
     path = BAD / name
-    done = subprocess.run([sys.executable, "-m", "csdemand", "validate", "--file", str(path)], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "csdemand", "validate", "--file", str(path)], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Traceback" not in done.stderr and done.stderr == ""
     expected_line = str(_matching(validation.check_file(path), name))
@@ -88,7 +98,9 @@ def test_command_line_reports_it_without_a_traceback(name):
 
 def test_several_files_at_once_give_one_summary():
     paths = [str(BAD / n) for n in ("empty.csv", "duplicate_id.csv", "negative_count.csv")]
-    done = subprocess.run([sys.executable, "-m", "csdemand", "validate", "--file", *paths], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "csdemand", "validate", "--file", *paths], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 1
     assert done.stdout.strip().splitlines()[-1] == "3 sources checked, 3 problems in 3 sources"
 
@@ -104,7 +116,10 @@ def _huge(tmp_path: Path) -> Path:
     src = local_referrals.SOURCES
     out = local_referrals.OUTCOMES
     lines = [",".join(local_referrals.COLUMNS)]
-    lines += [f"R{i:07d},C{i:07d},{days[i % len(days)]},{src[i % len(src)]},{'YN'[i % 2]},{out[i % len(out)]}" for i in range(HUGE_ROWS)]
+    lines += [
+        f"R{i:07d},C{i:07d},{days[i % len(days)]},{src[i % len(src)]},{'YN'[i % 2]},{out[i % len(out)]}"
+        for i in range(HUGE_ROWS)
+    ]
     lines[BAD_ROW + 1] = f"R{BAD_ROW:07d},C{BAD_ROW:07d},2024-13-01,Police,Y,Assessment"
     path = tmp_path / "huge.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -117,10 +132,14 @@ def test_huge_file_reports_the_bad_row_quickly(tmp_path):
     problems = validation.check_file(path)
     elapsed = time.perf_counter() - start
     row = BAD_ROW + 2  # header = row 1
-    assert [(p.row, p.column, p.message, p.value) for p in problems] == [(row, "referral_date", "not a date", "2024-13-01")]
+    assert [(p.row, p.column, p.message, p.value) for p in problems] == [
+        (row, "referral_date", "not a date", "2024-13-01")
+    ]
     assert elapsed < 20, f"{elapsed:.1f}s to check {HUGE_ROWS:,} rows"
 
-    done = subprocess.run([sys.executable, "-m", "csdemand", "validate", "--file", str(path)], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "csdemand", "validate", "--file", str(path)], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert f"{path}, row {row:,}".replace(",", "") in done.stdout.replace(",", "")
     assert f"row {row}, column 'referral_date': not a date; found '2024-13-01'" in done.stdout
@@ -128,9 +147,24 @@ def test_huge_file_reports_the_bad_row_quickly(tmp_path):
 
 # --------------------------------------------------------------------------- the readers
 
-GENERIC = ("empty.csv", "utf16.csv", "binary.csv", "bad_bytes.csv", "excel.csv", "not_csv.csv", "semicolons.csv", "truncated_quote.csv")
+GENERIC = (
+    "empty.csv",
+    "utf16.csv",
+    "binary.csv",
+    "bad_bytes.csv",
+    "excel.csv",
+    "not_csv.csv",
+    "semicolons.csv",
+    "truncated_quote.csv",
+)
 REFERRAL_FILES = ("missing_column.csv", "truncated.csv", "extra_field.csv", "duplicate_id.csv", "unknown_code.csv")
-EARLY_HELP_FILES = ("text_in_count.csv", "negative_count.csv", "duplicated_months.csv", "month_gap.csv", "early_help_bad.csv")
+EARLY_HELP_FILES = (
+    "text_in_count.csv",
+    "negative_count.csv",
+    "duplicated_months.csv",
+    "month_gap.csv",
+    "early_help_bad.csv",
+)
 
 
 def _import_folder(path: Path, tmp_path: Path):
@@ -174,7 +208,11 @@ def test_a_future_date_is_refused_by_the_reader_as_by_the_validator_in_the_same_
         local_referrals.read_extract(BAD / "future_dates.csv")
     e = err.value
     (p,) = [p for p in validation.check_file(BAD / "future_dates.csv") if p.message == "date in the future"]
-    assert (e.row, e.column, e.message, e.value) == (p.row, p.column, p.message, p.value) == (4, "referral_date", "date in the future", "2099-01-14")
+    assert (
+        (e.row, e.column, e.message, e.value)
+        == (p.row, p.column, p.message, p.value)
+        == (4, "referral_date", "date in the future", "2099-01-14")
+    )
     assert e.expected == p.expected
 
 

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from csdemand.core import paths
 from csdemand.local import early_help as early_help_data
 from csdemand.local import referrals as local_referrals
-from csdemand.core import paths
 from csdemand.validation import checks as validation
 from csdemand.validation.checks import Problem
 
@@ -43,7 +43,10 @@ def by_row(problems: list[Problem]) -> dict[tuple[int | None, str | None], Probl
 
 def test_problem_reads_as_one_line():
     p = Problem("extract.csv", 12, "referral_date", "2024-13-01", "a date YYYY-MM-DD", "not a date")
-    assert str(p) == "extract.csv, row 12, column 'referral_date': not a date; found '2024-13-01'; expected a date YYYY-MM-DD"
+    assert (
+        str(p)
+        == "extract.csv, row 12, column 'referral_date': not a date; found '2024-13-01'; expected a date YYYY-MM-DD"
+    )
     whole_file = Problem("extract.csv", None, None, None, "a CSV file", "the file is empty")
     assert str(whole_file) == "extract.csv: the file is empty; expected a CSV file"
     warn = Problem("x.csv", None, "referral_date", "2020-02", "records every month", "no records", validation.WARNING)
@@ -83,7 +86,10 @@ def test_dates_before_2000_and_missing_columns():
 
 
 def test_a_month_without_records_is_a_warning_and_same_day_referrals_too():
-    rows = GOOD + [["R4", "C9", "2020-05-01", "Police", "N", "Assessment"], ["R5", "C9", "2020-05-01", "Schools", "N", "Assessment"]]
+    rows = GOOD + [
+        ["R4", "C9", "2020-05-01", "Police", "N", "Assessment"],
+        ["R5", "C9", "2020-05-01", "Schools", "N", "Assessment"],
+    ]
     problems = validation.check_frame(referrals(rows), "referrals", "x", today=TODAY)
     assert all(p.level == validation.WARNING for p in problems)
     gaps = [p.value for p in problems if p.column == "referral_date"]
@@ -201,9 +207,16 @@ def test_validate_all_uses_the_data_config(tmp_path):
     if validation._local_sources_module() is None:
         pytest.skip("csdemand.local.sources is not there")
     bad = tmp_path / "referrals_352-manchester.csv"
-    bad.write_text(",".join(local_referrals.COLUMNS) + "\nR1,C1,2020-01-06,Police,Y,Assessment\nR1,C2,2020-13-01,Police,Y,Assessment\n", encoding="utf-8")
+    bad.write_text(
+        ",".join(local_referrals.COLUMNS)
+        + "\nR1,C1,2020-01-06,Police,Y,Assessment\nR1,C2,2020-13-01,Police,Y,Assessment\n",
+        encoding="utf-8",
+    )
     config = tmp_path / "data.yml"
-    config.write_text(f"version: 1\ntables:\n  referrals:\n    format: csv\n    path: {tmp_path}/referrals_{{la}}.csv\n", encoding="utf-8")
+    config.write_text(
+        f"version: 1\ntables:\n  referrals:\n    format: csv\n    path: {tmp_path}/referrals_{{la}}.csv\n",
+        encoding="utf-8",
+    )
     report = validation.validate_all(config=config, las=["Manchester"])
     (label,) = [k for k in report if "referrals" in k]
     assert "Manchester" in label
@@ -225,11 +238,15 @@ def test_validate_all_raises_a_broken_config_and_the_cli_exits_2_in_one_line(tmp
     assert err.value.key == "version"
     done = _cli(env={**os.environ, "CSDEMAND_CONFIG": str(config)})
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr == f"error: file {config}: version: unsupported or missing version; found 7; expected version: 1\n"
+    assert (
+        done.stderr == f"error: file {config}: version: unsupported or missing version; found 7; expected version: 1\n"
+    )
 
 
 def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "csdemand", "validate", *args], capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "csdemand", "validate", *args], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def test_cli_clean_file_exits_0_with_a_summary():
@@ -246,7 +263,10 @@ def test_cli_groups_problems_by_source_and_counts_them(tmp_path):
     assert done.returncode == 1
     lines = done.stdout.strip().splitlines()
     assert lines[0] == f"{one}: 2 problems"
-    assert lines[1].strip() == f"{one}, row 2, column 'requests': negative count; found '-1'; expected a whole number, 0 or more"
+    assert (
+        lines[1].strip()
+        == f"{one}, row 2, column 'requests': negative count; found '-1'; expected a whole number, 0 or more"
+    )
     assert lines[-1] == "2 sources checked, 2 problems in 1 source"
     assert "Traceback" not in done.stderr
 
@@ -256,7 +276,8 @@ def test_cli_default_checks_the_configuration(tmp_path):
 
     config = tmp_path / "data.yml"
     config.write_text(
-        "version: 1\ntables:\n  referrals:\n    format: csv\n    path: data/sample/local/referrals_{la}_synthetic.csv\n",
+        "version: 1\ntables:\n  referrals:\n    format: csv\n    path: "
+        "data/sample/local/referrals_{la}_synthetic.csv\n",
         encoding="utf-8",
     )
     done = _cli(env={**os.environ, "CSDEMAND_CONFIG": str(config)})

@@ -17,17 +17,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from csdemand.methods import benchmarks
+from csdemand.core.errors import InputError
 from csdemand.local import early_help as early_help_data
 from csdemand.local import referrals as local_referrals
+from csdemand.methods import benchmarks, spc, trends
 from csdemand.published import sources
-from csdemand.methods import spc
-from csdemand.methods import trends
 from csdemand.validation import checks as validation
-from csdemand.core.errors import InputError
 
 # database=None: no .hypothesis folder in the checkout; failures print their example instead.
 SETTINGS = settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -43,9 +41,39 @@ def scratch(tmp_path_factory) -> Path:
 # --------------------------------------------------------------------------- strategies
 
 TRICKY = [
-    "", " ", '"', "a,b", "\r", "\n", "nan", "NA", "null", "-1", "1.5", "1,000", "1e3", "12", "0",
-    "2020-01-01", "2020-02-30", "2020-13-01", "2099-01-01", "1999-12-31", "2020-01", "2020-13",
-    "Police", "Y", "N", "North", "Housing", "Support offered", "Not recorded", "c", "x", "z", ":",
+    "",
+    " ",
+    '"',
+    "a,b",
+    "\r",
+    "\n",
+    "nan",
+    "NA",
+    "null",
+    "-1",
+    "1.5",
+    "1,000",
+    "1e3",
+    "12",
+    "0",
+    "2020-01-01",
+    "2020-02-30",
+    "2020-13-01",
+    "2099-01-01",
+    "1999-12-31",
+    "2020-01",
+    "2020-13",
+    "Police",
+    "Y",
+    "N",
+    "North",
+    "Housing",
+    "Support offered",
+    "Not recorded",
+    "c",
+    "x",
+    "z",
+    ":",
 ]
 cells = st.one_of(st.text(max_size=12), st.sampled_from(TRICKY))
 KNOWN_HEADERS = [
@@ -54,7 +82,9 @@ KNOWN_HEADERS = [
     early_help_data.MONTHLY_COLUMNS,
     ["month", "hub", "reason", "requests"],
 ]
-HEADER_WORDS = sorted({c for h in KNOWN_HEADERS for c in h} | {"x", "", "measure", "value", "status", "la_number", "period"})
+HEADER_WORDS = sorted(
+    {c for h in KNOWN_HEADERS for c in h} | {"x", "", "measure", "value", "status", "la_number", "period"}
+)
 
 
 def _render(header: list[str], rows: list[list[str]], newline: str = "\n") -> bytes:
@@ -185,12 +215,19 @@ def test_check_file_always_returns_problems_never_raises(scratch, data):
 @SETTINGS
 @given(
     table=st.sampled_from(["referrals", "early_help_requests", "early_help_monthly", "cla", "looked_after"]),
-    columns=st.lists(st.sampled_from(HEADER_WORDS + ["area_code", "geographic_level", "computed", "release"]), max_size=8),
+    columns=st.lists(
+        st.sampled_from(HEADER_WORDS + ["area_code", "geographic_level", "computed", "release"]), max_size=8
+    ),
     rows=st.integers(0, 6),
     data=st.data(),
 )
 def test_check_frame_never_raises(table, columns, rows, data):
-    frame = pd.DataFrame({i: data.draw(st.lists(st.one_of(cells, st.none(), st.floats()), min_size=rows, max_size=rows)) for i in range(len(columns))})
+    frame = pd.DataFrame(
+        {
+            i: data.draw(st.lists(st.one_of(cells, st.none(), st.floats()), min_size=rows, max_size=rows))
+            for i in range(len(columns))
+        }
+    )
     frame.columns = columns if columns else frame.columns
     problems = validation.check_frame(frame, table, "generated", today=TODAY)
     assert isinstance(problems, list)
@@ -198,7 +235,11 @@ def test_check_frame_never_raises(table, columns, rows, data):
 
 
 @SETTINGS
-@given(data=st.sampled_from([local_referrals.COLUMNS, early_help_data.COLUMNS, ["month", "requests"], ["month", "hub", "requests"]]).flatmap(nearly_valid))
+@given(
+    data=st.sampled_from(
+        [local_referrals.COLUMNS, early_help_data.COLUMNS, ["month", "requests"], ["month", "hub", "requests"]]
+    ).flatmap(nearly_valid)
+)
 def test_validator_finds_an_error_whenever_a_reader_rejects(scratch, data):
     """The validator is at least as strict as the readers: a file it passes (warnings aside) reads."""
     scratch.write_bytes(data)
@@ -254,13 +295,20 @@ def test_xmr_never_crashes_and_limits_are_finite_or_missing(series, phases):
         values = table[col].to_numpy(dtype=float)
         assert not np.isinf(values).any(), col
     ok = table["upper"].notna()
-    assert (table.loc[ok, "lower"] <= table.loc[ok, "centre"]).all() and (table.loc[ok, "centre"] <= table.loc[ok, "upper"]).all()
+    assert (table.loc[ok, "lower"] <= table.loc[ok, "centre"]).all() and (
+        table.loc[ok, "centre"] <= table.loc[ok, "upper"]
+    ).all()
     assert set(table["side"]) <= {"high", "low", ""}
     assert all(isinstance(line, str) for line in spc.describe(result, "requests"))
 
 
 @SETTINGS
-@given(series=monthly_series(), change=st.integers(-3, 64), end=st.one_of(st.none(), st.integers(-3, 64)), months=st.integers(-1, 7))
+@given(
+    series=monthly_series(),
+    change=st.integers(-3, 64),
+    end=st.one_of(st.none(), st.integers(-3, 64)),
+    months=st.integers(-1, 7),
+)
 def test_before_after_gives_a_result_or_input_error(series, change, end, months):
     start = series.index[0]
     try:
@@ -274,7 +322,9 @@ def test_before_after_gives_a_result_or_input_error(series, change, end, months)
     assert isinstance(trends.describe_before_after(ba), str)
 
 
-values_by_la = st.lists(st.one_of(st.floats(-1e6, 1e6), st.just(np.nan)), min_size=1, max_size=40).filter(lambda v: not all(np.isnan(v)))
+values_by_la = st.lists(st.one_of(st.floats(-1e6, 1e6), st.just(np.nan)), min_size=1, max_size=40).filter(
+    lambda v: not all(np.isnan(v))
+)
 
 
 @SETTINGS

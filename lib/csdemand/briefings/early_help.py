@@ -48,7 +48,9 @@ FORECAST_FROM = 15  # months after the change month the forecast is fitted from 
 DEFAULT_CHANGE = "2020-03-23"  # the first national lockdown: schools closed to most pupils
 WINDOW = 3  # months in each comparison window
 IMPUTED = 3.0  # a withheld month (1 to 5 requests) is analysed as 3, the middle of the range
-C_FOOTNOTE = "c: withheld to protect confidentiality (a count of 1 to 5, or a figure from which one could be worked out)."
+C_FOOTNOTE = (
+    "c: withheld to protect confidentiality (a count of 1 to 5, or a figure from which one could be worked out)."
+)
 
 #: The sections a briefing may leave out, for the notes that say why.
 SECTIONS = ("step", "same_months", "its", "seasonal", "forecast", "hub", "reason", "outcomes")
@@ -123,9 +125,16 @@ def resolve_month(series: pd.Series, period: str) -> pd.Period:
     try:
         month = pd.Period(f"{text}-03" if len(text) == 4 else text, freq="M")
     except ValueError:
-        raise InputError("not a month", column="period", value=period, expected="a month such as 2021-06, a year, or 'latest'") from None
+        raise InputError(
+            "not a month", column="period", value=period, expected="a month such as 2021-06, a year, or 'latest'"
+        ) from None
     if month < series.index.min() or month > last:
-        raise InputError(f"month {month} is not in the extract", column="period", value=period, expected=f"a month from {series.index.min()} to {last}")
+        raise InputError(
+            f"month {month} is not in the extract",
+            column="period",
+            value=period,
+            expected=f"a month from {series.index.min()} to {last}",
+        )
     return month
 
 
@@ -137,7 +146,9 @@ def change_month(change_date: str | None) -> pd.Period | None:
     try:
         return pd.Period(pd.Timestamp(text), freq="M")
     except (ValueError, TypeError):
-        raise InputError("not a date", column="change_date", value=change_date, expected="a date such as 2020-03-23, or '' for none") from None
+        raise InputError(
+            "not a date", column="change_date", value=change_date, expected="a date such as 2020-03-23, or '' for none"
+        ) from None
 
 
 def protect_months(counts: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -149,7 +160,14 @@ def protect_months(counts: pd.Series) -> tuple[pd.Series, pd.Series]:
     return analysed, withheld
 
 
-def analyse(extract: str, la: str, period: str = "latest", change_date: str = DEFAULT_CHANGE, horizon: int = 12, recalculate_at: str = "") -> EarlyHelp:
+def analyse(
+    extract: str,
+    la: str,
+    period: str = "latest",
+    change_date: str = DEFAULT_CHANGE,
+    horizon: int = 12,
+    recalculate_at: str = "",
+) -> EarlyHelp:
     """Read the extract and compute every figure for the briefing.
 
     ``change_date``: the known change the step analysis tests (default the first national
@@ -163,10 +181,19 @@ def analyse(extract: str, la: str, period: str = "latest", change_date: str = DE
 
     auth = areas_mod.resolve(la)
     if extract.strip().lower() not in ("config", "sample", "") and not Path(extract).exists():
-        raise InputError("no early help extract", file=extract, expected="a requests extract or monthly table (see README), or 'config' for the source in config/data.yml")
+        raise InputError(
+            "no early help extract",
+            file=extract,
+            expected="a requests extract or monthly table (see README), or 'config' for the source in config/data.yml",
+        )
     got = read_records(extract, auth, "early_help_requests")
     if got is None:
-        raise InputError(f"no early help data configured for {auth.name}", file="config/data.yml", column="tables.early_help_requests", expected="a source for this authority (see README, 'Your own data')")
+        raise InputError(
+            f"no early help data configured for {auth.name}",
+            file="config/data.yml",
+            column="tables.early_help_requests",
+            expected="a source for this authority (see README, 'Your own data')",
+        )
     df, label, synthetic = got.frame, got.label, got.synthetic
     if df.empty:
         raise InputError("the extract has no rows", file=label, expected="at least one request or month")
@@ -174,7 +201,11 @@ def analyse(extract: str, la: str, period: str = "latest", change_date: str = DE
     not_recorded = ehd.unrecorded(df, getattr(got, "not_recorded", frozenset()))
     full = ehd.full_months(ehd.monthly_totals(df))
     if full.empty:
-        raise InputError("the extract has no full month: its only month is the one in progress", file=label, expected="requests in at least one month before this one")
+        raise InputError(
+            "the extract has no full month: its only month is the one in progress",
+            file=label,
+            expected="requests in at least one month before this one",
+        )
     month = resolve_month(full, period)
     counts = full[full.index <= month]
     series, withheld = protect_months(counts)
@@ -185,10 +216,14 @@ def analyse(extract: str, la: str, period: str = "latest", change_date: str = DE
     first, last = series.index[0], series.index[-1]
     in_extract = change is not None and first < change <= last
     if change is None:
-        notes["step"] = "No change date was given, so the comparison with the months before a change and the change in level are left out."
+        notes["step"] = (
+            "No change date was given, so the comparison with the months before a change and the change in level are "
+            "left out."
+        )
     elif not in_extract:
         notes["step"] = (
-            f"The change date ({_label(change)}) is outside the months of the extract ({_label(first)} to {_label(last)}), so the "
+            f"The change date ({_label(change)}) is outside the months of the extract ({_label(first)} to "
+            f"{_label(last)}), so the "
             "comparison with the months before it and the change in level at that date are left out."
         )
 
@@ -200,9 +235,16 @@ def analyse(extract: str, la: str, period: str = "latest", change_date: str = DE
             try:
                 p = pd.Period(m.strip(), freq="M")
             except ValueError:
-                raise InputError("not a month", column="recalculate_at", value=m, expected="months such as 2021-04, comma-separated") from None
+                raise InputError(
+                    "not a month", column="recalculate_at", value=m, expected="months such as 2021-04, comma-separated"
+                ) from None
             if p < first:
-                raise InputError(f"month {p} is before the extract starts", column="recalculate_at", value=m, expected=f"a month from {first} to {last}")
+                raise InputError(
+                    f"month {p} is before the extract starts",
+                    column="recalculate_at",
+                    value=m,
+                    expected=f"a month from {first} to {last}",
+                )
             if first < p <= last and p not in restarts:
                 restarts.append(p)
     restarts.sort()
@@ -250,22 +292,44 @@ def analyse(extract: str, la: str, period: str = "latest", change_date: str = DE
     by_hub = by_reason = outcomes = None
     for col in ("hub", "reason"):
         if col in not_recorded:
-            notes[col] = f"{_not_recorded_words(label, layout, df, col)}, so the mix by {_field_words(col)} is left out."
+            notes[col] = (
+                f"{_not_recorded_words(label, layout, df, col)}, so the mix by {_field_words(col)} is left out."
+            )
             continue
         table = ehd.monthly_by(df, col)
         mix = protect_mix(table[table.index <= month], withheld, col)
         by_hub, by_reason = (mix, by_reason) if col == "hub" else (by_hub, mix)
     if "outcome" in not_recorded:
-        notes["outcomes"] = f"{_not_recorded_words(label, layout, df, 'outcome')}, so step-ups to children's social care are left out."
+        notes["outcomes"] = (
+            f"{_not_recorded_words(label, layout, df, 'outcome')}, so step-ups to children's social care are left out."
+        )
     else:
         cut = df[df["date_received"] < (month + 1).to_timestamp()]
         outcomes = protect_outcomes(ehd.outcomes(cut), withheld)
 
     return EarlyHelp(
-        la=auth, path=Path(label), label=label, synthetic=synthetic, layout=layout, month=month, change=change if in_extract else None,
-        series=series, withheld=withheld, polarity=polarity, xmr=xmr, before_after=before_after, same_months=same_months, its=its,
-        seasonal=seasonal, forecast=forecast, by_hub=by_hub, by_reason=by_reason, outcomes=outcomes, not_recorded=not_recorded,
-        notes=notes, recalculated_at=restarts,
+        la=auth,
+        path=Path(label),
+        label=label,
+        synthetic=synthetic,
+        layout=layout,
+        month=month,
+        change=change if in_extract else None,
+        series=series,
+        withheld=withheld,
+        polarity=polarity,
+        xmr=xmr,
+        before_after=before_after,
+        same_months=same_months,
+        its=its,
+        seasonal=seasonal,
+        forecast=forecast,
+        by_hub=by_hub,
+        by_reason=by_reason,
+        outcomes=outcomes,
+        not_recorded=not_recorded,
+        notes=notes,
+        recalculated_at=restarts,
         # what the reader says about the source (Annex A: assessments by child, not requests by
         # family), without its notes on placeholders: the sections left out say that themselves
         source_notes=[str(n) for n in df.attrs.get("notes", []) if "every assessment" not in str(n)],
@@ -284,9 +348,17 @@ def _not_recorded_words(label: str, layout: str, df: pd.DataFrame, col: str) -> 
         if col == "outcome":
             return "A table counted by month holds no outcomes"
         return f"The monthly table has no {col} column"
-    annex = "annex" in label.lower() or "list 2" in label.lower() or any("Annex A" in str(n) for n in df.attrs.get("notes", []))
+    annex = (
+        "annex" in label.lower()
+        or "list 2" in label.lower()
+        or any("Annex A" in str(n) for n in df.attrs.get("notes", []))
+    )
     source = "The source (Ofsted's Annex A List 2)" if annex else "The source"
-    what = {"hub": "which hub took each request", "reason": "the main reason for each request", "outcome": "what happened to each request"}[col]
+    what = {
+        "hub": "which hub took each request",
+        "reason": "the main reason for each request",
+        "outcome": "what happened to each request",
+    }[col]
     return f"{source} does not record {what}"
 
 
@@ -369,14 +441,14 @@ def _span(a: pd.Period, b: pd.Period) -> str:
 
 
 def change_name(change: pd.Period | None) -> str:
-    """"the first national lockdown (March 2020)", or "the change date (May 2022)"."""
+    """ "the first national lockdown (March 2020)", or "the change date (May 2022)"."""
     if change is None:
         return "the change date"
     return f"{change_event(change)} ({_label(change)})"
 
 
 def change_event(change: pd.Period | None) -> str:
-    """"the first national lockdown" for March 2020, else "the change date"."""
+    """ "the first national lockdown" for March 2020, else "the change date"."""
     return "the first national lockdown" if change == pd.Period("2020-03", freq="M") else "the change date"
 
 
@@ -421,7 +493,11 @@ def headlines(e: EarlyHelp) -> list[tuple[str, str, str]]:
     ba = e.before_after
     d = mean_decimals(mean3, *((ba.before_mean, ba.after_mean) if ba is not None else ()))
     tiles = [
-        (f"Requests in {e.month.strftime('%b %Y')}", _n(e.series.iloc[-1], last_status), "local extract" + (" (synthetic)" if e.synthetic else "")),
+        (
+            f"Requests in {e.month.strftime('%b %Y')}",
+            _n(e.series.iloc[-1], last_status),
+            "local extract" + (" (synthetic)" if e.synthetic else ""),
+        ),
         (f"Average a month, latest {len(e.series.iloc[-WINDOW:])} months", _n(mean3, st3, d), f"{_span(a3, b3)}"),
     ]
     if ba is not None:
@@ -429,19 +505,37 @@ def headlines(e: EarlyHelp) -> list[tuple[str, str, str]]:
         st_after = _mean_status(e, ba.after_start, ba.after_end)
         st_change = "c" if (st_before or st_after) else ""
         tiles += [
-            (f"Before {e.change.strftime('%B %Y')}", _n(ba.before_mean, st_before, d), f"a month, {_span(ba.before_start, ba.before_end)}"),
-            ("Change", st_change or fmt(pct_change_as_printed(ba.after_mean, ba.before_mean, d), 0, unit="%", sign=True),
-             f"{_span(ba.after_start, ba.after_end)} against {_span(ba.before_start, ba.before_end)}"),
+            (
+                f"Before {e.change.strftime('%B %Y')}",
+                _n(ba.before_mean, st_before, d),
+                f"a month, {_span(ba.before_start, ba.before_end)}",
+            ),
+            (
+                "Change",
+                st_change or fmt(pct_change_as_printed(ba.after_mean, ba.before_mean, d), 0, unit="%", sign=True),
+                f"{_span(ba.after_start, ba.after_end)} against {_span(ba.before_start, ba.before_end)}",
+            ),
         ]
     sm = e.same_months
     if sm is not None:
         st = "c" if (e.window_withheld(sm.start, sm.end) or e.window_withheld(sm.prior_start, sm.prior_end)) else ""
         ds = mean_decimals(sm.mean, sm.prior_mean)
-        tiles.append(("Against the same months a year earlier", st or fmt(pct_change_as_printed(sm.mean, sm.prior_mean, ds), 0, unit="%", sign=True),
-                      f"{_span(sm.start, sm.end)} against {_span(sm.prior_start, sm.prior_end)}"))
+        tiles.append(
+            (
+                "Against the same months a year earlier",
+                st or fmt(pct_change_as_printed(sm.mean, sm.prior_mean, ds), 0, unit="%", sign=True),
+                f"{_span(sm.start, sm.end)} against {_span(sm.prior_start, sm.prior_end)}",
+            )
+        )
     if e.forecast is not None:
         fc = e.forecast.forecast
-        tiles.append((f"Forecast, next {len(fc)} months", fmt(fc["mean"].sum()), f"about {fmt(fc['mean'].mean())} a month; each month's range in the forecast table"))
+        tiles.append(
+            (
+                f"Forecast, next {len(fc)} months",
+                fmt(fc["mean"].sum()),
+                f"about {fmt(fc['mean'].mean())} a month; each month's range in the forecast table",
+            )
+        )
     return tiles
 
 
@@ -452,16 +546,24 @@ def key_messages(e: EarlyHelp) -> list[str]:
     if ba is not None:
         before, after = _span(ba.before_start, ba.before_end), _span(ba.after_start, ba.after_end)
         if e.window_withheld(ba.before_start, ba.before_end) or e.window_withheld(ba.after_start, ba.after_end):
-            msgs.append(f"The comparison of {after} with {before}, before {change_name(e.change)}, is withheld: one of those months had 1 to 5 requests.")
+            msgs.append(
+                f"The comparison of {after} with {before}, before {change_name(e.change)}, is withheld: one of those "
+                "months had 1 to 5 requests."
+            )
         else:
             text = trends.describe_before_after(ba, "requests").rstrip(".")
-            same_season = [m.month for m in pd.period_range(ba.before_start, ba.before_end, freq="M")] == [m.month for m in pd.period_range(ba.after_start, ba.after_end, freq="M")]
+            same_season = [m.month for m in pd.period_range(ba.before_start, ba.before_end, freq="M")] == [
+                m.month for m in pd.period_range(ba.after_start, ba.after_end, freq="M")
+            ]
             season = "" if same_season else ": different times of year, so part of the difference can be seasonal"
             msgs.append(f"{text} ({change_event(e.change)}; {after} against {before}{season}).")
     sm = e.same_months
     if sm is not None:
         if e.window_withheld(sm.start, sm.end) or e.window_withheld(sm.prior_start, sm.prior_end):
-            msgs.append(f"The comparison of {_span(sm.start, sm.end)} with the same months a year earlier is withheld: one of those months had 1 to 5 requests.")
+            msgs.append(
+                f"The comparison of {_span(sm.start, sm.end)} with the same months a year earlier is withheld: one "
+                "of those months had 1 to 5 requests."
+            )
         else:
             text = trends.describe_same_months(sm, "requests")
             if e.change is not None and sm.prior_start <= e.change + 2 and sm.prior_end >= e.change:
@@ -475,10 +577,14 @@ def key_messages(e: EarlyHelp) -> list[str]:
         level_sig = lo > 0 or hi < 0
         slope_sig = slo > 0 or shi < 0
         msgs.append(
-            f"Allowing for the trend before and for the time of year, the level {'rose' if its.level_change > 0 else 'fell'} by "
-            f"{fmt(abs(its.level_change))} a month at {_label(e.change)} (95% interval {fmt(lo, sign=True)} to {fmt(hi, sign=True)}"
-            f"{'' if level_sig else ', not distinguishable from no change'}) and the trend then {'rose' if its.slope_change > 0 else 'fell'} by "
-            f"{fmt(abs(its.slope_change), 1)} requests a month each month relative to before (95% interval {fmt(slo, 1, sign=True)} to {fmt(shi, 1, sign=True)}"
+            "Allowing for the trend before and for the time of year, the level "
+            f"{'rose' if its.level_change > 0 else 'fell'} by "
+            f"{fmt(abs(its.level_change))} a month at {_label(e.change)} (95% interval {fmt(lo, sign=True)} to "
+            f"{fmt(hi, sign=True)}"
+            f"{'' if level_sig else ', not distinguishable from no change'}) and the trend then "
+            f"{'rose' if its.slope_change > 0 else 'fell'} by "
+            f"{fmt(abs(its.slope_change), 1)} requests a month each month relative to before (95% interval "
+            f"{fmt(slo, 1, sign=True)} to {fmt(shi, 1, sign=True)}"
             f"{'' if slope_sig else ', not distinguishable from no change'})."
         )
     if e.seasonal is not None:
@@ -490,17 +596,24 @@ def key_messages(e: EarlyHelp) -> list[str]:
         first, last = fc.iloc[0], fc.iloc[-1]
         msgs.append(
             f"If the pattern holds, about {fmt(fc['mean'].sum())} requests are expected in the next {len(fc)} months, "
-            f"{fmt(fc['mean'].mean())} a month on average; each month's 95% range widens from {fmt(first['lower_95'])}-{fmt(first['upper_95'])} "
+            f"{fmt(fc['mean'].mean())} a month on average; each month's 95% range widens from "
+            f"{fmt(first['lower_95'])}-{fmt(first['upper_95'])} "
             f"in {_label(fc.index[0])} to {fmt(last['lower_95'])}-{fmt(last['upper_95'])} in {_label(fc.index[-1])}."
         )
     if e.outcomes is not None and not e.outcomes.empty:
         o = e.outcomes[e.outcomes["complete"]].iloc[-1] if e.outcomes["complete"].any() else e.outcomes.iloc[-1]
         year = f"the year to March {int(o['period'])}" + ("" if o["complete"] else " (so far)")
         if o["stepped_up_status"] or o["pct_status"]:
-            msgs.append(f"In {year}, the number of requests stepped up to children's social care is withheld: {marker_words('c', 'requests')}.")
+            msgs.append(
+                f"In {year}, the number of requests stepped up to children's social care is withheld: "
+                f"{marker_words('c', 'requests')}."
+            )
         else:
             base = "" if o["outcome_recorded"] == o["requests"] else " of those with an outcome recorded"
-            msgs.append(f"In {year}, {fmt(o['stepped_up'])} requests ({fmt(o['stepped_up_pct'], 1)}%{base}) were stepped up to children's social care.")
+            msgs.append(
+                f"In {year}, {fmt(o['stepped_up'])} requests ({fmt(o['stepped_up_pct'], 1)}%{base}) were stepped up "
+                "to children's social care."
+            )
     return msgs
 
 
@@ -513,7 +626,12 @@ def spc_message(e: EarlyHelp) -> str:
     shown = ~e.withheld.reindex(current["x"]).to_numpy()
     special = int(((current["variation"] != "common_cause").to_numpy() & shown).sum())
     last = t.iloc[-1]
-    reset = f"With control limits set afresh from {_label(since)}" + (f" ({change_event(e.change)})" if e.change is not None and since == e.change else "") if phase > 1 else "On the control chart"
+    reset = (
+        f"With control limits set afresh from {_label(since)}"
+        + (f" ({change_event(e.change)})" if e.change is not None and since == e.change else "")
+        if phase > 1
+        else "On the control chart"
+    )
     latest = _label(last["x"])
     if bool(e.withheld.iloc[-1]):
         state = "withheld (1 to 5 requests)"
@@ -522,13 +640,22 @@ def spc_message(e: EarlyHelp) -> str:
     else:
         word = "above" if last["side"] == "high" else "below"
         state = f"a signal {word} the usual range: {spc.VARIATION_WORDS[last['variation']]}"
-    count = f"{special} of the {int(shown.sum())} months{' since then' if phase > 1 else ''} show{'s' if shown.sum() == 1 else ''} special-cause variation"
-    meaning = " (neither more nor fewer requests is in itself good or bad)" if e.polarity == "neither" and special else ""
+    count = (
+        f"{special} of the {int(shown.sum())} months{' since then' if phase > 1 else ''} "
+        f"show{'s' if shown.sum() == 1 else ''} special-cause variation"
+    )
+    meaning = (
+        " (neither more nor fewer requests is in itself good or bad)" if e.polarity == "neither" and special else ""
+    )
     return f"{reset}, {count}{meaning}; the latest month, {latest}, is {state}."
 
 
 def _full_month(abbrev: str) -> str:
-    return pd.Timestamp(f"2001-{trends.MONTHS.index(abbrev) + 1:02d}-01").strftime("%B") if abbrev in trends.MONTHS else abbrev
+    return (
+        pd.Timestamp(f"2001-{trends.MONTHS.index(abbrev) + 1:02d}-01").strftime("%B")
+        if abbrev in trends.MONTHS
+        else abbrev
+    )
 
 
 def figures(e: EarlyHelp) -> list:
@@ -540,20 +667,64 @@ def figures(e: EarlyHelp) -> list:
     mean3, st3, _, _ = latest_three(e)
     last = e.xmr.table.iloc[-1]
     out = [
-        Figure("early_help_requests", area, period, None if last_st else float(e.series.iloc[-1]), last_st, "Requests in the month", "requests", e.la.la_number,
-               flags={"spc": "" if last_st else str(last["variation"])}),
-        Figure("early_help_requests_3m_mean", area, period, None if st3 else mean3, st3, "Average a month, latest 3 months", "requests a month", e.la.la_number),
+        Figure(
+            "early_help_requests",
+            area,
+            period,
+            None if last_st else float(e.series.iloc[-1]),
+            last_st,
+            "Requests in the month",
+            "requests",
+            e.la.la_number,
+            flags={"spc": "" if last_st else str(last["variation"])},
+        ),
+        Figure(
+            "early_help_requests_3m_mean",
+            area,
+            period,
+            None if st3 else mean3,
+            st3,
+            "Average a month, latest 3 months",
+            "requests a month",
+            e.la.la_number,
+        ),
     ]
     ba = e.before_after
     if ba is not None:
-        st = "c" if (e.window_withheld(ba.before_start, ba.before_end) or e.window_withheld(ba.after_start, ba.after_end)) else ""
-        out.append(Figure("early_help_change_since_baseline_pct", area, period, None if st else ba.pct_change, st, f"Change against {_span(ba.before_start, ba.before_end)}", "%",
-                          e.la.la_number, comparators={"baseline_mean": None if st else ba.before_mean}))
+        st = (
+            "c"
+            if (e.window_withheld(ba.before_start, ba.before_end) or e.window_withheld(ba.after_start, ba.after_end))
+            else ""
+        )
+        out.append(
+            Figure(
+                "early_help_change_since_baseline_pct",
+                area,
+                period,
+                None if st else ba.pct_change,
+                st,
+                f"Change against {_span(ba.before_start, ba.before_end)}",
+                "%",
+                e.la.la_number,
+                comparators={"baseline_mean": None if st else ba.before_mean},
+            )
+        )
     sm = e.same_months
     if sm is not None:
         st = "c" if (e.window_withheld(sm.start, sm.end) or e.window_withheld(sm.prior_start, sm.prior_end)) else ""
-        out.append(Figure("early_help_change_same_months_pct", area, period, None if st else sm.pct_change, st, f"Change against {_span(sm.prior_start, sm.prior_end)}", "%",
-                          e.la.la_number, comparators={"same_months_last_year_mean": None if st else sm.prior_mean}))
+        out.append(
+            Figure(
+                "early_help_change_same_months_pct",
+                area,
+                period,
+                None if st else sm.pct_change,
+                st,
+                f"Change against {_span(sm.prior_start, sm.prior_end)}",
+                "%",
+                e.la.la_number,
+                comparators={"same_months_last_year_mean": None if st else sm.prior_mean},
+            )
+        )
     return out
 
 
@@ -599,14 +770,23 @@ def before_after_table(e: EarlyHelp) -> pd.DataFrame:
     rows += [(m, "latest") for m in pd.period_range(ba.after_start, ba.after_end, freq="M")]
     out = pd.DataFrame(
         {
-            "Window": [f"Before {_label(ba.change_month)}" if w == "before" else "Latest three months" for _, w in rows],
+            "Window": [
+                f"Before {_label(ba.change_month)}" if w == "before" else "Latest three months" for _, w in rows
+            ],
             "Month": [_label(m) for m, _ in rows],
             "Requests": [_n(shown[m], "c" if bool(e.withheld[m]) else "") for m, _ in rows],
         }
     )
     st_b = _mean_status(e, ba.before_start, ba.before_end)
     st_a = _mean_status(e, ba.after_start, ba.after_end)
-    change = "c" if (st_b or st_a) else f"{fmt(change_as_printed(ba.after_mean, ba.before_mean, 1), 1, sign=True)} ({fmt(pct_change_as_printed(ba.after_mean, ba.before_mean, 1), 1, unit='%', sign=True)})"
+    change = (
+        "c"
+        if (st_b or st_a)
+        else (
+            f"{fmt(change_as_printed(ba.after_mean, ba.before_mean, 1), 1, sign=True)} "
+            f"({fmt(pct_change_as_printed(ba.after_mean, ba.before_mean, 1), 1, unit='%', sign=True)})"
+        )
+    )
     summary = pd.DataFrame(
         {
             "Window": ["Average before", "Average latest", "Change"],
@@ -625,14 +805,29 @@ def same_months_table(e: EarlyHelp) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "Month": [m.strftime("%B") for m in now],
-            str(sm.end.year) if sm.start.year == sm.end.year else "Latest": [_n(shown[m], "c" if bool(e.withheld[m]) else "") for m in now],
+            str(sm.end.year) if sm.start.year == sm.end.year else "Latest": [
+                _n(shown[m], "c" if bool(e.withheld[m]) else "") for m in now
+            ],
             "A year earlier": [_n(shown[m - 12], "c" if bool(e.withheld[m - 12]) else "") for m in now],
         }
     )
     st_now = _mean_status(e, sm.start, sm.end)
     st_then = _mean_status(e, sm.prior_start, sm.prior_end)
-    change = "c" if (st_now or st_then) else f"{fmt(change_as_printed(sm.mean, sm.prior_mean, 1), 1, sign=True)} ({fmt(pct_change_as_printed(sm.mean, sm.prior_mean, 1), 1, unit='%', sign=True)})"
-    summary = pd.DataFrame({"Month": ["Average a month", "Change"], out.columns[1]: [_n(sm.mean, st_now, 1), change], "A year earlier": [_n(sm.prior_mean, st_then, 1), ""]})
+    change = (
+        "c"
+        if (st_now or st_then)
+        else (
+            f"{fmt(change_as_printed(sm.mean, sm.prior_mean, 1), 1, sign=True)} "
+            f"({fmt(pct_change_as_printed(sm.mean, sm.prior_mean, 1), 1, unit='%', sign=True)})"
+        )
+    )
+    summary = pd.DataFrame(
+        {
+            "Month": ["Average a month", "Change"],
+            out.columns[1]: [_n(sm.mean, st_now, 1), change],
+            "A year earlier": [_n(sm.prior_mean, st_then, 1), ""],
+        }
+    )
     return pd.concat([out, summary], ignore_index=True)
 
 
@@ -642,14 +837,28 @@ def comparison_section(e: EarlyHelp):
     parts = []
     if e.before_after is not None:
         ba = e.before_after
-        parts.append(_show(before_after_table(e), f"Requests a month: {_span(ba.before_start, ba.before_end)} (before {change_name(e.change)}) and {_span(ba.after_start, ba.after_end)}"))
+        parts.append(
+            _show(
+                before_after_table(e),
+                f"Requests a month: {_span(ba.before_start, ba.before_end)} (before {change_name(e.change)}) and "
+                f"{_span(ba.after_start, ba.after_end)}",
+            )
+        )
     else:
         parts.append(_note(e.notes.get("step", "The comparison with the months before the change date is left out.")))
     if e.same_months is not None:
         sm = e.same_months
-        parts.append(_show(same_months_table(e), f"Requests a month: {_span(sm.start, sm.end)} against the same months a year earlier ({_span(sm.prior_start, sm.prior_end)})"))
+        parts.append(
+            _show(
+                same_months_table(e),
+                f"Requests a month: {_span(sm.start, sm.end)} against the same months a year earlier "
+                f"({_span(sm.prior_start, sm.prior_end)})",
+            )
+        )
     else:
-        parts.append(_note(e.notes.get("same_months", "The comparison with the same months a year earlier is left out.")))
+        parts.append(
+            _note(e.notes.get("same_months", "The comparison with the same months a year earlier is left out."))
+        )
     return _join(*parts)
 
 
@@ -659,9 +868,20 @@ def its_table(e: EarlyHelp) -> pd.DataFrame:
     first = s.columns[0]
     return pd.DataFrame(
         {
-            "Term": s[first].map({"pre_slope": "Trend before (requests a month, per month)", "level_change": "Level change at the date (requests a month)", "slope_change": "Change in trend (per month)", "post_slope": "Trend after (per month)"}).fillna(s[first]),
+            "Term": s[first]
+            .map(
+                {
+                    "pre_slope": "Trend before (requests a month, per month)",
+                    "level_change": "Level change at the date (requests a month)",
+                    "slope_change": "Change in trend (per month)",
+                    "post_slope": "Trend after (per month)",
+                }
+            )
+            .fillna(s[first]),
             "Estimate": s["estimate"].map(lambda v: fmt(v, 1, sign=True)),
-            "95% interval": [f"{fmt(a, 1, sign=True)} to {fmt(b, 1, sign=True)}" for a, b in zip(s["lower_95"], s["upper_95"])],
+            "95% interval": [
+                f"{fmt(a, 1, sign=True)} to {fmt(b, 1, sign=True)}" for a, b in zip(s["lower_95"], s["upper_95"])
+            ],
             "p-value": s["p_value"].map(lambda v: "x" if pd.isna(v) else ("<0.001" if v < 0.001 else f"{v:.3f}")),
         }
     )
@@ -674,9 +894,18 @@ def its_section(e: EarlyHelp):
     if e.its is None:
         if "its" in e.notes:
             return _note(e.notes["its"])
-        return _note("") if "step" in e.notes else _note("The change in level and trend is not estimated.")  # the step note is above
+        return (
+            _note("") if "step" in e.notes else _note("The change in level and trend is not estimated.")
+        )  # the step note is above
     chart = _chart(charts.its_chart(e.series, e.its, e.change, "Requests", shown=e.shown()))
-    return _join(chart, _show(its_table(e), f"Change in level and trend at {_label(e.change)}, allowing for the trend before and the time of year (95% intervals)"))
+    return _join(
+        chart,
+        _show(
+            its_table(e),
+            f"Change in level and trend at {_label(e.change)}, allowing for the trend before and the time of year "
+            "(95% intervals)",
+        ),
+    )
 
 
 def control_chart(e: EarlyHelp):
@@ -685,8 +914,12 @@ def control_chart(e: EarlyHelp):
     from csdemand.present.html import bullet_list
 
     restarts = ", ".join(_label(p) for p in e.recalculated_at)
-    title = "Early help requests per month, control chart" + (f" (limits recalculated from {restarts})" if restarts else "")
-    chart = _chart(charts.spc_chart(e.xmr.table, "Requests", title, polarity=e.polarity, withheld=e.withheld.to_numpy()))
+    title = "Early help requests per month, control chart" + (
+        f" (limits recalculated from {restarts})" if restarts else ""
+    )
+    chart = _chart(
+        charts.spc_chart(e.xmr.table, "Requests", title, polarity=e.polarity, withheld=e.withheld.to_numpy())
+    )
     return _join(chart, bullet_list(signals(e), "What the control chart shows", level=3))
 
 
@@ -694,19 +927,34 @@ def signals(e: EarlyHelp) -> list[str]:
     """The control chart's signals in words, with why the limits were recalculated."""
     out = []
     for p in e.recalculated_at:
-        why = f" ({change_event(e.change)}): a known change, so the months from it on get their own limits" if e.change is not None and p == e.change else ", as the analyst asked"
+        why = (
+            f" ({change_event(e.change)}): a known change, so the months from it on get their own limits"
+            if e.change is not None and p == e.change
+            else ", as the analyst asked"
+        )
         out.append(f"The limits are recalculated from {_label(p)}{why}.")
-    out += [s for s in spc.describe(e.xmr, "the number of requests") if not s.startswith("The limits were recalculated")]
+    out += [
+        s for s in spc.describe(e.xmr, "the number of requests") if not s.startswith("The limits were recalculated")
+    ]
     if e.withheld.any():
         n = int(e.withheld.sum())
-        out.append(f"{n} month{'s' if n != 1 else ''} with 1 to 5 requests {'are' if n != 1 else 'is'} not shown (c) and left out of the chart's mean, limits and signals.")
+        out.append(
+            f"{n} month{'s' if n != 1 else ''} with 1 to 5 requests {'are' if n != 1 else 'is'} not shown (c) and "
+            "left out of the chart's mean, limits and signals."
+        )
     return out
 
 
 def seasonal_table(e: EarlyHelp) -> pd.DataFrame:
     """Average seasonal effect by calendar month."""
     b = e.seasonal.by_month.reset_index()
-    return pd.DataFrame({"Month": b.iloc[:, 0], "Effect (requests a month)": b["effect"].map(lambda v: fmt(v, sign=True)), "% of trend": b["pct_of_trend"].map(lambda v: fmt(v, 1, unit="%", sign=True))})
+    return pd.DataFrame(
+        {
+            "Month": b.iloc[:, 0],
+            "Effect (requests a month)": b["effect"].map(lambda v: fmt(v, sign=True)),
+            "% of trend": b["pct_of_trend"].map(lambda v: fmt(v, 1, unit="%", sign=True)),
+        }
+    )
 
 
 def seasonal_section(e: EarlyHelp):
@@ -750,7 +998,10 @@ def forecast_section(e: EarlyHelp):
     if e.forecast is None:
         return _note(e.notes["forecast"])
     chart = _chart(charts.forecast_chart(e.series, e.forecast.forecast, "Requests", shown=e.shown()))
-    total = _note("The intervals are for each month. No interval is given for the 12-month total: adding the months' bounds would overstate its uncertainty.")
+    total = _note(
+        "The intervals are for each month. No interval is given for the 12-month total: adding the months' bounds "
+        "would overstate its uncertainty."
+    )
     return _join(chart, _show(forecast_table(e), "Forecast by month with 80% and 95% intervals"), total)
 
 
@@ -785,7 +1036,9 @@ def outcomes_table(e: EarlyHelp) -> pd.DataFrame:
             "Year to 31 March": [f"{int(p)}{'' if c else ' (part year)'}" for p, c in zip(o["period"], o["complete"])],
             "Requests": [fmt(v, status=s_) for v, s_ in zip(o["requests"], o["requests_status"])],
             "Stepped up to social care": [fmt(v, status=s_) for v, s_ in zip(o["stepped_up"], o["stepped_up_status"])],
-            "% of requests with an outcome": [fmt(v, 1, status=s_, unit="%") for v, s_ in zip(o["stepped_up_pct"], o["pct_status"])],
+            "% of requests with an outcome": [
+                fmt(v, 1, status=s_, unit="%") for v, s_ in zip(o["stepped_up_pct"], o["pct_status"])
+            ],
         }
     )
 
@@ -794,45 +1047,71 @@ def outcomes_section(e: EarlyHelp):
     if e.outcomes is None:
         return _note(e.notes.get("outcomes", "Step-ups to children's social care are not available."))
     if e.outcomes.empty:
-        return _note("A monthly table has no outcomes: give a record-level extract to see step-ups to children's social care.")
+        return _note(
+            "A monthly table has no outcomes: give a record-level extract to see step-ups to children's social care."
+        )
     return _show(outcomes_table(e), "Requests stepped up to children's social care by year")
 
 
 def caveats(e: EarlyHelp) -> list[str]:
     """Methods and caveats: the one place the models are named."""
     out = [
-        "Early help has no national publication: these figures are the council's own and cannot be benchmarked against other authorities.",
+        "Early help has no national publication: these figures are the council's own and cannot be benchmarked "
+        "against other authorities.",
         "Months are calendar months of the date a request was received; the month in progress is left out.",
-        "The before-and-after comparison is the one leaders quote: the average of the three full months before the change date against the latest three months. "
-        "Those fall at different times of year, so part of the difference can be seasonal; the comparison with the same months a year earlier has the same season on both sides.",
-        "Control chart: an XmR chart as NHS England's Making Data Count draws it (mean plus or minus 2.66 times the average moving range). Signals: a month outside the limits; "
-        "7 months in a row on one side of the mean; 7 months each rising or each falling; two of three months in a row, all on one side of the mean, close to a limit "
-        "(beyond two thirds of the way to it). Colours follow Making Data Count: grey common cause; purple special cause that is neither an improvement nor a concern, "
-        "since neither more nor fewer requests is in itself good or bad (blue improvement and orange concern are for measures where one direction is better). "
-        "The limits are recalculated from the change date by default, so the step in 2020 does not make every later month a signal; the recalculate_at parameter adds others.",
+        "The before-and-after comparison is the one leaders quote: the average of the three full months before the "
+        "change date against the latest three months. "
+        "Those fall at different times of year, so part of the difference can be seasonal; the comparison with the "
+        "same months a year earlier has the same season on both sides.",
+        "Control chart: an XmR chart as NHS England's Making Data Count draws it (mean plus or minus 2.66 times the "
+        "average moving range). Signals: a month outside the limits; "
+        "7 months in a row on one side of the mean; 7 months each rising or each falling; two of three months in a "
+        "row, all on one side of the mean, close to a limit "
+        "(beyond two thirds of the way to it). Colours follow Making Data Count: grey common cause; purple special "
+        "cause that is neither an improvement nor a concern, "
+        "since neither more nor fewer requests is in itself good or bad (blue improvement and orange concern are for "
+        "measures where one direction is better). "
+        "The limits are recalculated from the change date by default, so the step in 2020 does not make every later "
+        "month a signal; the recalculate_at parameter adds others.",
     ]
     if e.its is not None:
         out.append(
-            "The change in level and trend at the change date is an interrupted time series: a segmented regression with calendar-month terms and Newey-West "
-            f"standard errors (for autocorrelation), fitted from the start of the data to {ITS_MONTHS_AFTER} months after the change so that later growth is not credited to it."
+            "The change in level and trend at the change date is an interrupted time series: a segmented regression "
+            "with calendar-month terms and Newey-West "
+            f"standard errors (for autocorrelation), fitted from the start of the data to {ITS_MONTHS_AFTER} months "
+            "after the change so that later growth is not credited to it."
         )
     if e.seasonal is not None:
-        out.append("The seasonal pattern is from an STL decomposition (robust), each month's effect as a share of the trend.")
+        out.append(
+            "The seasonal pattern is from an STL decomposition (robust), each month's effect as a share of the trend."
+        )
     if e.forecast is not None:
         fc = e.forecast
         out.append(
-            f"The forecast comes from {fc.chosen}, the candidate (two ETS and two SARIMA models) with the smallest error forecasting the last 12 known months; "
-            f"it is fitted from {_label(fc.fit_start)} ({fc.n_fit} months) and assumes the recent pattern continues. Intervals are for each month."
+            f"The forecast comes from {fc.chosen}, the candidate (two ETS and two SARIMA models) with the smallest "
+            "error forecasting the last 12 known months; "
+            f"it is fitted from {_label(fc.fit_start)} ({fc.n_fit} months) and assumes the recent pattern continues. "
+            "Intervals are for each month."
         )
     if e.withheld.any():
         out.append(
-            f"Disclosure control: {int(e.withheld.sum())} month(s) had 1 to 5 requests. They are shown as c and not plotted; the control chart leaves them out, and the "
-            f"change in level, seasonal pattern and forecast count each as {IMPUTED:.0f} (the middle of the withheld range), so no figure on this page can be worked back "
+            f"Disclosure control: {int(e.withheld.sum())} month(s) had 1 to 5 requests. They are shown as c and not "
+            "plotted; the control chart leaves them out, and the "
+            f"change in level, seasonal pattern and forecast count each as {IMPUTED:.0f} (the middle of the withheld "
+            "range), so no figure on this page can be worked back "
             "to the true count. Averages and yearly totals that include such a month are withheld."
         )
-    out.append("Hub and reason mixes: counts of 1 to 5 and any share or total from which one could be worked out are withheld (c).")
+    out.append(
+        "Hub and reason mixes: counts of 1 to 5 and any share or total from which one could be worked out are "
+        "withheld (c)."
+    )
     if e.synthetic:
-        out.insert(0, "The extract in this briefing is SYNTHETIC: generated by the project to resemble what the council reported (about 672 requests a month before the March 2020 lockdown, 1,052 a month in April to June 2021). It describes no real family.")
+        out.insert(
+            0,
+            "The extract in this briefing is SYNTHETIC: generated by the project to resemble what the council "
+            "reported (about 672 requests a month before the March 2020 lockdown, 1,052 a month in April to June "
+            "2021). It describes no real family.",
+        )
     return out + e.source_notes + [n for k, n in e.notes.items()]
 
 
@@ -842,7 +1121,9 @@ def methods_section(e: EarlyHelp):
 
     parts = [bullet_list(caveats(e))]
     if e.forecast is not None:
-        parts.append(_show(backtest_table(e), "Forecast backtest: each model's error forecasting the last 12 known months"))
+        parts.append(
+            _show(backtest_table(e), "Forecast backtest: each model's error forecasting the last 12 known months")
+        )
     return _join(*parts)
 
 
@@ -854,8 +1135,17 @@ def provenance(e: EarlyHelp, parameters: dict):
         title=f"Early help demand: {e.la.name}, {_label(e.month)}",
         subtitle="Requests for early help each month: trend, shifts, seasonality and a forecast",
         parameters={**parameters, "resolved period": str(e.month)},
-        sources=[{"id": "local", "title": f"Early help requests extract {e.path.name}" + (" (SYNTHETIC: not real families)" if e.synthetic else ""),
-                  "publisher": "Council", "published": str(e.series.index.max()), "licence": "", "url": ""}],
+        sources=[
+            {
+                "id": "local",
+                "title": f"Early help requests extract {e.path.name}"
+                + (" (SYNTHETIC: not real families)" if e.synthetic else ""),
+                "publisher": "Council",
+                "published": str(e.series.index.max()),
+                "licence": "",
+                "url": "",
+            }
+        ],
         notes=["Early help has no national publication; the figures are local."],
         figures=figures(e),
     )

@@ -18,14 +18,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from csdemand.core import codes
-from csdemand.core import numbers
+from csdemand.core import codes, numbers
 from csdemand.core.errors import InputError
-from csdemand.methods import benchmarks
-from csdemand.methods import funnel
+from csdemand.methods import benchmarks, funnel
 from csdemand.published import areas as areas_mod
-from csdemand.published import rebase
-from csdemand.published import store
+from csdemand.published import rebase, store
 
 COUNT = "cla_count"
 RATE = "cla_rate"
@@ -94,7 +91,14 @@ def resolve_period(df: pd.DataFrame, la: int | areas_mod.LocalAuthority, period:
     return areas_mod.briefing_year(auth, period, years_held(df), "looked-after data")
 
 
-def benchmark(la: str | int, period: str | int = "latest", model: str = "2025", window: int = 10, data: pd.DataFrame | None = None, neighbours_table: pd.DataFrame | None = None) -> LacBenchmark:
+def benchmark(
+    la: str | int,
+    period: str | int = "latest",
+    model: str = "2025",
+    window: int = 10,
+    data: pd.DataFrame | None = None,
+    neighbours_table: pd.DataFrame | None = None,
+) -> LacBenchmark:
     """All the looked-after figures for an LA (number, GSS code or name) and year."""
     df = store.load("cla") if data is None else data
     sn = store.load("statistical_neighbours") if neighbours_table is None else neighbours_table
@@ -109,7 +113,9 @@ def benchmark(la: str | int, period: str | int = "latest", model: str = "2025", 
     count_st = benchmarks.la_statuses(df, COUNT, year)
     rate_st = benchmarks.la_statuses(df, RATE, year)
     mb = benchmarks.measure_benchmark(df, RATE, auth.la_number, auth.region_code, nbrs, year, window)
-    england = df[(df["area_code"] == benchmarks.ENGLAND) & (df["period"] == year) & (df["geographic_level"] == "national")].set_index("measure")
+    england = df[
+        (df["area_code"] == benchmarks.ENGLAND) & (df["period"] == year) & (df["geographic_level"] == "national")
+    ].set_index("measure")
 
     group = [auth.la_number] + nbrs
     nt = pd.DataFrame({"la_number": group, "area_name": [areas_mod.name_of(n) for n in group]})
@@ -118,10 +124,16 @@ def benchmark(la: str | int, period: str | int = "latest", model: str = "2025", 
     nt["count_status"] = [("" if n in counts.index else (count_st.get(n, "") or "x")) for n in group]
     nt["status"] = [("" if n in rates.index else (rate_st.get(n, "") or "x")) for n in group]
     nt["sn_rank"] = [0] + list(range(1, len(nbrs) + 1))
-    closeness = sn[(sn["model"].astype(str) == used_model) & (sn["la_number"] == auth.la_number)].set_index("sn_la_number")["closeness"]
+    closeness = sn[(sn["model"].astype(str) == used_model) & (sn["la_number"] == auth.la_number)].set_index(
+        "sn_la_number"
+    )["closeness"]
     nt["closeness"] = nt["la_number"].map(closeness).fillna("")
     # Years before the authority existed are not its history (DfE prints them as z).
-    history = mb.history[[auth.existed_in(int(p)) for p in mb.history["period"]]].rename(columns={"value": "rate"}).reset_index(drop=True)
+    history = (
+        mb.history[[auth.existed_in(int(p)) for p in mb.history["period"]]]
+        .rename(columns={"value": "rate"})
+        .reset_index(drop=True)
+    )
 
     target, od, points = _funnel(df, year)
     pop = store.load("population") if data is None else pd.DataFrame()
@@ -170,19 +182,39 @@ def _older_base(df: pd.DataFrame, la_number: int, year: int) -> list[int]:
     estimate for the area (Bournemouth, Poole and the old Dorset), so DfE's figure stands."""
     if "newest_base" not in df.columns:
         return []
-    rows = df[(df["measure"] == RATE) & (df["la_number"] == la_number) & (df["geographic_level"] == "la") & (df["period"] <= year)]
+    rows = df[
+        (df["measure"] == RATE)
+        & (df["la_number"] == la_number)
+        & (df["geographic_level"] == "la")
+        & (df["period"] <= year)
+    ]
     rows = rows[(rows["status"] == "") & ~rows["computed"] & ~rows["newest_base"].fillna(False).astype(bool)]
     return sorted(int(p) for p in rows["period"])
 
 
 def _funnel(df: pd.DataFrame, year: int) -> tuple[float, funnel.Overdispersion, pd.DataFrame]:
     """England's unrounded rate (the funnel's target), the overdispersion and every LA's point."""
-    eng = df[(df["measure"] == RATE) & (df["period"] == year) & (df["area_code"] == benchmarks.ENGLAND) & (df["geographic_level"] == "national")]
+    eng = df[
+        (df["measure"] == RATE)
+        & (df["period"] == year)
+        & (df["area_code"] == benchmarks.ENGLAND)
+        & (df["geographic_level"] == "national")
+    ]
     if eng.empty or eng.iloc[0]["status"] != "":
-        return np.nan, funnel.Overdispersion(np.nan, 0.0, 0), pd.DataFrame(columns=["la_number", "area_name", "count", "denominator", "rate", "position"])
+        return (
+            np.nan,
+            funnel.Overdispersion(np.nan, 0.0, 0),
+            pd.DataFrame(columns=["la_number", "area_name", "count", "denominator", "rate", "position"]),
+        )
     e = eng.iloc[0]
-    target = float(e["numerator"] / e["denominator"] * 10_000) if pd.notna(e["denominator"]) and pd.notna(e["numerator"]) else float(e["value"])
-    pts = df[(df["measure"] == RATE) & (df["period"] == year) & (df["geographic_level"] == "la") & (df["status"] == "")].dropna(subset=["numerator", "denominator"])
+    target = (
+        float(e["numerator"] / e["denominator"] * 10_000)
+        if pd.notna(e["denominator"]) and pd.notna(e["numerator"])
+        else float(e["value"])
+    )
+    pts = df[
+        (df["measure"] == RATE) & (df["period"] == year) & (df["geographic_level"] == "la") & (df["status"] == "")
+    ].dropna(subset=["numerator", "denominator"])
     od = funnel.estimate_overdispersion(pts["numerator"].to_numpy(), pts["denominator"].to_numpy(), target)
     return target, od, funnel.funnel_table(df, COUNT, RATE, year, target, od.tau2)
 
@@ -214,9 +246,13 @@ def year_footnotes(b: LacBenchmark) -> list[str]:
     """What the marks beside years mean, for the years shown."""
     notes = []
     if b.rebased_periods:
-        notes.append(f"{REBASED_MARK}: re-based on {b.base_label} (DfE printed this year's rates on the estimates of the time).")
+        notes.append(
+            f"{REBASED_MARK}: re-based on {b.base_label} (DfE printed this year's rates on the estimates of the time)."
+        )
     if [p for p in b.computed_periods if p not in b.rebased_periods]:
-        notes.append(f"{COMPUTED_MARK}: rate computed here from DfE's count and ONS's population estimate (DfE printed no rate).")
+        notes.append(
+            f"{COMPUTED_MARK}: rate computed here from DfE's count and ONS's population estimate (DfE printed no rate)."
+        )
     return notes
 
 
@@ -233,7 +269,9 @@ def neighbour_table(b: LacBenchmark) -> pd.DataFrame:
         {
             "Rank (1 = lowest)": [numbers.fmt(r, 0, status=s) for r, s in zip(t["rank"], t["status"])],
             "Local authority": t["area_name"] + np.where(t["la_number"] == b.la.la_number, " (this authority)", ""),
-            "Neighbour (closeness)": [("-" if r == 0 else f"{r} ({c.lower()})" if c else str(r)) for r, c in zip(t["sn_rank"], t["closeness"])],
+            "Neighbour (closeness)": [
+                ("-" if r == 0 else f"{r} ({c.lower()})" if c else str(r)) for r, c in zip(t["sn_rank"], t["closeness"])
+            ],
             "Looked after": [numbers.fmt_measure(v, COUNT, status=s) for v, s in zip(t["count"], t["count_status"])],
             "Rate per 10,000": [numbers.fmt_measure(v, RATE, status=s) for v, s in zip(t["value"], t["status"])],
         }
@@ -253,10 +291,13 @@ def travel_table(b: LacBenchmark) -> pd.DataFrame:
         rows.append(
             {
                 "Over": f"{int(r['span_years'])} year{'s' if r['span_years'] > 1 else ''}",
-                "From": f"{p}: before {b.la.name} existed" if before else f"{numbers.fmt_measure(r['from_value'], RATE, status=r['from_status'])} in {_year_label(p, b)}",
+                "From": f"{p}: before {b.la.name} existed"
+                if before
+                else f"{numbers.fmt_measure(r['from_value'], RATE, status=r['from_status'])} in {_year_label(p, b)}",
                 f"To ({b.period})": numbers.fmt_measure(r["to_value"], RATE, status=r["to_status"]),
                 "Change": numbers.fmt(r["change"], 0, sign=True),
-                "Change %": numbers.fmt(r["pct_change"], 1, sign=True, unit="%") + (f" {SMALL_MARK}" if r["small_numbers"] and not np.isnan(r["pct_change"]) else ""),
+                "Change %": numbers.fmt(r["pct_change"], 1, sign=True, unit="%")
+                + (f" {SMALL_MARK}" if r["small_numbers"] and not np.isnan(r["pct_change"]) else ""),
                 "Direction": "not applicable" if before else r["direction"],
             }
         )
@@ -264,7 +305,10 @@ def travel_table(b: LacBenchmark) -> pd.DataFrame:
     out.attrs["marker_notes"] = _marker_notes(b)
     notes = year_footnotes(b)
     if any(c.endswith(SMALL_MARK) for c in out.get("Change %", [])):
-        notes.append(f"{SMALL_MARK}: fewer than {benchmarks.SMALL_NUMBERS} children in one of the years: a percentage change on so few children is not a reliable guide.")
+        notes.append(
+            f"{SMALL_MARK}: fewer than {benchmarks.SMALL_NUMBERS} children in one of the years: a percentage change "
+            "on so few children is not a reliable guide."
+        )
     out.attrs["footnotes"] = notes
     return out
 
@@ -278,8 +322,13 @@ def history_table(b: LacBenchmark) -> pd.DataFrame:
         {
             "Year": [_year_label(int(p), b) for p in h["period"]],
             "Rate per 10,000": [numbers.fmt_measure(v, RATE, status=s) for v, s in zip(h["rate"], h["status"])],
-            "Neighbours' mean": [f"{numbers.fmt(m, 1)} ({int(n)} of {len(b.neighbour_numbers)})" for m, n in zip(h["neighbours_mean"], h["neighbours_with_value"])],
-            f"Rank among {n_group} (1 = lowest)": [s if s else f"{int(r)} of {int(n)}" for r, n, s in zip(h["rank"], h["n_ranked"], h["status"])],
+            "Neighbours' mean": [
+                f"{numbers.fmt(m, 1)} ({int(n)} of {len(b.neighbour_numbers)})"
+                for m, n in zip(h["neighbours_mean"], h["neighbours_with_value"])
+            ],
+            f"Rank among {n_group} (1 = lowest)": [
+                s if s else f"{int(r)} of {int(n)}" for r, n, s in zip(h["rank"], h["n_ranked"], h["status"])
+            ],
             "National quartile band": [s if s else (bd or "x") for bd, s in zip(h["band"], h["status"])],
         }
     )
@@ -298,10 +347,30 @@ def provenance(b: LacBenchmark, parameters: dict):
     sn = codes.neighbour_models().loc[b.model]
     return Provenance(
         title=f"Children looked after: {b.la.name}, {b.period}",
-        subtitle=f"Numbers and rates per 10,000 children at 31 March, against statistical neighbours, {'London' if b.la.region_name == 'London' else 'the ' + b.la.region_name} and England",
-        parameters={**parameters, "resolved period": b.period, **({"statistical neighbour model used": b.model} if b.model != b.model_requested else {})},
-        sources=used + [{"id": f"sn_{b.model}", "title": sn["label"], "publisher": "Department for Education", "published": sn["published"], "licence": "OGL v3.0", "url": ""}],
-        notes=["Contains public sector information licensed under the Open Government Licence v3.0. Source: Department for Education; Office for National Statistics."],
+        subtitle=(
+            "Numbers and rates per 10,000 children at 31 March, against statistical neighbours, "
+            f"{'London' if b.la.region_name == 'London' else 'the ' + b.la.region_name} and England"
+        ),
+        parameters={
+            **parameters,
+            "resolved period": b.period,
+            **({"statistical neighbour model used": b.model} if b.model != b.model_requested else {}),
+        },
+        sources=used
+        + [
+            {
+                "id": f"sn_{b.model}",
+                "title": sn["label"],
+                "publisher": "Department for Education",
+                "published": sn["published"],
+                "licence": "OGL v3.0",
+                "url": "",
+            }
+        ],
+        notes=[
+            "Contains public sector information licensed under the Open Government Licence v3.0. Source: Department "
+            "for Education; Office for National Statistics."
+        ],
         figures=figures(b),
     )
 
@@ -315,14 +384,38 @@ def figures(b: LacBenchmark) -> list:
     rank = "" if b.withheld or not b.rank else f"{b.rank} of {b.n_ranked}"
     common = dict(area_code=b.la.area_code, period=str(b.period), la_number=b.la.la_number)
     return [
-        Figure(COUNT, value=b.count, status=b.count_status, label=codes.measure(COUNT)["label"], unit="children",
-               comparators={"england": b.england_count}, **common),
-        Figure(RATE, value=b.rate, status=b.rate_status, label=codes.measure(RATE)["label"], unit="per 10,000",
-               comparators={"neighbours_mean": avg.mean, "neighbours_median": avg.median, "region": b.region_rate, "england": b.england_rate,
-                            "published": b.rate_published},
-               flags={"rank": rank, "band": b.band.band, "funnel": _position(b), "rebased": "yes" if b.rate_rebased else "",
-                      "change_1y": t.loc[1, "direction"] if 1 in t.index else "", "change_5y": t.loc[5, "direction"] if 5 in t.index else ""},
-               **common),
+        Figure(
+            COUNT,
+            value=b.count,
+            status=b.count_status,
+            label=codes.measure(COUNT)["label"],
+            unit="children",
+            comparators={"england": b.england_count},
+            **common,
+        ),
+        Figure(
+            RATE,
+            value=b.rate,
+            status=b.rate_status,
+            label=codes.measure(RATE)["label"],
+            unit="per 10,000",
+            comparators={
+                "neighbours_mean": avg.mean,
+                "neighbours_median": avg.median,
+                "region": b.region_rate,
+                "england": b.england_rate,
+                "published": b.rate_published,
+            },
+            flags={
+                "rank": rank,
+                "band": b.band.band,
+                "funnel": _position(b),
+                "rebased": "yes" if b.rate_rebased else "",
+                "change_1y": t.loc[1, "direction"] if 1 in t.index else "",
+                "change_5y": t.loc[5, "direction"] if 5 in t.index else "",
+            },
+            **common,
+        ),
     ]
 
 
@@ -344,14 +437,26 @@ def headlines(b: LacBenchmark) -> list[tuple[str, str, str]]:
         rate_note = f"re-based on {b.base_label}; DfE printed {numbers.fmt_measure(b.rate_published, RATE)}"
     else:
         rate_note = "computed here" if b.rate_computed else "DfE published"
-    rank = ("not ranked", f"its {b.period} rate is {fmt_number(np.nan, status=b.rate_status or 'x', note=note)}") if b.withheld or not b.rank else (
-        f"{b.rank} of {b.n_ranked} / {b.band.band}", "1 = lowest rate; band A = lowest quarter")
+    rank = (
+        ("not ranked", f"its {b.period} rate is {fmt_number(np.nan, status=b.rate_status or 'x', note=note)}")
+        if b.withheld or not b.rank
+        else (f"{b.rank} of {b.n_ranked} / {b.band.band}", "1 = lowest rate; band A = lowest quarter")
+    )
     return [
         (f"Looked after, 31 March {b.period}", fmt_number(b.count, status=b.count_status, note=note), b.la.name),
         ("Rate per 10,000 children", fmt_number(b.rate, status=b.rate_status, note=note), rate_note),
-        ("Statistical neighbours' mean", fmt_number(avg.mean, 1),
-         f"median {numbers.fmt(avg.median, 1)}; {avg.n_with_value} of {avg.n_neighbours} with data" if avg.n_with_value else "no neighbour has a figure"),
-        ("England", fmt_number(b.england_rate, numbers.decimals_of(RATE)), f"{b.la.region_name} {fmt_number(b.region_rate, numbers.decimals_of(RATE))}"),
+        (
+            "Statistical neighbours' mean",
+            fmt_number(avg.mean, 1),
+            f"median {numbers.fmt(avg.median, 1)}; {avg.n_with_value} of {avg.n_neighbours} with data"
+            if avg.n_with_value
+            else "no neighbour has a figure",
+        ),
+        (
+            "England",
+            fmt_number(b.england_rate, numbers.decimals_of(RATE)),
+            f"{b.la.region_name} {fmt_number(b.region_rate, numbers.decimals_of(RATE))}",
+        ),
         (f"Rank among {len(b.neighbour_numbers) + 1} / national band", *rank),
     ]
 
@@ -362,16 +467,31 @@ def trend_chart(b: LacBenchmark):
     from csdemand.present import charts
 
     statuses = benchmarks.area_statuses(b.data, RATE, la_number=b.la.la_number)
-    return charts.trend_chart(b.comparison, b.la.name, b.la.region_name, "Rate per 10,000 children", b.computed_periods,
-                              decimals=numbers.decimals_of(RATE), rebased_periods=b.rebased_periods, la_statuses=statuses)
+    return charts.trend_chart(
+        b.comparison,
+        b.la.name,
+        b.la.region_name,
+        "Rate per 10,000 children",
+        b.computed_periods,
+        decimals=numbers.decimals_of(RATE),
+        rebased_periods=b.rebased_periods,
+        la_statuses=statuses,
+    )
 
 
 def neighbour_chart(b: LacBenchmark):
     """Bars for the authority and its neighbours in the year (withheld figures as markers)."""
     from csdemand.present import charts
 
-    return charts.neighbour_bars(b.neighbour_table, b.la.la_number, b.england_rate, b.neighbour_average.mean, "Rate per 10,000 children", b.period,
-                                 decimals=numbers.decimals_of(RATE))
+    return charts.neighbour_bars(
+        b.neighbour_table,
+        b.la.la_number,
+        b.england_rate,
+        b.neighbour_average.mean,
+        "Rate per 10,000 children",
+        b.period,
+        decimals=numbers.decimals_of(RATE),
+    )
 
 
 def funnel_section(b: LacBenchmark):
@@ -381,5 +501,16 @@ def funnel_section(b: LacBenchmark):
     from csdemand.present.html import Html
 
     if b.funnel_points.empty or numbers.is_missing(b.target_rate):
-        return Html(f'<p class="footnote">No funnel plot for {b.period}: no authority has a rate per 10,000 for that year in the data.</p>')
-    return charts.funnel_chart(b.funnel_points, b.la.la_number, b.neighbour_numbers, b.target_rate, b.overdispersion.tau2, "Rate per 10,000 children", b.period)
+        return Html(
+            f'<p class="footnote">No funnel plot for {b.period}: no authority has a rate per 10,000 for that year in '
+            "the data.</p>"
+        )
+    return charts.funnel_chart(
+        b.funnel_points,
+        b.la.la_number,
+        b.neighbour_numbers,
+        b.target_rate,
+        b.overdispersion.tau2,
+        "Rate per 10,000 children",
+        b.period,
+    )

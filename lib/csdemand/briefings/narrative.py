@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from csdemand.briefings.looked_after import BAND_WORDS, RATE as LAC_RATE, LacBenchmark
+from csdemand.briefings.looked_after import BAND_WORDS, LacBenchmark
+from csdemand.briefings.looked_after import RATE as LAC_RATE
 from csdemand.core import numbers
 from csdemand.methods import benchmarks
 from csdemand.present.html import fmt_number
@@ -87,14 +88,28 @@ def change_words(row, decimals: int, unit: str, points: bool = False, noun: str 
         text = f"{verb} by {size} percentage points from {numbers.fmt(frm, decimals)}% in {year}"
     else:
         rel = row["pct_change"]
-        text = f"{verb} by {size}{unit}" + (f", {_pct(rel)}," if not numbers.is_missing(rel) else "") + f" from {numbers.fmt(frm, decimals)} in {year}"
+        text = (
+            f"{verb} by {size}{unit}"
+            + (f", {_pct(rel)}," if not numbers.is_missing(rel) else "")
+            + f" from {numbers.fmt(frm, decimals)} in {year}"
+        )
     if row.get("small_numbers", False):
         what = "the change" if points else "the percentage change"
         text += f" (fewer than {benchmarks.SMALL_NUMBERS} {noun}: too few for {what} to be a reliable guide)"
     return text
 
 
-def travel_sentence(subject: str, travel, decimals: int, unit: str, la, period: int, points: bool = False, spans: tuple[int, ...] = (1, 5), noun: str = "children") -> str:
+def travel_sentence(
+    subject: str,
+    travel,
+    decimals: int,
+    unit: str,
+    la,
+    period: int,
+    points: bool = False,
+    spans: tuple[int, ...] = (1, 5),
+    noun: str = "children",
+) -> str:
     """The changes over ``spans`` years, each phrase once: "The rate fell by 3 per 10,000, 3%, from
     100 in 2024; over 5 years it fell by 15, 13%, from 112 in 2020." A span that cannot be shown
     says why (the authority's first year, a withheld figure), never "not available over 3 years".
@@ -110,7 +125,11 @@ def travel_sentence(subject: str, travel, decimals: int, unit: str, la, period: 
             if r["to_status"]:
                 return ""
             gaps.append(_span(span))
-            reason = f"{la.name}'s first year is {la.first_year}" if not la.existed_in(frm) else f"the {frm} figure is {fmt_number(np.nan, status=r['from_status'] or 'x', noun=noun)}"
+            reason = (
+                f"{la.name}'s first year is {la.first_year}"
+                if not la.existed_in(frm)
+                else f"the {frm} figure is {fmt_number(np.nan, status=r['from_status'] or 'x', noun=noun)}"
+            )
             if reason not in reasons:
                 reasons.append(reason)
             continue
@@ -120,7 +139,11 @@ def travel_sentence(subject: str, travel, decimals: int, unit: str, la, period: 
     if parts:
         out.append(f"{subject} " + "; ".join(parts) + ".")
     if gaps:
-        out.append(f"No change in {subject[0].lower() + subject[1:]} over {' or '.join(gaps)} can be shown: " + "; ".join(reasons) + ".")
+        out.append(
+            f"No change in {subject[0].lower() + subject[1:]} over {' or '.join(gaps)} can be shown: "
+            + "; ".join(reasons)
+            + "."
+        )
     return " ".join(out)
 
 
@@ -159,7 +182,10 @@ def lac_key_messages(b: LacBenchmark) -> list[str]:
     if b.withheld:
         words = fmt_number(np.nan, status=b.rate_status or "x", note=b.marker_note)
         if numbers.is_missing(b.count):
-            count = f"Children looked after by {name} on 31 March {year}: {fmt_number(np.nan, status=b.count_status or 'x', note=b.marker_note)}."
+            count = (
+                f"Children looked after by {name} on 31 March {year}: "
+                f"{fmt_number(np.nan, status=b.count_status or 'x', note=b.marker_note)}."
+            )
         else:
             count = f"{who} looked after {fmt_number(b.count)} children on 31 March {year}."
         if numbers.is_missing(b.england_rate):
@@ -169,11 +195,20 @@ def lac_key_messages(b: LacBenchmark) -> list[str]:
         msgs = [f"{count}{why} so {name} is not ranked, banded or placed on the funnel for {year}."]
         last = _last_published(benchmarks.area_series(b.data, LAC_RATE, la_number=b.la.la_number), year, d)
         if last:
-            msgs.append(f"The last year before {year} with a rate for {name} is {last[0]}: {last[1]} per 10,000 children. It is not a figure for {year}.")
+            msgs.append(
+                f"The last year before {year} with a rate for {name} is {last[0]}: {last[1]} per 10,000 children. It "
+                f"is not a figure for {year}."
+            )
         if not numbers.is_missing(b.england_rate):
             msgs.append(
-                f"In {year} England's rate was {eng} per 10,000 children aged 0-17 and {_region(b.la.region_name)}'s {reg}"
-                + (f"; the mean of {name}'s statistical neighbours with a figure was {fmt_number(avg.mean, 1)} ({avg.n_with_value} of {avg.n_neighbours})." if avg.n_with_value else ".")
+                f"In {year} England's rate was {eng} per 10,000 children aged 0-17 and {_region(b.la.region_name)}'s "
+                f"{reg}"
+                + (
+                    f"; the mean of {name}'s statistical neighbours with a figure was {fmt_number(avg.mean, 1)} "
+                    f"({avg.n_with_value} of {avg.n_neighbours})."
+                    if avg.n_with_value
+                    else "."
+                )
             )
         if b.lifecycle_note:
             msgs.append(b.lifecycle_note)
@@ -182,8 +217,10 @@ def lac_key_messages(b: LacBenchmark) -> list[str]:
     rate = fmt_number(b.rate, d)
     base = f" (re-based on {b.base_label}; DfE printed {numbers.fmt(b.rate_published, d)})" if b.rate_rebased else ""
     first = (
-        f"{who} looked after {fmt_number(b.count, status=b.count_status)} children on 31 March {year}: {rate} per 10,000 children aged 0-17{base}, "
-        f"{_compare(b.rate, b.england_rate, d)} the {eng} for England{_gap(b.rate, b.england_rate, d, ' per 10,000')} and "
+        f"{who} looked after {fmt_number(b.count, status=b.count_status)} children on 31 March {year}: {rate} per "
+        f"10,000 children aged 0-17{base}, "
+        f"{_compare(b.rate, b.england_rate, d)} the {eng} for "
+        f"England{_gap(b.rate, b.england_rate, d, ' per 10,000')} and "
         f"{_compare(b.rate, b.region_rate, d)} the {reg} for {_region(b.la.region_name)}."
     )
     ranked: list[tuple[int, str]] = []
@@ -191,11 +228,29 @@ def lac_key_messages(b: LacBenchmark) -> list[str]:
     # The funnel is the only test this briefing makes: "outlier" only where it flags the rate.
     pos = _position(b)
     if "99.8" in pos and "within" not in pos:
-        ranked.append((100, f"Allowing for the usual variation between authorities, {name}'s rate lies {pos} of the funnel around England's rate: an outlier, a difference worth explaining."))
+        ranked.append(
+            (
+                100,
+                f"Allowing for the usual variation between authorities, {name}'s rate lies {pos} of the funnel "
+                "around England's rate: an outlier, a difference worth explaining.",
+            )
+        )
     elif "95" in pos and "within" not in pos:
-        ranked.append((80, f"Allowing for the usual variation between authorities, {name}'s rate lies {pos} of the funnel around England's rate: a difference worth explaining, though not an outlier."))
+        ranked.append(
+            (
+                80,
+                f"Allowing for the usual variation between authorities, {name}'s rate lies {pos} of the funnel "
+                "around England's rate: a difference worth explaining, though not an outlier.",
+            )
+        )
     elif pos:
-        ranked.append((25, f"Allowing for the usual variation between authorities, {name}'s rate is within the funnel limits around England's rate: not a statistical outlier."))
+        ranked.append(
+            (
+                25,
+                f"Allowing for the usual variation between authorities, {name}'s rate is within the funnel limits "
+                "around England's rate: not a statistical outlier.",
+            )
+        )
 
     # Among the statistical neighbours: top or bottom of the group, or a clear distance from their mean.
     if b.rank and avg.n_with_value:
@@ -205,8 +260,10 @@ def lac_key_messages(b: LacBenchmark) -> list[str]:
         ranked.append(
             (
                 70 if extreme else (60 if rel >= CLEAR_DISTANCE * 100 else 40),
-                f"{who} {_rank_words(b.rank, b.n_ranked, len(b.neighbour_numbers) + 1)}: its rate is {cmp_n} the statistical neighbours' mean "
-                f"({fmt_number(avg.mean, 1)}, {avg.n_with_value} of {avg.n_neighbours} with a figure; median {fmt_number(avg.median, 1)}).",
+                f"{who} {_rank_words(b.rank, b.n_ranked, len(b.neighbour_numbers) + 1)}: its rate is {cmp_n} the "
+                "statistical neighbours' mean "
+                f"({fmt_number(avg.mean, 1)}, {avg.n_with_value} of {avg.n_neighbours} with a figure; median "
+                f"{fmt_number(avg.median, 1)}).",
             )
         )
 
@@ -217,8 +274,10 @@ def lac_key_messages(b: LacBenchmark) -> list[str]:
         ranked.append(
             (
                 45 if b.band.band in ("A", "D") else 35,
-                f"Nationally {name} is {BAND_WORDS.get(b.band.band, 'not banded')} (quartiles {fmt_number(b.band.q1, d)}, {fmt_number(b.band.median, d)} "
-                f"and {fmt_number(b.band.q3, d)} across {b.band.n_las} authorities). A higher or lower rate is not in itself better or worse: "
+                f"Nationally {name} is {BAND_WORDS.get(b.band.band, 'not banded')} (quartiles "
+                f"{fmt_number(b.band.q1, d)}, {fmt_number(b.band.median, d)} "
+                f"and {fmt_number(b.band.q3, d)} across {b.band.n_las} authorities). A higher or lower rate is not "
+                "in itself better or worse: "
                 "it reflects need, thresholds and how well children leave care.",
             )
         )
@@ -233,8 +292,10 @@ def rebased_caveat(periods_: list[int], base_label: str, what: str) -> str:
         return ""
     years = _year_runs(periods_)
     return (
-        f"One figure, one value: every rate is on one population base, {base_label}, as LAIT shows them. DfE printed the {what} for "
-        f"{years} on the population estimates of the time; they are re-based here (marked r), so they can differ from the figures in "
+        f"One figure, one value: every rate is on one population base, {base_label}, as LAIT shows them. DfE printed "
+        f"the {what} for "
+        f"{years} on the population estimates of the time; they are re-based here (marked r), so they can differ "
+        "from the figures in "
         "those releases. Changes over time are therefore changes in children, not in population estimates."
     )
 
@@ -256,32 +317,49 @@ def lac_caveats(b: LacBenchmark) -> list[str]:
     if b.lifecycle_note:
         out.append(b.lifecycle_note)
     if b.marker_note:
-        out.append(f"{b.la.name}: figures are {numbers.marker_words('z', note=b.marker_note)} in DfE's looked-after tables from {b.la.marker_note_from}, shown as z.")
+        out.append(
+            f"{b.la.name}: figures are {numbers.marker_words('z', note=b.marker_note)} in DfE's looked-after tables "
+            f"from {b.la.marker_note_from}, shown as z."
+        )
     if b.model != b.model_requested:
-        out.append(f"{b.la.name} has no statistical neighbours in DfE's {b.model_requested} model; those of the {b.model} model are used.")
+        out.append(
+            f"{b.la.name} has no statistical neighbours in DfE's {b.model_requested} model; those of the {b.model} "
+            "model are used."
+        )
     out += [
         "Rates are per 10,000 children aged 0-17, using the ONS mid-year estimate for the previous mid-year "
         f"(the rate for the year ending 31 March {b.period} uses mid-{b.period - 1}).",
         rebased_caveat(b.rebased_periods, b.base_label, "looked-after rates"),
-        (f"ONS's newest estimates do not cover {_the(b.la.name)}, so its rates for {_year_runs(b.older_base_periods)} are as DfE printed them, "
-         "on the population estimates of the time, and are not strictly comparable with the re-based rates of other authorities."
-         if b.older_base_periods else ""),
-        "Rates for 2013-2017 are computed here from DfE counts and the current ONS estimates, and for 2010 from the mid-2009 "
-        "population printed in the 2010 release (marked *): they are not DfE figures and are shown hollow in the chart. No rate is "
+        (
+            f"ONS's newest estimates do not cover {_the(b.la.name)}, so its rates for "
+            f"{_year_runs(b.older_base_periods)} are as DfE printed them, "
+            "on the population estimates of the time, and are not strictly comparable with the re-based rates of "
+            "other authorities."
+            if b.older_base_periods
+            else ""
+        ),
+        "Rates for 2013-2017 are computed here from DfE counts and the current ONS estimates, and for 2010 from the "
+        "mid-2009 "
+        "population printed in the 2010 release (marked *): they are not DfE figures and are shown hollow in the "
+        "chart. No rate is "
         "shown for 2011-2012, for which no population estimate is held.",
         f"Statistical neighbours: DfE's benchmarking tool, {b.model} model. The neighbour average is the mean of the "
         "neighbours with a value, as in LAIT; the median, as in DfE's dashboard, is shown beside it.",
-        "Rank and quartile band are computed as in LAIT: 1 is the lowest rate; band A is at or below the 25th percentile of all "
+        "Rank and quartile band are computed as in LAIT: 1 is the lowest rate; band A is at or below the 25th "
+        "percentile of all "
         "authorities' rates. For looked-after children neither a high nor a low rate is simply good.",
         "Changes are the differences of the figures as printed. A percentage change resting on fewer than "
         f"{benchmarks.SMALL_NUMBERS} children is marked ! and is not a reliable guide.",
-        "National and regional counts are rounded to the nearest 10 by DfE; LA counts are not rounded. A count of 1 to 5, and a rate "
+        "National and regional counts are rounded to the nearest 10 by DfE; LA counts are not rounded. A count of 1 "
+        "to 5, and a rate "
         "built on one, is suppressed (c).",
     ]
     if b.overdispersion.phi > 1:
         out.append(
-            f"Funnel limits allow for overdispersion: LA rates vary about {numbers.fmt(b.overdispersion.phi, 0)} times as much as chance alone "
-            "would give, so pure Poisson limits (dotted) would flag most authorities. The solid limits add a between-authority "
+            f"Funnel limits allow for overdispersion: LA rates vary about {numbers.fmt(b.overdispersion.phi, 0)} "
+            "times as much as chance alone "
+            "would give, so pure Poisson limits (dotted) would flag most authorities. The solid limits add a "
+            "between-authority "
             "variance (Spiegelhalter's random-effects method, z-scores winsorised at 10%)."
         )
     return [c for c in out if c]
@@ -303,23 +381,43 @@ def referral_key_messages(p, local_latest: dict | None = None) -> list[str]:
     ranked: list[tuple[int, str]] = []
     if r.status or numbers.is_missing(r.value):
         msgs.append(
-            f"{who}'s referrals in the year to 31 March {year}: {fmt_number(p.referrals, status=p.referrals_status, noun='referrals', note=note)}; "
-            f"the rate per 10,000 children is {fmt_number(np.nan, status=r.status or 'x', noun='referrals', note=note)} for {year}. "
+            f"{who}'s referrals in the year to 31 March {year}: "
+            f"{fmt_number(p.referrals, status=p.referrals_status, noun='referrals', note=note)}; "
+            "the rate per 10,000 children is "
+            f"{fmt_number(np.nan, status=r.status or 'x', noun='referrals', note=note)} for {year}. "
             f"England's rate was {fmt_number(r.england_value, d_rate)}."
         )
     else:
-        how = f" (re-based on {p.base_label}; DfE printed {numbers.fmt(r.published_value, d_rate)})" if r.rebased else (" (computed here)" if r.computed else "")
-        msgs.append(f"{who} received {fmt_number(p.referrals, status=p.referrals_status, noun='referrals')} referrals in the year to 31 March {year}: {fmt_number(r.value, d_rate)} per 10,000 children{how}.")
+        how = (
+            f" (re-based on {p.base_label}; DfE printed {numbers.fmt(r.published_value, d_rate)})"
+            if r.rebased
+            else (" (computed here)" if r.computed else "")
+        )
+        msgs.append(
+            f"{who} received {fmt_number(p.referrals, status=p.referrals_status, noun='referrals')} referrals in the "
+            f"year to 31 March {year}: {fmt_number(r.value, d_rate)} per 10,000 children{how}."
+        )
         avg = r.neighbour_average
         cmp_e, cmp_n = _compare(r.value, r.england_value, d_rate), _compare(r.value, avg.mean, d_rate)
-        rel = max(abs(numbers.pct_change_as_printed(r.value, x, d_rate) or 0) for x in (r.england_value, avg.mean) if not numbers.is_missing(x)) if not (numbers.is_missing(r.england_value) and numbers.is_missing(avg.mean)) else 0
+        rel = (
+            max(
+                abs(numbers.pct_change_as_printed(r.value, x, d_rate) or 0)
+                for x in (r.england_value, avg.mean)
+                if not numbers.is_missing(x)
+            )
+            if not (numbers.is_missing(r.england_value) and numbers.is_missing(avg.mean))
+            else 0
+        )
         extreme = r.rank and r.n_ranked > 1 and r.rank in (1, r.n_ranked)
         group = f" {who} {_rank_words(r.rank, r.n_ranked, len(r.neighbour_numbers) + 1)}." if r.rank else ""
         ranked.append(
             (
                 70 if extreme else (60 if rel >= CLEAR_DISTANCE * 100 else 35),
-                f"The referral rate is {cmp_e} England's ({fmt_number(r.england_value, d_rate)}){_gap(r.value, r.england_value, d_rate, ' per 10,000')} and "
-                f"{cmp_n} the statistical neighbours' mean ({fmt_number(avg.mean, 1)}, {avg.n_with_value} of {avg.n_neighbours} with a figure).{group}",
+                f"The referral rate is {cmp_e} England's "
+                f"({fmt_number(r.england_value, d_rate)}){_gap(r.value, r.england_value, d_rate, ' per 10,000')} "
+                "and "
+                f"{cmp_n} the statistical neighbours' mean ({fmt_number(avg.mean, 1)}, {avg.n_with_value} of "
+                f"{avg.n_neighbours} with a figure).{group}",
             )
         )
         travel = travel_sentence("The rate", r.travel, d_rate, " per 10,000", p.la, year, noun="referrals")
@@ -327,19 +425,31 @@ def referral_key_messages(p, local_latest: dict | None = None) -> list[str]:
             ranked.append((50, travel))
 
     if rr.status or numbers.is_missing(rr.value):
-        ranked.append((20, f"Re-referrals within 12 months in {year}: {fmt_number(np.nan, status=rr.status or 'x', noun='referrals')}."))
+        ranked.append(
+            (
+                20,
+                f"Re-referrals within 12 months in {year}: "
+                f"{fmt_number(np.nan, status=rr.status or 'x', noun='referrals')}.",
+            )
+        )
     else:
         cmp_e, cmp_n = _compare(rr.value, rr.england_value, d_pct), _compare(rr.value, rr.neighbour_average.mean, d_pct)
         judge = {"above": " (worse: lower is better here)", "below": " (better: lower is better here)"}.get(cmp_e, "")
         gap = numbers.change_as_printed(rr.value, rr.england_value, d_pct)
-        size = f" by {numbers.fmt(abs(gap), d_pct)} percentage points" if not numbers.is_missing(gap) and gap != 0 else ""
+        size = (
+            f" by {numbers.fmt(abs(gap), d_pct)} percentage points" if not numbers.is_missing(gap) and gap != 0 else ""
+        )
         rel = abs(numbers.pct_change_as_printed(rr.value, rr.england_value, d_pct) or 0)
-        rtravel = travel_sentence("The re-referral share", rr.travel, d_pct, "", p.la, year, points=True, spans=(1,), noun="referrals")
+        rtravel = travel_sentence(
+            "The re-referral share", rr.travel, d_pct, "", p.la, year, points=True, spans=(1,), noun="referrals"
+        )
         ranked.append(
             (
                 60 if rel >= CLEAR_DISTANCE * 100 else 38,
-                f"{fmt_number(rr.value, d_pct)}% of referrals were re-referrals within 12 months, {cmp_e} England ({fmt_number(rr.england_value, d_pct)}%){size}{judge}, "
-                f"and {cmp_n} the neighbours' mean ({fmt_number(rr.neighbour_average.mean, 1)}%)." + (f" {rtravel}" if rtravel else ""),
+                f"{fmt_number(rr.value, d_pct)}% of referrals were re-referrals within 12 months, {cmp_e} England "
+                f"({fmt_number(rr.england_value, d_pct)}%){size}{judge}, "
+                f"and {cmp_n} the neighbours' mean ({fmt_number(rr.neighbour_average.mean, 1)}%)."
+                + (f" {rtravel}" if rtravel else ""),
             )
         )
 
@@ -350,17 +460,31 @@ def referral_key_messages(p, local_latest: dict | None = None) -> list[str]:
         def share(mb) -> str:
             return fmt_number(mb.value, mb.decimals, status=mb.status, unit="%", noun="assessments")
 
-        england = f"England {fmt_number(parent.england_value, parent.decimals, unit='%')}, neighbours' mean {fmt_number(parent.neighbour_average.mean, 1, unit='%')}"
+        england = (
+            f"England {fmt_number(parent.england_value, parent.decimals, unit='%')}, neighbours' mean "
+            f"{fmt_number(parent.neighbour_average.mean, 1, unit='%')}"
+        )
         if all(mb.status or numbers.is_missing(mb.value) for mb in (parent, child, person)):
             words = share(parent)
-            text = (f"{who}'s {p.da_period} shares of assessments recording domestic abuse (concerning the child, a parent or another person) are all "
-                    f"{words}; for a parent, {england}.")
+            text = (
+                f"{who}'s {p.da_period} shares of assessments recording domestic abuse (concerning the child, a "
+                "parent or another person) are all "
+                f"{words}; for a parent, {england}."
+            )
         elif parent.status or numbers.is_missing(parent.value):
-            text = (f"Domestic abuse concerning a parent, as a share of {name}'s {p.da_period} assessments with any factor recorded, is {share(parent)} "
-                    f"({england}); concerning the child {share(child)} and another person {share(person)}. These overlap and must not be added together.")
+            text = (
+                f"Domestic abuse concerning a parent, as a share of {name}'s {p.da_period} assessments with any "
+                f"factor recorded, is {share(parent)} "
+                f"({england}); concerning the child {share(child)} and another person {share(person)}. These overlap "
+                "and must not be added together."
+            )
         else:
-            text = (f"Domestic abuse concerning a parent was a factor in {share(parent)} of assessments with any factor recorded in {p.da_period} "
-                    f"({england}); concerning the child {share(child)} and another person {share(person)}. These overlap and must not be added together.")
+            text = (
+                f"Domestic abuse concerning a parent was a factor in {share(parent)} of assessments with any factor "
+                f"recorded in {p.da_period} "
+                f"({england}); concerning the child {share(child)} and another person {share(person)}. These overlap "
+                "and must not be added together."
+            )
         ranked.append((25, text))
     ranked.sort(key=lambda m: -m[0])
     msgs += [m for _, m in ranked]
@@ -380,28 +504,44 @@ def referral_caveats(p, synthetic: bool) -> list[str]:
     if p.lifecycle_note:
         out.append(p.lifecycle_note)
     if p.model != p.model_requested:
-        out.append(f"{p.la.name} has no statistical neighbours in DfE's {p.model_requested} model; those of the {p.model} model are used.")
+        out.append(
+            f"{p.la.name} has no statistical neighbours in DfE's {p.model_requested} model; those of the {p.model} "
+            "model are used."
+        )
     out += [
-        "A referral is a request for services to children's social care; a child referred twice in a year counts twice. "
-        "A re-referral is a referral within 12 months of a previous referral of the same child (here: within 365 days).",
-        f"Referral rates are per 10,000 children aged 0-17, using the ONS estimate for the previous mid-year, all on one base ({p.base_label}). "
+        "A referral is a request for services to children's social care; a child referred twice in a year counts "
+        "twice. "
+        "A re-referral is a referral within 12 months of a previous referral of the same child (here: within 365 "
+        "days).",
+        "Referral rates are per 10,000 children aged 0-17, using the ONS estimate for the previous mid-year, all on "
+        f"one base ({p.base_label}). "
         "DfE's 2025 release prints no rates: 2025 rates are computed here (marked *).",
         rebased_caveat(p.rate.rebased_periods, p.base_label, "referral rates"),
-        "Domestic abuse is recorded at the end of assessment, not at referral, as concerning the child, a parent or another person. "
-        "One assessment can record all three, so the three shares overlap and must not be summed. The denominator is assessments "
+        "Domestic abuse is recorded at the end of assessment, not at referral, as concerning the child, a parent or "
+        "another person. "
+        "One assessment can record all three, so the three shares overlap and must not be summed. The denominator is "
+        "assessments "
         "with at least one factor recorded. Factors are published from 2018.",
-        f"Statistical neighbours: DfE's benchmarking tool, {p.model} model. Neighbour mean as in LAIT, median as in DfE's dashboard; "
-        "rank 1 is the lowest value among the authority and its ten neighbours; band A is the lowest quarter of all authorities.",
-        "Changes are the differences of the figures as printed. A count of 1 to 5, and a rate or percentage built on one, is suppressed (c).",
-        "Monthly control charts follow NHS England's Making Data Count: XmR limits at the mean plus or minus 2.66 times the average "
-        "moving range; Laney's p' chart for the domestic-abuse share (limits widened for the extra month-to-month variation that large "
-        "denominators expose). Signals: a point outside the limits, 7 points in a row on one side of the centre line, 7 rising or falling, "
+        f"Statistical neighbours: DfE's benchmarking tool, {p.model} model. Neighbour mean as in LAIT, median as in "
+        "DfE's dashboard; "
+        "rank 1 is the lowest value among the authority and its ten neighbours; band A is the lowest quarter of all "
+        "authorities.",
+        "Changes are the differences of the figures as printed. A count of 1 to 5, and a rate or percentage built on "
+        "one, is suppressed (c).",
+        "Monthly control charts follow NHS England's Making Data Count: XmR limits at the mean plus or minus 2.66 "
+        "times the average "
+        "moving range; Laney's p' chart for the domestic-abuse share (limits widened for the extra month-to-month "
+        "variation that large "
+        "denominators expose). Signals: a point outside the limits, 7 points in a row on one side of the centre "
+        "line, 7 rising or falling, "
         "two of three points near a limit.",
     ]
     if synthetic:
         out.insert(
             0,
-            "The local extract in this briefing is SYNTHETIC: generated by the project to resemble the council's data (its annual totals "
-            "are calibrated to DfE's published figures). It describes no real child. Replace it with the council's own extract.",
+            "The local extract in this briefing is SYNTHETIC: generated by the project to resemble the council's "
+            "data (its annual totals "
+            "are calibrated to DfE's published figures). It describes no real child. Replace it with the council's "
+            "own extract.",
         )
     return [c for c in out if c]

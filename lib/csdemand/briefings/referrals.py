@@ -15,20 +15,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from csdemand.published import areas as areas_mod
-from csdemand.methods import benchmarks
-from csdemand.core import codes
-from csdemand.core import disclosure
-from csdemand.core import numbers
-from csdemand.core import periods
-from csdemand.published import rebase
-from csdemand.published import store
+from csdemand.core import codes, disclosure, numbers, periods
 from csdemand.core.errors import InputError
 from csdemand.local.sources import extract_meta, read_records  # noqa: F401  (extract_meta used by tests)
+from csdemand.methods import benchmarks
+from csdemand.published import areas as areas_mod
+from csdemand.published import rebase, store
 
 RATE = "referrals_rate"
 REREFERRAL = "rereferral_pct"
-DA_MEASURES = {"da_child_pct": "The child", "da_parent_pct": "A parent or carer", "da_person_pct": "Another person in the household"}
+DA_MEASURES = {
+    "da_child_pct": "The child",
+    "da_parent_pct": "A parent or carer",
+    "da_person_pct": "Another person in the household",
+}
 TABLE = "cin"
 COMPUTED_MARK = "*"
 REBASED_MARK = "r"
@@ -75,7 +75,9 @@ def _existing(mb: benchmarks.MeasureBenchmark, auth: areas_mod.LocalAuthority) -
     return mb
 
 
-def published(la: str | int, period: str | int = "latest", model: str = "2025", window: int = 13, data: pd.DataFrame | None = None) -> PublishedReferrals:
+def published(
+    la: str | int, period: str | int = "latest", model: str = "2025", window: int = 13, data: pd.DataFrame | None = None
+) -> PublishedReferrals:
     """The published referral, re-referral and domestic-abuse figures for an LA and year."""
     df = store.load("cin") if data is None else data
     auth = areas_mod.resolve(la)
@@ -103,7 +105,9 @@ def published(la: str | int, period: str | int = "latest", model: str = "2025", 
         da_period=da_year,
         assessments_with_factor=float(base.get(auth.la_number, np.nan)),
         data=df,
-        referrals_status="" if auth.la_number in counts.index else (benchmarks.la_statuses(df, "referrals", year).get(auth.la_number, "") or "x"),
+        referrals_status=""
+        if auth.la_number in counts.index
+        else (benchmarks.la_statuses(df, "referrals", year).get(auth.la_number, "") or "x"),
         model_requested=str(model),
         base_label=rebase.base_label(pop) if not pop.empty else "the newest population estimates",
         lifecycle_note=areas_mod.lifecycle_caveat(auth, year),
@@ -124,13 +128,19 @@ def year_footnotes(mb: benchmarks.MeasureBenchmark, base_label: str) -> list[str
     """What the marks beside years mean."""
     notes = []
     if mb.rebased_periods:
-        notes.append(f"{REBASED_MARK}: re-based on {base_label} (DfE printed this year's rate on the estimates of the time).")
+        notes.append(
+            f"{REBASED_MARK}: re-based on {base_label} (DfE printed this year's rate on the estimates of the time)."
+        )
     if [p for p in mb.computed_periods if p not in mb.rebased_periods]:
-        notes.append(f"{COMPUTED_MARK}: computed here from DfE's count and ONS's population estimate (DfE printed no rate).")
+        notes.append(
+            f"{COMPUTED_MARK}: computed here from DfE's count and ONS's population estimate (DfE printed no rate)."
+        )
     return notes
 
 
-def benchmark_table(mb: benchmarks.MeasureBenchmark, base_label: str = "the newest population estimates") -> pd.DataFrame:
+def benchmark_table(
+    mb: benchmarks.MeasureBenchmark, base_label: str = "the newest population estimates"
+) -> pd.DataFrame:
     """Year by year: the LA, neighbours' mean (and how many), region, England, rank and band. A year
     whose figure DfE withheld stays in the table with its marker."""
     wide = mb.comparison.pivot(index="period", columns="comparator", values="value")
@@ -145,11 +155,16 @@ def benchmark_table(mb: benchmarks.MeasureBenchmark, base_label: str = "the newe
             {
                 "Year": _year_label(int(p), mb),
                 "This authority": numbers.fmt(h["value"], d, status=st),
-                "Neighbours' mean": f"{numbers.fmt(wide.loc[p, 'neighbours_mean'], max(d, 1))} ({int(n.get(p, 0))} of {len(mb.neighbour_numbers)})",
+                "Neighbours' mean": (
+                    f"{numbers.fmt(wide.loc[p, 'neighbours_mean'], max(d, 1))} ({int(n.get(p, 0))} "
+                    f"of {len(mb.neighbour_numbers)})"
+                ),
                 "Neighbours' median": numbers.fmt(wide.loc[p, "neighbours_median"], max(d, 1)),
                 "Region": numbers.fmt(wide.loc[p, "region"], d),
                 "England": numbers.fmt(wide.loc[p, "england"], d),
-                f"Rank among {len(mb.neighbour_numbers) + 1}": st if st else f"{int(h['rank'])} of {int(h['n_ranked'])}",
+                f"Rank among {len(mb.neighbour_numbers) + 1}": st
+                if st
+                else f"{int(h['rank'])} of {int(h['n_ranked'])}",
                 "Band": st if st else (h["band"] or "x"),
             }
         )
@@ -182,15 +197,24 @@ def da_table(p: PublishedReferrals) -> pd.DataFrame:
             continue
         count = m.removesuffix("_pct")
         num = benchmarks.la_values(p.data, count, p.da_period).get(p.la.la_number, np.nan)
-        num_st = "" if not np.isnan(num) else (benchmarks.la_statuses(p.data, count, p.da_period).get(p.la.la_number, "") or mb.status or "x")
+        num_st = (
+            ""
+            if not np.isnan(num)
+            else (benchmarks.la_statuses(p.data, count, p.da_period).get(p.la.la_number, "") or mb.status or "x")
+        )
         rows.append(
             {
                 "Domestic abuse concerning": label,
                 "Assessments": numbers.fmt(num, 0, status=num_st),
                 "% of assessments with a factor": numbers.fmt(mb.value, mb.decimals, status=mb.status),
-                "Neighbours' mean": f"{numbers.fmt(mb.neighbour_average.mean, 1)} ({mb.neighbour_average.n_with_value} of {len(mb.neighbour_numbers)})",
+                "Neighbours' mean": (
+                    f"{numbers.fmt(mb.neighbour_average.mean, 1)} "
+                    f"({mb.neighbour_average.n_with_value} of {len(mb.neighbour_numbers)})"
+                ),
                 "England": numbers.fmt(mb.england_value, mb.decimals, status=mb.england_status),
-                f"Rank among {len(mb.neighbour_numbers) + 1}": mb.status if mb.status else (f"{mb.rank} of {mb.n_ranked}" if mb.rank else "x"),
+                f"Rank among {len(mb.neighbour_numbers) + 1}": mb.status
+                if mb.status
+                else (f"{mb.rank} of {mb.n_ranked}" if mb.rank else "x"),
             }
         )
     return pd.DataFrame(rows)
@@ -198,8 +222,14 @@ def da_table(p: PublishedReferrals) -> pd.DataFrame:
 
 def _published_values(df: pd.DataFrame, measure: str, la_number: int) -> dict[int, tuple[float, str]]:
     """One LA's published values of a measure by year, with their DfE markers: ``{year: (value, status)}``."""
-    rows = df[(df["measure"] == measure) & (df["geographic_level"] == "la") & (df["la_number"] == la_number)].sort_values("period", kind="mergesort")
-    status = rows["status"].astype("object").where(rows["status"].notna(), "") if "status" in rows else pd.Series("", index=rows.index)
+    rows = df[
+        (df["measure"] == measure) & (df["geographic_level"] == "la") & (df["la_number"] == la_number)
+    ].sort_values("period", kind="mergesort")
+    status = (
+        rows["status"].astype("object").where(rows["status"].notna(), "")
+        if "status" in rows
+        else pd.Series("", index=rows.index)
+    )
     out: dict[int, tuple[float, str]] = {}
     for y, v, st in zip(rows["period"], rows["value"], status):
         out[int(y)] = (float(v) if pd.notna(v) else np.nan, str(st).strip())  # the newest row for a year wins
@@ -225,15 +255,31 @@ def da_section(p: PublishedReferrals):
     from csdemand.present.html import Html, esc, show_table
 
     if not p.da:
-        return Html(f'<p class="footnote">Factors at the end of assessment are published from 2018, so there are none for {p.period}.</p>')
-    table = show_table(da_table(p), f"Domestic abuse at the end of assessment, {p.da_period}: % of assessments with any factor recorded")
+        return Html(
+            '<p class="footnote">Factors at the end of assessment are published from 2018, so there are none for '
+            f"{p.period}.</p>"
+        )
+    table = show_table(
+        da_table(p),
+        f"Domestic abuse at the end of assessment, {p.da_period}: % of assessments with any factor recorded",
+    )
     chart_data = da_chart_table(p)
     if chart_data.drop(columns="Domestic abuse concerning").isna().any().any():
         missing = [DA_MEASURES[m].lower() for m in DA_MEASURES if p.da[m].status or np.isnan(p.da[m].value)]
-        what = f"{p.la.name}'s {p.da_period} share for {', '.join(missing)} is withheld" if missing else f"a comparator's {p.da_period} share is not available"
+        what = (
+            f"{p.la.name}'s {p.da_period} share for {', '.join(missing)} is withheld"
+            if missing
+            else f"a comparator's {p.da_period} share is not available"
+        )
         why = f'<p class="footnote">Not charted: {esc(what)} (see the table).</p>'
         return Html(why + table.markup)
-    chart = charts.grouped_bars(chart_data, "Domestic abuse concerning", [p.la.name, "Neighbours' mean", "England"], f"% of assessments with a factor, {p.da_period}", f"Domestic abuse at the end of assessment, {p.da_period}")
+    chart = charts.grouped_bars(
+        chart_data,
+        "Domestic abuse concerning",
+        [p.la.name, "Neighbours' mean", "England"],
+        f"% of assessments with a factor, {p.da_period}",
+        f"Domestic abuse at the end of assessment, {p.da_period}",
+    )
     return Html(chart._repr_html_() + table.markup)
 
 
@@ -316,7 +362,10 @@ def markers_footnote(shown: pd.DataFrame | list) -> str:
 # --------------------------------------------------------------------------- the local extract
 
 #: Said where the source holds no domestic-abuse flag (Annex A List 3), instead of a share of 0%.
-DA_NOT_RECORDED = "{source} does not record domestic abuse at referral; the published figures at the end of assessment are shown instead."
+DA_NOT_RECORDED = (
+    "{source} does not record domestic abuse at referral; the published figures at the end of "
+    "assessment are shown instead."
+)
 
 
 @dataclass
@@ -349,7 +398,9 @@ def _year_months(year: int) -> list[str]:
     return [str(pd.Period(f"{year - 1}-04", freq="M") + i) for i in range(12)]
 
 
-def protect_local(months: pd.DataFrame, shown: list[str], annual: pd.DataFrame, da_recorded: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+def protect_local(
+    months: pd.DataFrame, shown: list[str], annual: pd.DataFrame, da_recorded: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Disclosure control of everything the briefing shows from a local extract: ``(monthly, annual)``.
 
     ``months`` is :func:`local_referrals.monthly` up to the last month reported (every month, shown
@@ -369,7 +420,9 @@ def protect_local(months: pd.DataFrame, shown: list[str], annual: pd.DataFrame, 
     a = annual.set_index("period")
     years = [int(y) for y in a.index]
     labels = pd.Index(list(m.index) + years, dtype="object")
-    values = pd.Series(np.append(m["referrals"].to_numpy(dtype=float), a["referrals"].to_numpy(dtype=float)), index=labels)
+    values = pd.Series(
+        np.append(m["referrals"].to_numpy(dtype=float), a["referrals"].to_numpy(dtype=float)), index=labels
+    )
     status = disclosure.protect_sums(values, {y: _year_months(y) for y in years}, shown=list(shown) + years)
 
     mon = m.loc[list(shown)].reset_index()
@@ -377,7 +430,13 @@ def protect_local(months: pd.DataFrame, shown: list[str], annual: pd.DataFrame, 
     base = mon["referrals"].to_numpy(dtype=float)
     mon["referrals"] = mon["referrals"].astype(float).where(mon["referrals_status"] == "")
     if da_recorded:
-        pct, da_status = disclosure.protect_shares(mon["domestic_abuse"].to_numpy(dtype=float), base, decimals=1, scale=100, base_status=mon["referrals_status"].to_numpy())
+        pct, da_status = disclosure.protect_shares(
+            mon["domestic_abuse"].to_numpy(dtype=float),
+            base,
+            decimals=1,
+            scale=100,
+            base_status=mon["referrals_status"].to_numpy(),
+        )
     else:  # the source holds no flag: nothing to show, not a share of 0%
         pct, da_status = np.full(len(mon), np.nan), np.full(len(mon), "z", dtype=object)
     shown_da = np.asarray(da_status) == ""
@@ -385,16 +444,36 @@ def protect_local(months: pd.DataFrame, shown: list[str], annual: pd.DataFrame, 
     mon["da_pct"] = pct
     for c in ("domestic_abuse", "da_share", "da_lower", "da_upper"):
         mon[c] = mon[c].astype(float).where(shown_da)
-    mon = mon[["month", "referrals", "referrals_status", "domestic_abuse", "da_share", "da_pct", "da_lower", "da_upper", "da_status"]]
+    mon = mon[
+        [
+            "month",
+            "referrals",
+            "referrals_status",
+            "domestic_abuse",
+            "da_share",
+            "da_pct",
+            "da_lower",
+            "da_upper",
+            "da_status",
+        ]
+    ]
 
     ann = a.reset_index()
     ann["referrals_status"] = status.loc[years].to_numpy() if years else np.array([], dtype=object)
-    pct, rr_status = disclosure.protect_shares(ann["rereferrals"].to_numpy(dtype=float), ann["referrals"].to_numpy(dtype=float), decimals=1, scale=100, base_status=ann["referrals_status"].to_numpy())
+    pct, rr_status = disclosure.protect_shares(
+        ann["rereferrals"].to_numpy(dtype=float),
+        ann["referrals"].to_numpy(dtype=float),
+        decimals=1,
+        scale=100,
+        base_status=ann["referrals_status"].to_numpy(),
+    )
     ann["rereferral_pct"] = pct
     ann["rereferral_status"] = rr_status
     ann["rereferrals"] = ann["rereferrals"].astype(float).where(np.asarray(rr_status) == "")
     ann["referrals"] = ann["referrals"].astype(float).where(ann["referrals_status"] == "")
-    ann = ann[["period", "referrals", "referrals_status", "rereferrals", "rereferral_pct", "rereferral_status", "complete"]]
+    ann = ann[
+        ["period", "referrals", "referrals_status", "rereferrals", "rereferral_pct", "rereferral_status", "complete"]
+    ]
     return mon, ann
 
 
@@ -403,7 +482,9 @@ def _source_name(label: str) -> str:
     return "Annex A" if "annex" in label.lower() else "The local source"
 
 
-def local(extract: str, la: areas_mod.LocalAuthority, month: str = "latest", months_shown: int = 36, year: int | None = None) -> LocalReferrals | None:
+def local(
+    extract: str, la: areas_mod.LocalAuthority, month: str = "latest", months_shown: int = 36, year: int | None = None
+) -> LocalReferrals | None:
     """Read, summarise and protect the local referrals (see :func:`read_records`; None without
     any). ``month`` (``YYYY-MM`` or ``latest``): the last month shown; ``months_shown`` months
     up to it are charted. ``year``: the briefing's reporting year; nothing after its March is
@@ -424,7 +505,12 @@ def local(extract: str, la: areas_mod.LocalAuthority, month: str = "latest", mon
     if year is not None:  # periods hold: a briefing for a year shows nothing after that year
         cut = str(periods.year_end(year))
         if str(month).strip().lower() not in ("latest", "") and str(pd.Period(str(month), freq="M")) > cut:
-            raise InputError(f"month {month} is after the briefing's year (to 31 March {year})", column="month", value=month, expected=f"a month up to {cut}, or 'latest'")
+            raise InputError(
+                f"month {month} is after the briefing's year (to 31 March {year})",
+                column="month",
+                value=month,
+                expected=f"a month up to {cut}, or 'latest'",
+            )
         full = full[full["month"] <= cut].reset_index(drop=True)
         if full.empty:
             return None
@@ -433,7 +519,13 @@ def local(extract: str, la: areas_mod.LocalAuthority, month: str = "latest", mon
     else:
         last = str(pd.Period(str(month), freq="M"))
         if last not in set(full["month"]):
-            raise InputError(f"month {last} is not in the extract", file=label, column="month", value=month, expected=f"a month from {full['month'].iloc[0]} to {full['month'].iloc[-1]}")
+            raise InputError(
+                f"month {last} is not in the extract",
+                file=label,
+                column="month",
+                value=month,
+                expected=f"a month from {full['month'].iloc[0]} to {full['month'].iloc[-1]}",
+            )
     upto = records[records["referral_date"] < (pd.Period(last, freq="M") + 1).to_timestamp()]
     months = full[full["month"] <= last].reset_index(drop=True)
     shown = months["month"].tail(months_shown).tolist()
@@ -444,12 +536,22 @@ def local(extract: str, la: areas_mod.LocalAuthority, month: str = "latest", mon
     idx = pd.PeriodIndex(mon["month"], freq="M")
     counts = spc.xmr(pd.Series(mon["referrals"].to_numpy(dtype=float), index=idx))
     # Name the chart in each sentence: "Shift: ..." alone does not say which measure moved.
-    signals = [s if s.startswith("No special-cause") else f"Monthly referrals. {s}" for s in spc.describe(counts, "monthly referrals")]
+    signals = [
+        s if s.startswith("No special-cause") else f"Monthly referrals. {s}"
+        for s in spc.describe(counts, "monthly referrals")
+    ]
     da = None
     if da_recorded:
         den = mon["referrals"].where(mon["da_status"] == "")
-        da = spc.p_chart(pd.Series(mon["domestic_abuse"].to_numpy(dtype=float), index=idx), pd.Series(den.to_numpy(dtype=float), index=idx), laney=True)
-        signals += [s if s.startswith("No special-cause") else f"Domestic-abuse share. {s}" for s in spc.describe(da, "the domestic-abuse share")]
+        da = spc.p_chart(
+            pd.Series(mon["domestic_abuse"].to_numpy(dtype=float), index=idx),
+            pd.Series(den.to_numpy(dtype=float), index=idx),
+            laney=True,
+        )
+        signals += [
+            s if s.startswith("No special-cause") else f"Domestic-abuse share. {s}"
+            for s in spc.describe(da, "the domestic-abuse share")
+        ]
     return LocalReferrals(path, synthetic, last, mon, ann, counts, da, signals, da_recorded, _source_name(label))
 
 
@@ -471,12 +573,21 @@ def latest_month(loc: LocalReferrals | None) -> dict | None:
     label = pd.Period(r["month"], freq="M").strftime("%B %Y")
     why = disclosure.WITHHELD_WORDS
     if r["referrals_status"]:
-        text = f"In the local extract, the number of referrals received in {label} is {numbers.fmt(np.nan, status=r['referrals_status'])} ({why})"
+        text = (
+            f"In the local extract, the number of referrals received in {label} is "
+            f"{numbers.fmt(np.nan, status=r['referrals_status'])} ({why})"
+        )
         text += ", and so is the share with domestic abuse recorded." if loc.da_recorded else "."
     else:
-        text = f"In the local extract, {numbers.plural(r['referrals'], 'referral')} {'was' if r['referrals'] == 1 else 'were'} received in {label}"
+        text = (
+            f"In the local extract, {numbers.plural(r['referrals'], 'referral')} "
+            f"{'was' if r['referrals'] == 1 else 'were'} received in {label}"
+        )
         if loc.da_recorded and r["da_status"] == "":
-            text += f"; domestic abuse was recorded in {_pct(r['da_pct'])} of them (95% interval {_pct(r['da_lower'] * 100)} to {_pct(r['da_upper'] * 100)})."
+            text += (
+                f"; domestic abuse was recorded in {_pct(r['da_pct'])} of them (95% interval "
+                f"{_pct(r['da_lower'] * 100)} to {_pct(r['da_upper'] * 100)})."
+            )
         elif loc.da_recorded and r["da_status"] == "c":
             text += f"; the share with domestic abuse recorded is c ({why})."
         else:
@@ -506,10 +617,21 @@ def local_headline(loc: LocalReferrals) -> tuple[str, str, str]:
     note = "local extract" + (" (synthetic)" if loc.synthetic else "")
     if r["referrals_status"] == "c":
         note += f"; {disclosure.FOOTNOTE_C}"
-    return (f"Referrals in {pd.Period(loc.month, freq='M').strftime('%b %Y')}", numbers.fmt(r["referrals"], 0, status=r["referrals_status"]), note)
+    return (
+        f"Referrals in {pd.Period(loc.month, freq='M').strftime('%b %Y')}",
+        numbers.fmt(r["referrals"], 0, status=r["referrals_status"]),
+        note,
+    )
 
 
-def _spc_data(table: pd.DataFrame, label: str, shown: pd.Series, status: pd.Series, percent: bool, interval: pd.DataFrame | None = None) -> pd.DataFrame:
+def _spc_data(
+    table: pd.DataFrame,
+    label: str,
+    shown: pd.Series,
+    status: pd.Series,
+    percent: bool,
+    interval: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """The "view as table" of a control chart, protected: each month's figure as printed
     (``shown``, in the chart's unit) or its marker (``c`` withheld); mean and limits from the
     months shown, ``x`` where a month has none (it is left out of the chart)."""
@@ -518,10 +640,16 @@ def _spc_data(table: pd.DataFrame, label: str, shown: pd.Series, status: pd.Seri
     scale, d, unit = (100, 1, "%") if percent else (1, 0, "")
     t = table.reset_index(drop=True)
     st = status.reset_index(drop=True)
-    data = {"Month": t["x"].map(_month_label).tolist(), label: [numbers.fmt(v, d, status=s, unit=unit) for v, s in zip(shown.reset_index(drop=True), st)]}
+    data = {
+        "Month": t["x"].map(_month_label).tolist(),
+        label: [numbers.fmt(v, d, status=s, unit=unit) for v, s in zip(shown.reset_index(drop=True), st)],
+    }
     if interval is not None:
         lo, hi = interval["lower"].reset_index(drop=True), interval["upper"].reset_index(drop=True)
-        data["95% interval (Wilson)"] = [f"{_pct(a * 100)} to {_pct(b * 100)}" if s == "" else numbers.fmt(np.nan, status=s) for a, b, s in zip(lo, hi, st)]
+        data["95% interval (Wilson)"] = [
+            f"{_pct(a * 100)} to {_pct(b * 100)}" if s == "" else numbers.fmt(np.nan, status=s)
+            for a, b, s in zip(lo, hi, st)
+        ]
     for name, c in (("Mean", "centre"), ("Lower limit", "lower"), ("Upper limit", "upper")):
         data[name] = [numbers.fmt(v * scale, d, unit=unit) for v in t[c]]
     data["Signal"] = [_rule_words(r) if s == "" else "-" for r, s in zip(t["rules"], st)]
@@ -533,9 +661,16 @@ def _spc_alt(what: str, data: pd.DataFrame, label: str, n_signals: int) -> str:
     last = data.iloc[-1]
     withheld = int((data[label] == "c").sum())
     return (
-        f"Control chart of {what} by month from {data['Month'].iloc[0]} to {last['Month']}. Latest {last[label]}; mean {last['Mean']}, "
-        f"process limits {last['Lower limit']} to {last['Upper limit']}. {n_signals} month{'s' if n_signals != 1 else ''} show special-cause variation."
-        + (f" {withheld} month{'s are' if withheld != 1 else ' is'} withheld as c (a count of 1 to 5, or a figure from which one could be worked out) and left out of the chart, its mean and its limits." if withheld else "")
+        f"Control chart of {what} by month from {data['Month'].iloc[0]} to {last['Month']}. Latest {last[label]}; "
+        f"mean {last['Mean']}, "
+        f"process limits {last['Lower limit']} to {last['Upper limit']}. {n_signals} "
+        f"month{'s' if n_signals != 1 else ''} show special-cause variation."
+        + (
+            f" {withheld} month{'s are' if withheld != 1 else ' is'} withheld as c (a count of 1 to 5, or a figure "
+            "from which one could be worked out) and left out of the chart, its mean and its limits."
+            if withheld
+            else ""
+        )
     )
 
 
@@ -558,9 +693,11 @@ def monthly_charts(loc: LocalReferrals | None):
     from csdemand.present.html import Html, bullet_list, esc
 
     if loc is None:
-        return Html('<p class="footnote">No local referrals extract is configured for this authority, so the monthly '
-                    "figures are not shown: they need the council's own records (see config/data.yml). The published "
-                    "figures below do not.</p>")
+        return Html(
+            '<p class="footnote">No local referrals extract is configured for this authority, so the monthly '
+            "figures are not shown: they need the council's own records (see config/data.yml). The published "
+            "figures below do not.</p>"
+        )
     label = " (synthetic extract)" if loc.synthetic else ""
     mon = loc.monthly
     counts = charts.spc_chart(loc.counts_spc.table, "Referrals", f"Referrals per month, XmR control chart{label}")
@@ -571,11 +708,21 @@ def monthly_charts(loc: LocalReferrals | None):
     if loc.da_recorded:
         interval = mon[["da_lower", "da_upper"]].rename(columns={"da_lower": "lower", "da_upper": "upper"})
         share = charts.spc_chart(
-            loc.da_spc.table, "Domestic abuse share", f"Share of referrals with domestic abuse recorded, Laney p' chart with 95% Wilson intervals{label}",
-            percent=True, interval=interval,
+            loc.da_spc.table,
+            "Domestic abuse share",
+            f"Share of referrals with domestic abuse recorded, Laney p' chart with 95% Wilson intervals{label}",
+            percent=True,
+            interval=interval,
         )
-        share.data = _spc_data(loc.da_spc.table, "Domestic abuse share", mon["da_pct"], mon["da_status"], percent=True, interval=interval)
-        share.alt = _spc_alt("the share of referrals with domestic abuse recorded", share.data, "Domestic abuse share", int(loc.da_spc.table["signal"].sum()))
+        share.data = _spc_data(
+            loc.da_spc.table, "Domestic abuse share", mon["da_pct"], mon["da_status"], percent=True, interval=interval
+        )
+        share.alt = _spc_alt(
+            "the share of referrals with domestic abuse recorded",
+            share.data,
+            "Domestic abuse share",
+            int(loc.da_spc.table["signal"].sum()),
+        )
         parts += [share._repr_html_(), _footnote_html(share.data.drop(columns=["Month", "Signal"]), chart=True)]
     else:
         parts.append(f'<p class="note">{esc(DA_NOT_RECORDED.format(source=loc.source_name))}</p>')
@@ -588,9 +735,15 @@ def reconciliation_section(loc: LocalReferrals | None, p: PublishedReferrals):
     from csdemand.present.html import Html, show_table
 
     if loc is None or loc.annual.empty:
-        return Html('<p class="footnote">No local extract with a complete reporting year was supplied, so there is nothing to reconcile.</p>')
+        return Html(
+            '<p class="footnote">No local extract with a complete reporting year was supplied, so there is nothing '
+            "to reconcile.</p>"
+        )
     table = reconciliation_table(reconciliation(loc.annual, p))
-    return Html(show_table(table, "Local extract against DfE's published referrals, complete reporting years").markup + _footnote_html(table.drop(columns=["Year"])))
+    return Html(
+        show_table(table, "Local extract against DfE's published referrals, complete reporting years").markup
+        + _footnote_html(table.drop(columns=["Year"]))
+    )
 
 
 def headlines(p: PublishedReferrals, loc: LocalReferrals | None) -> list[tuple[str, str, str]]:
@@ -601,18 +754,34 @@ def headlines(p: PublishedReferrals, loc: LocalReferrals | None) -> list[tuple[s
     if r.status:
         rate_note = f"{p.period}: not published for {p.la.name}"
     elif r.rebased:
-        rate_note = f"England {numbers.fmt(r.england_value, r.decimals)}; re-based, DfE printed {numbers.fmt(r.published_value, r.decimals)}"
+        rate_note = (
+            f"England {numbers.fmt(r.england_value, r.decimals)}; re-based, DfE printed "
+            f"{numbers.fmt(r.published_value, r.decimals)}"
+        )
     else:
         rate_note = f"England {numbers.fmt(r.england_value, r.decimals)}{'; computed here' if r.computed else ''}"
     tiles = [
-        (f"Referrals, year to March {p.period}", fmt_number(p.referrals, status=p.referrals_status, noun="referrals"), p.la.name),
+        (
+            f"Referrals, year to March {p.period}",
+            fmt_number(p.referrals, status=p.referrals_status, noun="referrals"),
+            p.la.name,
+        ),
         ("Per 10,000 children", fmt_number(r.value, r.decimals, status=r.status, noun="referrals"), rate_note),
-        ("Re-referrals within 12 months", fmt_number(rr.value, rr.decimals, status=rr.status, unit="%", noun="referrals"), f"England {numbers.fmt(rr.england_value, rr.decimals, unit='%')}; lower is better"),
+        (
+            "Re-referrals within 12 months",
+            fmt_number(rr.value, rr.decimals, status=rr.status, unit="%", noun="referrals"),
+            f"England {numbers.fmt(rr.england_value, rr.decimals, unit='%')}; lower is better",
+        ),
     ]
     if p.da:
         da = p.da["da_parent_pct"]
-        tiles.append((f"Domestic abuse (parent), {p.da_period}", fmt_number(da.value, da.decimals, status=da.status, unit="%", noun="assessments"),
-                      f"of assessments with a factor; England {numbers.fmt(da.england_value, da.decimals, unit='%')}"))
+        tiles.append(
+            (
+                f"Domestic abuse (parent), {p.da_period}",
+                fmt_number(da.value, da.decimals, status=da.status, unit="%", noun="assessments"),
+                f"of assessments with a factor; England {numbers.fmt(da.england_value, da.decimals, unit='%')}",
+            )
+        )
     if loc is not None:
         tiles.append(local_headline(loc))  # protected: c with the reason when the month is withheld
     return tiles
@@ -627,16 +796,38 @@ def figures(p: PublishedReferrals) -> list:
     def fig(mb: benchmarks.MeasureBenchmark, unit: str) -> Figure:
         t = mb.travel.set_index("span_years")
         return Figure(
-            mb.measure, period=str(mb.period), value=mb.value, status=mb.status, label=codes.measure(mb.measure)["label"], unit=unit,
-            comparators={"neighbours_mean": mb.neighbour_average.mean, "neighbours_median": mb.neighbour_average.median, "region": mb.region_value,
-                         "england": mb.england_value, "published": mb.published_value},
-            flags={"rank": f"{mb.rank} of {mb.n_ranked}" if mb.rank and not mb.status else "", "band": mb.band.band, "rebased": "yes" if mb.rebased else "",
-                   "change_1y": t.loc[1, "direction"] if 1 in t.index else ""},
+            mb.measure,
+            period=str(mb.period),
+            value=mb.value,
+            status=mb.status,
+            label=codes.measure(mb.measure)["label"],
+            unit=unit,
+            comparators={
+                "neighbours_mean": mb.neighbour_average.mean,
+                "neighbours_median": mb.neighbour_average.median,
+                "region": mb.region_value,
+                "england": mb.england_value,
+                "published": mb.published_value,
+            },
+            flags={
+                "rank": f"{mb.rank} of {mb.n_ranked}" if mb.rank and not mb.status else "",
+                "band": mb.band.band,
+                "rebased": "yes" if mb.rebased else "",
+                "change_1y": t.loc[1, "direction"] if 1 in t.index else "",
+            },
             **common,
         )
 
     out = [
-        Figure("referrals", period=str(p.period), value=p.referrals, status=p.referrals_status, label=codes.measure("referrals")["label"], unit="referrals", **common),
+        Figure(
+            "referrals",
+            period=str(p.period),
+            value=p.referrals,
+            status=p.referrals_status,
+            label=codes.measure("referrals")["label"],
+            unit="referrals",
+            **common,
+        ),
         fig(p.rate, "per 10,000"),
         fig(p.rereferral, "percent"),
     ]
@@ -650,21 +841,57 @@ def provenance(p: PublishedReferrals, loc: LocalReferrals | None, parameters: di
     and JSON record."""
     from csdemand.present.html import Provenance, sources_used
 
-    shown = p.data[p.data["measure"].isin([RATE, REREFERRAL, "referrals", *DA_MEASURES]) & (p.data["period"] <= p.period)]
+    shown = p.data[
+        p.data["measure"].isin([RATE, REREFERRAL, "referrals", *DA_MEASURES]) & (p.data["period"] <= p.period)
+    ]
     sn = codes.neighbour_models().loc[p.model]
     sources = sources_used(shown) + [
-        {"id": "ons_pop_2024", **{k: v for k, v in codes.sources().loc["ons_pop_2024"].items() if k in ("title", "publisher", "published", "licence", "url")}},
-        {"id": f"sn_{p.model}", "title": sn["label"], "publisher": "Department for Education", "published": sn["published"], "licence": "OGL v3.0", "url": ""},
+        {
+            "id": "ons_pop_2024",
+            **{
+                k: v
+                for k, v in codes.sources().loc["ons_pop_2024"].items()
+                if k in ("title", "publisher", "published", "licence", "url")
+            },
+        },
+        {
+            "id": f"sn_{p.model}",
+            "title": sn["label"],
+            "publisher": "Department for Education",
+            "published": sn["published"],
+            "licence": "OGL v3.0",
+            "url": "",
+        },
     ]
     if loc is not None:
-        sources.append({"id": "local", "title": f"Local referrals: {loc.path.name if loc.path.suffix else loc.path}" + (" (SYNTHETIC: not real children)" if loc.synthetic else ""), "publisher": "Council", "published": loc.month, "licence": "", "url": ""})
+        sources.append(
+            {
+                "id": "local",
+                "title": f"Local referrals: {loc.path.name if loc.path.suffix else loc.path}"
+                + (" (SYNTHETIC: not real children)" if loc.synthetic else ""),
+                "publisher": "Council",
+                "published": loc.month,
+                "licence": "",
+                "url": "",
+            }
+        )
     return Provenance(
         title=f"Referrals and domestic abuse: {p.la.name}, {p.period}",
-        subtitle="Referrals to children's social care, re-referrals and domestic abuse as a factor, against statistical neighbours, the region and England",
-        parameters={**parameters, "resolved period": p.period, **({"local extract up to": loc.month} if loc is not None else {}),
-                    **({"statistical neighbour model used": p.model} if p.model != p.model_requested else {})},
+        subtitle=(
+            "Referrals to children's social care, re-referrals and domestic abuse as a factor, against "
+            "statistical neighbours, the region and England"
+        ),
+        parameters={
+            **parameters,
+            "resolved period": p.period,
+            **({"local extract up to": loc.month} if loc is not None else {}),
+            **({"statistical neighbour model used": p.model} if p.model != p.model_requested else {}),
+        },
         sources=sources,
-        notes=["Contains public sector information licensed under the Open Government Licence v3.0. Source: Department for Education; Office for National Statistics."],
+        notes=[
+            "Contains public sector information licensed under the Open Government Licence v3.0. Source: Department "
+            "for Education; Office for National Statistics."
+        ],
         figures=figures(p),
     )
 
@@ -690,5 +917,13 @@ def trend_chart(p: PublishedReferrals, which: str = "rate"):
     mb = p.rate if which == "rate" else p.rereferral
     label = "Referrals per 10,000 children" if which == "rate" else "Re-referrals (% of referrals)"
     statuses = benchmarks.area_statuses(p.data, mb.measure, la_number=p.la.la_number)
-    return charts.trend_chart(mb.comparison, p.la.name, p.la.region_name, label, mb.computed_periods, decimals=mb.decimals,
-                              rebased_periods=mb.rebased_periods, la_statuses=statuses)
+    return charts.trend_chart(
+        mb.comparison,
+        p.la.name,
+        p.la.region_name,
+        label,
+        mb.computed_periods,
+        decimals=mb.decimals,
+        rebased_periods=mb.rebased_periods,
+        la_statuses=statuses,
+    )

@@ -179,7 +179,12 @@ def _population_cached(mtime: float) -> pd.Series:
     pop = store.load("population")
     pop = pop[(pop["measure"] == "population_0_17") & (pop["geographic_level"] == "la") & (pop["status"] == "")]
     pop = pop.sort_values("release").drop_duplicates(["la_number", "period"], keep="last")
-    return pd.Series(pop["value"].to_numpy(float), index=pd.MultiIndex.from_arrays([pop["la_number"].astype(int).to_numpy(), pop["period"].astype(int).to_numpy() + 1]))
+    return pd.Series(
+        pop["value"].to_numpy(float),
+        index=pd.MultiIndex.from_arrays(
+            [pop["la_number"].astype(int).to_numpy(), pop["period"].astype(int).to_numpy() + 1]
+        ),
+    )
 
 
 def same_base_population() -> pd.Series:
@@ -197,14 +202,21 @@ def panel(spec: pd.Series, df: pd.DataFrame) -> Panel:
     la = m[m["geographic_level"] == "la"].copy()
     la["la_number"] = la["la_number"].astype(int)
     la["status"] = la["status"].fillna("").astype(str)
-    la = la.drop_duplicates(["la_number", "period"]).set_index(["la_number", "period"])[["value", "status", "numerator", "denominator", "computed", "source", "area_name"]]
+    la = la.drop_duplicates(["la_number", "period"]).set_index(["la_number", "period"])[
+        ["value", "status", "numerator", "denominator", "computed", "source", "area_name"]
+    ]
     eng = m[m["area_code"] == ENGLAND].copy()
     eng["status"] = eng["status"].fillna("").astype(str)
     eng = eng.drop_duplicates("period").set_index("period")[["value", "status", "numerator", "denominator", "source"]]
     starts = None
     if spec.get("starts"):
         s = df[(df["measure"] == spec["starts"]) & (df["geographic_level"] == "la") & (df["status"].fillna("") == "")]
-        starts = pd.Series(s["value"].to_numpy(float), index=pd.MultiIndex.from_arrays([s["la_number"].astype(int).to_numpy(), s["period"].astype(int).to_numpy()]))
+        starts = pd.Series(
+            s["value"].to_numpy(float),
+            index=pd.MultiIndex.from_arrays(
+                [s["la_number"].astype(int).to_numpy(), s["period"].astype(int).to_numpy()]
+            ),
+        )
     return Panel(spec["key"], spec["measure"], spec["kind"], spec["timing"], la, eng, same_base_population(), starts)
 
 
@@ -238,7 +250,11 @@ def pair(p: Panel, y1: int, y2: int) -> pd.DataFrame:
     """LAs with a published value and counts in both years: ``x1, n1, x2, n2`` (rates on the
     same-base population) and ``shared`` (children in both stocks, for a stock measure), by LA."""
     a, b = testable(p, y1), testable(p, y2)
-    m = a[["numerator", "denominator"]].set_axis(["x1", "n1"], axis=1).join(b[["numerator", "denominator"]].set_axis(["x2", "n2"], axis=1), how="inner")
+    m = (
+        a[["numerator", "denominator"]]
+        .set_axis(["x1", "n1"], axis=1)
+        .join(b[["numerator", "denominator"]].set_axis(["x2", "n2"], axis=1), how="inner")
+    )
     if p.kind == "rate":
         for col, y in (("n1", y1), ("n2", y2)):
             base = p.population.reindex(pd.MultiIndex.from_arrays([m.index.to_numpy(), np.full(len(m), y)])).to_numpy()
@@ -246,8 +262,16 @@ def pair(p: Panel, y1: int, y2: int) -> pd.DataFrame:
     m["shared"] = np.nan
     if p.starts is not None and p.timing == "stock":
         years = range(y1 + 1, y2 + 1)
-        got = pd.DataFrame({y: p.starts.reindex(pd.MultiIndex.from_arrays([m.index.to_numpy(), np.full(len(m), y)])).to_numpy() for y in years}, index=m.index)
-        m["shared"] = significance.shared_from_starts(m["x2"].to_numpy(), got.sum(axis=1, min_count=len(years)).to_numpy())
+        got = pd.DataFrame(
+            {
+                y: p.starts.reindex(pd.MultiIndex.from_arrays([m.index.to_numpy(), np.full(len(m), y)])).to_numpy()
+                for y in years
+            },
+            index=m.index,
+        )
+        m["shared"] = significance.shared_from_starts(
+            m["x2"].to_numpy(), got.sum(axis=1, min_count=len(years)).to_numpy()
+        )
     return m
 
 
@@ -258,7 +282,9 @@ def _shared(p: Panel, m: pd.DataFrame) -> np.ndarray | None:
 def versus_england_all(p: Panel, year: int) -> pd.Series:
     """Every testable LA's over-dispersed z against England in ``year``, by LA number."""
     rows = testable(p, year)
-    f = fn.funnel(rows["numerator"].to_numpy(float), rows["denominator"].to_numpy(float), england_target(p, year), p.kind)
+    f = fn.funnel(
+        rows["numerator"].to_numpy(float), rows["denominator"].to_numpy(float), england_target(p, year), p.kind
+    )
     return pd.Series(f.z, index=rows.index)
 
 
@@ -307,16 +333,25 @@ def _then_value(p: Panel, now_row: pd.Series | None, then_row: pd.Series | None)
     the base of the later (computed) figure, so a change reflects children, not a new estimate."""
     if then_row is None:
         return np.nan
-    if p.kind == "rate" and now_row is not None and bool(now_row["computed"]) and not bool(then_row["computed"]):
-        if pd.notna(then_row["numerator"]) and pd.notna(then_row["denominator"]) and then_row["denominator"] > 0:
-            return float(then_row["numerator"] / then_row["denominator"] * fn.PER)
+    recomputed = (
+        p.kind == "rate" and now_row is not None and bool(now_row["computed"]) and not bool(then_row["computed"])
+    )
+    if (
+        recomputed
+        and pd.notna(then_row["numerator"])
+        and pd.notna(then_row["denominator"])
+        and then_row["denominator"] > 0
+    ):
+        return float(then_row["numerator"] / then_row["denominator"] * fn.PER)
     return float(then_row["value"])
 
 
-def published_change(p: Panel, la_number: int, year: int, span: int, value: float, now_row: pd.Series | None, decimals: int) -> Change:
+def published_change(
+    p: Panel, la_number: int, year: int, span: int, value: float, now_row: pd.Series | None, decimals: int
+) -> Change:
     """The change in a published measure over ``span`` years to ``year``, with its test."""
     y1 = year - span
-    then_raw, then_status, then_row = _row(p, la_number, y1)
+    _then_raw, then_status, then_row = _row(p, la_number, y1)
     then_value = _then_value(p, now_row, then_row) if then_status == "" else np.nan
     shown = numbers.change_as_printed(value, then_value, decimals)
     pct = numbers.pct_change_as_printed(value, then_value, decimals)
@@ -331,7 +366,9 @@ def published_change(p: Panel, la_number: int, year: int, span: int, value: floa
     return Change(span, y1, then_value, then_status, shown, pct, test, _reference_change(p, m), small)
 
 
-def published_indicator(spec: pd.Series, p: Panel, la: areas_mod.LocalAuthority, year: int, neighbour_numbers: list[int]) -> Indicator:
+def published_indicator(
+    spec: pd.Series, p: Panel, la: areas_mod.LocalAuthority, year: int, neighbour_numbers: list[int]
+) -> Indicator:
     """A published indicator's row for an LA and the page's year (markers where withheld)."""
     defn = codes.measure(spec["measure"])
     decimals = int(defn["decimals"])
@@ -350,18 +387,45 @@ def published_indicator(spec: pd.Series, p: Panel, la: areas_mod.LocalAuthority,
     group = values.reindex([la.la_number] + list(neighbour_numbers)).dropna()
     rank, n_ranked = benchmarks.rank_ascending(group, la.la_number)
     target = england_target(p, use)
-    eng_value = float(p.england.loc[use, "value"]) if use in p.england.index and p.england.loc[use, "status"] == "" else np.nan
+    eng_value = (
+        float(p.england.loc[use, "value"]) if use in p.england.index and p.england.loc[use, "status"] == "" else np.nan
+    )
     rows = testable(p, use)
     if la.la_number in rows.index and np.isfinite(target):
         r = rows.loc[la.la_number]
-        vs = significance.versus_england(r["numerator"], r["denominator"], target, rows["numerator"].to_numpy(float), rows["denominator"].to_numpy(float), p.kind)
+        vs = significance.versus_england(
+            r["numerator"],
+            r["denominator"],
+            target,
+            rows["numerator"].to_numpy(float),
+            rows["denominator"].to_numpy(float),
+            p.kind,
+        )
     else:
-        vs = significance.not_tested("no published count for the authority" if np.isfinite(target) else "no England figure")
+        vs = significance.not_tested(
+            "no published count for the authority" if np.isfinite(target) else "no England figure"
+        )
     return Indicator(
-        key=spec["key"], label=spec["label"], noun=spec["noun"], kind=p.kind, timing=p.timing, period=use, value=value, status=status,
-        decimals=decimals, polarity=str(defn["polarity"]), unit=str(defn["unit"]), change1=changes[0], change3=changes[1],
-        neighbours=avg, rank=rank, n_ranked=n_ranked, england=eng_value, vs_england=vs,
-        source=str(row["source"]) if row is not None else "", note=note,
+        key=spec["key"],
+        label=spec["label"],
+        noun=spec["noun"],
+        kind=p.kind,
+        timing=p.timing,
+        period=use,
+        value=value,
+        status=status,
+        decimals=decimals,
+        polarity=str(defn["polarity"]),
+        unit=str(defn["unit"]),
+        change1=changes[0],
+        change3=changes[1],
+        neighbours=avg,
+        rank=rank,
+        n_ranked=n_ranked,
+        england=eng_value,
+        vs_england=vs,
+        source=str(row["source"]) if row is not None else "",
+        note=note,
     )
 
 
@@ -409,14 +473,33 @@ def early_help_indicator(la: areas_mod.LocalAuthority, year: int) -> tuple[Indic
     note = ""
     if now is None:
         first, last = (monthly.index.min(), monthly.index.max()) if len(monthly) else (None, None)
-        note = (
-            f"Early help: the local extract does not cover the whole year to March {year}"
-            + (f" (it runs from {periods.month_label(first)} to {periods.month_label(last)})." if first is not None else ".")
+        note = f"Early help: the local extract does not cover the whole year to March {year}" + (
+            f" (it runs from {periods.month_label(first)} to {periods.month_label(last)})."
+            if first is not None
+            else "."
         )
     ind = Indicator(
-        key="early_help_requests", label=label, noun="early help requests", kind="count", timing="flow", period=year, value=value, status=status,
-        decimals=0, polarity="neither", unit="requests", change1=changes[0], change3=changes[1], neighbours=None, rank=0, n_ranked=0,
-        england=np.nan, vs_england=significance.not_tested("local data: no England figure"), source="local", note=note, synthetic=got.synthetic,
+        key="early_help_requests",
+        label=label,
+        noun="early help requests",
+        kind="count",
+        timing="flow",
+        period=year,
+        value=value,
+        status=status,
+        decimals=0,
+        polarity="neither",
+        unit="requests",
+        change1=changes[0],
+        change3=changes[1],
+        neighbours=None,
+        rank=0,
+        n_ranked=0,
+        england=np.nan,
+        vs_england=significance.not_tested("local data: no England figure"),
+        source="local",
+        note=note,
+        synthetic=got.synthetic,
     )
     name = got.label
     if "/" in name and " " not in name:
@@ -424,7 +507,8 @@ def early_help_indicator(la: areas_mod.LocalAuthority, year: int) -> tuple[Indic
     last = monthly.index.max() if len(monthly) else periods.year_end(year)
     source = {
         "id": "local_early_help",
-        "title": f"Early help requests (local extract {name}" + ("; synthetic sample: not real families)" if got.synthetic else ")"),
+        "title": f"Early help requests (local extract {name}"
+        + ("; synthetic sample: not real families)" if got.synthetic else ")"),
         "publisher": "Council",
         "published": str(min(last, periods.year_end(year))),
         "licence": "",
@@ -471,7 +555,13 @@ def build(la: str, period: str = "latest", model: str = "2025") -> Summary:
         out.append(ind)
         df = tables[spec["table"]]
         shown_years = [ind.period] + [ind.period - s for s in SPANS]
-        used.append(df[(df["measure"] == spec["measure"]) & df["period"].isin(shown_years) & ((df["la_number"].isin([auth.la_number] + nbrs)) | (df["area_code"] == ENGLAND))])
+        used.append(
+            df[
+                (df["measure"] == spec["measure"])
+                & df["period"].isin(shown_years)
+                & ((df["la_number"].isin([auth.la_number] + nbrs)) | (df["area_code"] == ENGLAND))
+            ]
+        )
     rows_used = pd.concat(used) if used else pd.DataFrame()
     return Summary(auth, year, used_model, out, nbrs, local_source, rows_used, requested_model=str(model))
 
@@ -541,20 +631,27 @@ def change_words(ind: Indicator, ch: Change, over: str = "on the year", subject:
     d = direction(ch)
     if not d:
         if ch.then_status and ch.then_status != "x":
-            return f"the {ch.then_period} figure is {numbers.marker_words(ch.then_status)}, so there is no change to show"
+            return (
+                f"the {ch.then_period} figure is {numbers.marker_words(ch.then_status)}, so there is no change to show"
+            )
         return f"there is no {ch.then_period} figure to compare"
     flag, ref = ch.test.flag, _reference_words(ind, ch)
     when = f" {over}" if over else ""
     verdict = f" ({judgement(ind, ch)})" if judgement(ind, ch) else ""
     if d == "unchanged":
-        return f"{subject} was unchanged{when}" + ((f", against {ref}: a significant difference" if ref else ": a significant difference") if flag else "")
+        return f"{subject} was unchanged{when}" + (
+            (f", against {ref}: a significant difference" if ref else ": a significant difference") if flag else ""
+        )
     size = _size(ind, ch)
     if not flag:
         return f"{subject} {d} by {size}{when}{verdict}"
     if (flag == "higher") == (d == "rose"):
         return f"{subject} {d} significantly by {size}{when}{verdict}" + (f", against {ref}" if ref else "")
     # flagged against the direction of the move: the authority moved less than all authorities did
-    return f"{subject} {d} by {size}{when}{verdict}, significantly {'less' if d == 'rose' else 'less far'} than all authorities ({ref.removesuffix(' across all authorities')})"
+    return (
+        f"{subject} {d} by {size}{when}{verdict}, significantly {'less' if d == 'rose' else 'less far'} than all "
+        f"authorities ({ref.removesuffix(' across all authorities')})"
+    )
 
 
 def neighbour_words(ind: Indicator) -> tuple[str, float]:
@@ -565,14 +662,24 @@ def neighbour_words(ind: Indicator) -> tuple[str, float]:
         return "", 0.0
     dist = (ind.value - nb.mean) / nb.mean
     mean = f"their mean {_figure(ind, nb.mean, max(1, ind.decimals))}"
-    some = f"all {nb.n_with_value}" + (" of its statistical neighbours" if nb.n_with_value == nb.n_neighbours else " of its statistical neighbours with figures")
+    some = f"all {nb.n_with_value}" + (
+        " of its statistical neighbours"
+        if nb.n_with_value == nb.n_neighbours
+        else " of its statistical neighbours with figures"
+    )
     top, bottom = ind.rank == ind.n_ranked and ind.n_ranked > 1, ind.rank == 1 and ind.n_ranked > 1
-    if (top or bottom) and numbers.round_half_up(ind.value, ind.decimals) != numbers.round_half_up(nb.mean, ind.decimals):
+    if (top or bottom) and numbers.round_half_up(ind.value, ind.decimals) != numbers.round_half_up(
+        nb.mean, ind.decimals
+    ):
         text = f"{'higher' if top else 'lower'} than {some} ({mean})"
         return text, (3.0 + min(abs(dist), 2.0) / 10 if abs(dist) >= CLEAR_DISTANCE else 1.0)
     if abs(dist) >= 2 * CLEAR_DISTANCE:
         pct = numbers.fmt(abs(dist) * 100, 0)
-        return f"{pct}% {'above' if dist > 0 else 'below'} its statistical neighbours' mean ({_figure(ind, nb.mean, max(1, ind.decimals))})", 3.0 + min(abs(dist), 2.0) / 10
+        return (
+            f"{pct}% {'above' if dist > 0 else 'below'} its statistical neighbours' mean "
+            f"({_figure(ind, nb.mean, max(1, ind.decimals))})",
+            3.0 + min(abs(dist), 2.0) / 10,
+        )
     return "", 0.0
 
 
@@ -606,7 +713,9 @@ def message(s: Summary, ind: Indicator) -> Message:
     name = s.la.name
     if ind.key == "early_help_requests":
         sample = " (synthetic sample)" if ind.synthetic else ""
-        head = f"{name} received {_figure(ind, ind.value)} early help requests{sample} in the year to March {ind.period}"
+        head = (
+            f"{name} received {_figure(ind, ind.value)} early help requests{sample} in the year to March {ind.period}"
+        )
         subject = "the number"
     else:
         head = f"In {name}, the {ind.noun} was {_figure_words(ind, ind.value)} {_when(ind)}"
@@ -621,7 +730,9 @@ def message(s: Summary, ind: Indicator) -> Message:
     if eng_text:
         facts.append(eng_text)
         if ind.flag_vs_england:
-            score = max(score, 3.0 + (0.5 if ind.vs_england.level >= 0.998 else 0.0) + min(abs(ind.vs_england.z), 10) / 100)
+            score = max(
+                score, 3.0 + (0.5 if ind.vs_england.level >= 0.998 else 0.0) + min(abs(ind.vs_england.z), 10) / 100
+            )
     for ch, weight in ((ind.change1, 2.0), (ind.change3, 1.5)):
         if ch.test.significant and ch.available:
             score = max(score, weight + (0.5 if ch.test.level >= 0.998 else 0.0) + min(abs(ch.test.z), 10) / 100)
@@ -724,7 +835,17 @@ def rank_cell(ind: Indicator) -> str:
 
 def table(s: Summary) -> Html:
     """The summary table as HTML (text escaped; arrows with words and text alternatives)."""
-    head = ["Indicator", "Year", "Value", "Change on 1 year", "Change on 3 years", "Neighbours' mean", "Rank of 11", "England", "Against England"]
+    head = [
+        "Indicator",
+        "Year",
+        "Value",
+        "Change on 1 year",
+        "Change on 3 years",
+        "Neighbours' mean",
+        "Rank of 11",
+        "England",
+        "Against England",
+    ]
     rows = []
     for ind in s.indicators:
         value = esc(_figure(ind, ind.value)) if ind.has_value else _marker_cell(ind.status)
@@ -732,8 +853,16 @@ def table(s: Summary) -> Html:
         if nb is None:
             nb_cell = _NO_COMPARISON
         else:
-            nb_cell = esc(_figure(ind, nb.mean, max(1, ind.decimals))) if nb.n_with_value else _marker_cell("x", "no neighbour has a value")
-        eng = _NO_COMPARISON if ind.key == "early_help_requests" else (esc(_figure(ind, ind.england)) if not numbers.is_missing(ind.england) else _marker_cell("x"))
+            nb_cell = (
+                esc(_figure(ind, nb.mean, max(1, ind.decimals)))
+                if nb.n_with_value
+                else _marker_cell("x", "no neighbour has a value")
+            )
+        eng = (
+            _NO_COMPARISON
+            if ind.key == "early_help_requests"
+            else (esc(_figure(ind, ind.england)) if not numbers.is_missing(ind.england) else _marker_cell("x"))
+        )
         year = f"{ind.period}" + ("" if ind.period == s.period else ' <span class="na">(latest)</span>')
         cells = [
             f'<th scope="row">{esc(ind.label)}</th>',
@@ -749,7 +878,10 @@ def table(s: Summary) -> Html:
         rows.append(f'<tr data-indicator="{esc(ind.key)}">' + "".join(cells) + "</tr>")
     thead = "".join(f'<th scope="col">{esc(h)}</th>' for h in head)
     caption = f"Headline indicators for {s.la.name}, {periods.year_label(s.period)}"
-    return Html(f'<table class="data summary"><caption>{esc(caption)}</caption><thead><tr>{thead}</tr></thead><tbody>{"".join(rows)}</tbody></table>')
+    return Html(
+        '<table class="data '
+        f'summary"><caption>{esc(caption)}</caption><thead><tr>{thead}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    )
 
 
 def footnotes(s: Summary) -> list[str]:
@@ -757,23 +889,39 @@ def footnotes(s: Summary) -> list[str]:
     neighbours and the rows that show another year or local data."""
     has_local = any(i.key == "early_help_requests" for i in s.indicators)
     out = [
-        "\u25b2 up, \u25bc down, \u25b6 no change, as printed. Blue and \"better\", orange and \"worse\" mark moves of measures "
-        "where lower or higher is better (fewer re-referrals are better); for the other measures neither direction is in itself "
+        '\u25b2 up, \u25bc down, \u25b6 no change, as printed. Blue and "better", orange and "worse" mark moves of '
+        "measures "
+        "where lower or higher is better (fewer re-referrals are better); for the other measures neither direction "
+        "is in itself "
         "better or worse.",
-        "* and \"significantly\": " + significance.PLAIN["change"] + " " + significance.PLAIN["versus_england"]
+        '* and "significantly": '
+        + significance.PLAIN["change"]
+        + " "
+        + significance.PLAIN["versus_england"]
         + (" " + significance.PLAIN["count"] if has_local else ""),
         f"Neighbours' mean: the mean of the authority's 10 statistical neighbours with a value (DfE {s.model} model"
-        + (f"; the {s.requested_model} model has none for {s.la.name}" if s.requested_model and s.requested_model != s.model else "")
+        + (
+            f"; the {s.requested_model} model has none for {s.la.name}"
+            if s.requested_model and s.requested_model != s.model
+            else ""
+        )
         + "), as in LAIT; "
-        "rank among the authority and its neighbours, 1 = lowest. Rates are per 10,000 children aged 0-17; an earlier year's rate is "
+        "rank among the authority and its neighbours, 1 = lowest. Rates are per 10,000 children aged 0-17; an "
+        "earlier year's rate is "
         "compared on the same population estimate as the later one.",
     ]
-    used = sorted({i.status for i in s.indicators if i.status} | {c.then_status for i in s.indicators for c in (i.change1, i.change3) if c.then_status})
+    used = sorted(
+        {i.status for i in s.indicators if i.status}
+        | {c.then_status for i in s.indicators for c in (i.change1, i.change3) if c.then_status}
+    )
     if used:
         out.append("; ".join(f"{m}: {numbers.MARKER_MEANINGS[m]}" for m in used if m in numbers.MARKER_MEANINGS) + ".")
     out += [i.note for i in s.indicators if i.note]
     if any(i.synthetic for i in s.indicators):
-        out.append("Early help figures come from a synthetic sample (not real families), standing in for the council's own extract.")
+        out.append(
+            "Early help figures come from a synthetic sample (not real families), standing in for the council's own "
+            "extract."
+        )
     return out
 
 
@@ -839,7 +987,14 @@ def condense_sources(sources: list[dict]) -> list[dict]:
         if publisher == "Council":
             out.append(first)
             continue
-        out.append({**first, "id": "+".join(str(m.get("id", "")) for m in members), "title": title, "published": max(str(m.get("published", "")) for m in members)})
+        out.append(
+            {
+                **first,
+                "id": "+".join(str(m.get("id", "")) for m in members),
+                "title": title,
+                "published": max(str(m.get("published", "")) for m in members),
+            }
+        )
     return out
 
 
@@ -848,7 +1003,16 @@ def provenance(s: Summary, parameters: dict) -> Provenance:
     neighbour model, the local extract) and the headline figures as data."""
     sn = codes.neighbour_models().loc[s.model]
     sources = sources_used(s.rows_used) if not s.rows_used.empty else []
-    sources.append({"id": f"sn_{s.model}", "title": sn["label"], "publisher": "Department for Education", "published": sn["published"], "licence": "OGL v3.0", "url": ""})
+    sources.append(
+        {
+            "id": f"sn_{s.model}",
+            "title": sn["label"],
+            "publisher": "Department for Education",
+            "published": sn["published"],
+            "licence": "OGL v3.0",
+            "url": "",
+        }
+    )
     if s.local_source is not None:
         sources.append(s.local_source)
     return Provenance(
@@ -856,7 +1020,10 @@ def provenance(s: Summary, parameters: dict) -> Provenance:
         subtitle="Every headline indicator on one page: latest value, change, statistical neighbours and England",
         parameters={**parameters, "resolved period": s.period},
         sources=condense_sources(sources),
-        notes=["Contains public sector information licensed under the Open Government Licence v3.0. Source: Department for Education; Office for National Statistics."],
+        notes=[
+            "Contains public sector information licensed under the Open Government Licence v3.0. Source: Department "
+            "for Education; Office for National Statistics."
+        ],
         figures=figures(s),
     )
 
@@ -877,11 +1044,13 @@ def flag_rates(period: int = 2025) -> pd.DataFrame:
         row = {"indicator": spec["key"], "label": spec["label"]}
         for span in SPANS:
             z = change_all(p, period - span, period).dropna()
-            row[f"n_change_{span}y"] = int(len(z))
-            row[f"flagged_change_{span}y"] = float((significance.flags(z.to_numpy()) != "").mean() * 100) if len(z) else np.nan
+            row[f"n_change_{span}y"] = len(z)
+            row[f"flagged_change_{span}y"] = (
+                float((significance.flags(z.to_numpy()) != "").mean() * 100) if len(z) else np.nan
+            )
         z = versus_england_all(p, period).dropna()
         f = significance.flags(z.to_numpy())
-        row["n_england"] = int(len(z))
+        row["n_england"] = len(z)
         row["above_england"] = int((f == "higher").sum())
         row["below_england"] = int((f == "lower").sum())
         row["flagged_england"] = float((f != "").mean() * 100) if len(z) else np.nan
@@ -892,12 +1061,15 @@ def flag_rates(period: int = 2025) -> pd.DataFrame:
 def flag_rates_markdown(rates: pd.DataFrame, period: int = 2025) -> str:
     """:func:`flag_rates` as the README's table."""
     lines = [
-        f"| indicator | change {period - 1} to {period} | change {period - 3} to {period} | against England {period}: above / below (of n) |",
+        f"| indicator | change {period - 1} to {period} | change {period - 3} to {period} | against England "
+        f"{period}: above / below (of n) |",
         "|---|---|---|---|",
     ]
     for _, r in rates.iterrows():
         lines.append(
-            f"| {r['label']} | {numbers.fmt(r['flagged_change_1y'], 0)}% of {r['n_change_1y']} | {numbers.fmt(r['flagged_change_3y'], 0)}% of {r['n_change_3y']} "
-            f"| {numbers.fmt(r['flagged_england'], 0)}%: {r['above_england']} / {r['below_england']} (of {r['n_england']}) |"
+            f"| {r['label']} | {numbers.fmt(r['flagged_change_1y'], 0)}% of {r['n_change_1y']} | "
+            f"{numbers.fmt(r['flagged_change_3y'], 0)}% of {r['n_change_3y']} "
+            f"| {numbers.fmt(r['flagged_england'], 0)}%: {r['above_england']} / {r['below_england']} (of "
+            f"{r['n_england']}) |"
         )
     return "\n".join(lines)

@@ -1,4 +1,5 @@
-"""Foundations every floor may use: errors, paths, the tidy table, code lists, text reading, atomic writes, disclosure control.
+"""Foundations every floor may use: errors, paths, the tidy table, code lists, text reading,
+atomic writes, disclosure control, the number formatter and the period rules.
 
 May import: nothing else in csdemand.
 """

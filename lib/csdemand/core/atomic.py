@@ -18,8 +18,9 @@ LEGACY_AGE = 24 * 3600
 
 
 def write_texts(files: dict[Path, str | bytes]) -> None:
-    """Write every file (text as UTF-8, bytes as they are) to a temporary sibling first, then move each into place (``os.replace`` is
-    atomic on one filesystem). If anything fails before the moves, no target is touched."""
+    """Write every file (text as UTF-8, bytes as they are) to a temporary sibling first, then move
+    each into place (``os.replace`` is atomic on one filesystem). If anything fails before the
+    moves, no target is touched."""
     staged: list[tuple[Path, Path]] = []
     try:
         for final, text in files.items():

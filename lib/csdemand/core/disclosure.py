@@ -103,7 +103,9 @@ Cell = tuple[Hashable, Hashable]
 def _numbers(values: object, name: str) -> np.ndarray:
     """Values as a float array (a copy); InputError where something is not a number."""
     try:
-        return pd.to_numeric(pd.Series(np.atleast_1d(np.asarray(values, dtype=object))), errors="raise").to_numpy(dtype="float64", copy=True)
+        return pd.to_numeric(pd.Series(np.atleast_1d(np.asarray(values, dtype=object))), errors="raise").to_numpy(
+            dtype="float64", copy=True
+        )
     except (TypeError, ValueError) as e:
         raise InputError(f"{name} must be numbers", column=name, expected="counts or rates (NaN where missing)") from e
 
@@ -203,7 +205,9 @@ def round_national(value, level):
 # --------------------------------------------------------------------------------------------
 
 
-def _table_cells(table: pd.DataFrame, value_cols: Sequence[Hashable], total_col: Hashable | None, total_row: Hashable | None) -> list[Hashable]:
+def _table_cells(
+    table: pd.DataFrame, value_cols: Sequence[Hashable], total_col: Hashable | None, total_row: Hashable | None
+) -> list[Hashable]:
     """Check the table's shape; the columns whose cells are protected (value columns, then total)."""
     if not table.index.is_unique:
         raise InputError("table rows must have distinct labels", expected="one row per category")
@@ -212,7 +216,11 @@ def _table_cells(table: pd.DataFrame, value_cols: Sequence[Hashable], total_col:
     cols = list(value_cols) + ([total_col] if total_col is not None else [])
     missing = [c for c in cols if c not in table.columns]
     if missing:
-        raise InputError(f"table has no column {missing[0]!r}", column=str(missing[0]), expected="one of " + ", ".join(map(str, table.columns)))
+        raise InputError(
+            f"table has no column {missing[0]!r}",
+            column=str(missing[0]),
+            expected="one of " + ", ".join(map(str, table.columns)),
+        )
     if total_col is not None and total_col in value_cols:
         raise InputError("the total column is listed among the value columns", column=str(total_col))
     if total_row is not None and total_row not in table.index:
@@ -220,7 +228,9 @@ def _table_cells(table: pd.DataFrame, value_cols: Sequence[Hashable], total_col:
     return cols
 
 
-def _lines(rows: list[Hashable], cols: list[Hashable], total_col: Hashable | None, total_row: Hashable | None) -> list[dict[Cell, float]]:
+def _lines(
+    rows: list[Hashable], cols: list[Hashable], total_col: Hashable | None, total_row: Hashable | None
+) -> list[dict[Cell, float]]:
     """The sums the table shows, as equations over its cells: each row's cells add to its total
     (when there is a total column) and each column's cells add to its total (when there is a total
     row); the totals themselves form a row and a column. Coefficient +1 for a cell, -1 for the total.
@@ -275,7 +285,9 @@ def _same_sign_sum(line: dict[Hashable, float], unknown: set[Hashable], values: 
     return float(sum(values.get(c, np.nan) for c in cells))
 
 
-def _exposures(values: dict[Hashable, float], lines: list[dict[Hashable, float]], unknown: list[Hashable], withheld: set[Hashable]) -> list[tuple[Hashable, ...]]:
+def _exposures(
+    values: dict[Hashable, float], lines: list[dict[Hashable, float]], unknown: list[Hashable], withheld: set[Hashable]
+) -> list[tuple[Hashable, ...]]:
     """What a reader can work out, in the order found: a withheld cell fixed by the sums (as a
     1-tuple); a cell not shown at all whose fixed value is 1 to 5; the unknown cells of one sum
     line whose fixed total is 1 to 5 (a count of 1 to 5 over several cells)."""
@@ -291,7 +303,13 @@ def _exposures(values: dict[Hashable, float], lines: list[dict[Hashable, float]]
     return out
 
 
-def _secondary(values: dict[Hashable, float], lines: list[dict[Hashable, float]], shown: list[Hashable], withheld: set[Hashable], totals: set[Hashable]) -> set[Hashable]:
+def _secondary(
+    values: dict[Hashable, float],
+    lines: list[dict[Hashable, float]],
+    shown: list[Hashable],
+    withheld: set[Hashable],
+    totals: set[Hashable],
+) -> set[Hashable]:
     """Secondary suppression over any set of sum lines; returns the withheld shown cells.
 
     ``values`` holds every cell the lines name (shown or not); ``shown`` lists the cells the page
@@ -329,7 +347,9 @@ def _secondary(values: dict[Hashable, float], lines: list[dict[Hashable, float]]
             if not candidates:
                 candidates = [v for v in visible if cell not in _determined(unknown + [v], lines)] or visible
         else:
-            candidates = [v for v in visible if any(v in line and all(g in line for g in group) for line in lines)] or visible
+            candidates = [
+                v for v in visible if any(v in line and all(g in line for g in group) for line in lines)
+            ] or visible
         withheld.add(min(candidates, key=preference))
 
 
@@ -337,7 +357,9 @@ def _table_values(table: pd.DataFrame, cols: list[Hashable]) -> pd.DataFrame:
     return pd.DataFrame({c: _numbers(table[c].to_numpy(), str(c)) for c in cols}, index=table.index)
 
 
-def recoverable(table: pd.DataFrame, status: pd.DataFrame, total_col: Hashable | None = None, total_row: Hashable | None = None) -> list[Cell]:
+def recoverable(
+    table: pd.DataFrame, status: pd.DataFrame, total_col: Hashable | None = None, total_row: Hashable | None = None
+) -> list[Cell]:
     """Withheld (``c``) cells that could be worked out exactly from the visible cells and the
     totals printed in the same table, as ``(row label, column)`` in table order.
 
@@ -356,7 +378,9 @@ def recoverable(table: pd.DataFrame, status: pd.DataFrame, total_col: Hashable |
     return _determined(_status_cells(status, cols), lines)
 
 
-def recoverable_sums(table: pd.DataFrame, status: pd.DataFrame, total_col: Hashable | None = None, total_row: Hashable | None = None) -> list[tuple[Cell, ...]]:
+def recoverable_sums(
+    table: pd.DataFrame, status: pd.DataFrame, total_col: Hashable | None = None, total_row: Hashable | None = None
+) -> list[tuple[Cell, ...]]:
     """Groups of withheld cells in one row or column whose sum the table gives away (its total
     minus the visible cells) and is 1 to 5: e.g. a 2 and a 3 withheld beside a printed total
     show that the two add up to 5. Empty after :func:`protect_table`."""
@@ -369,7 +393,12 @@ def recoverable_sums(table: pd.DataFrame, status: pd.DataFrame, total_col: Hasha
     return [g for g in _exposures(vals, lines, unknown, set(unknown)) if len(g) > 1]
 
 
-def protect_table(table: pd.DataFrame, value_cols: list[Hashable], total_col: Hashable | None = None, total_row: Hashable | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def protect_table(
+    table: pd.DataFrame,
+    value_cols: list[Hashable],
+    total_col: Hashable | None = None,
+    total_row: Hashable | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Primary and secondary suppression of a small table printed with its totals.
 
     ``value_cols`` are the count columns; ``total_col`` names the column of row totals and
@@ -414,7 +443,11 @@ def _sum_lines(sums: Mapping[Hashable, Sequence[Hashable]], labels: pd.Index) ->
     for total, parts in sums.items():
         missing = [c for c in [total, *parts] if c not in labels]
         if missing:
-            raise InputError(f"no value for {missing[0]!r}", column=str(missing[0]), expected="a value for every total and part the sums name")
+            raise InputError(
+                f"no value for {missing[0]!r}",
+                column=str(missing[0]),
+                expected="a value for every total and part the sums name",
+            )
         if total in parts:
             raise InputError(f"{total!r} is listed among its own parts", column=str(total))
         line = {p: 1.0 for p in parts}
@@ -423,7 +456,12 @@ def _sum_lines(sums: Mapping[Hashable, Sequence[Hashable]], labels: pd.Index) ->
     return lines
 
 
-def protect_sums(values: pd.Series, sums: Mapping[Hashable, Sequence[Hashable]], shown: Sequence[Hashable] | None = None, status: pd.Series | None = None) -> pd.Series:
+def protect_sums(
+    values: pd.Series,
+    sums: Mapping[Hashable, Sequence[Hashable]],
+    shown: Sequence[Hashable] | None = None,
+    status: pd.Series | None = None,
+) -> pd.Series:
     """Primary and secondary suppression of counts that a page shows beside sums of them, when the
     sums cut across one table (months and the years that contain them, a mix and its total).
 
@@ -461,7 +499,9 @@ def protect_sums(values: pd.Series, sums: Mapping[Hashable, Sequence[Hashable]],
     return out
 
 
-def exposed(values: pd.Series, sums: Mapping[Hashable, Sequence[Hashable]], status: pd.Series) -> list[tuple[Hashable, ...]]:
+def exposed(
+    values: pd.Series, sums: Mapping[Hashable, Sequence[Hashable]], status: pd.Series
+) -> list[tuple[Hashable, ...]]:
     """What a reader can work out from a page that prints the labels in ``status`` (``""`` printed,
     ``c`` withheld, ``x`` missing and known) beside ``sums`` (as in :func:`protect_sums`): each
     withheld cell fixed by the printed cells and the sums, each unprinted count of 1 to 5 so fixed
@@ -635,8 +675,16 @@ def apply(tidy_df: pd.DataFrame) -> pd.DataFrame:
         status[nat] = v_status
 
     cols = out.columns
-    num = pd.to_numeric(out["numerator"], errors="coerce").to_numpy(dtype="float64", copy=True) if "numerator" in cols else np.full(len(out), np.nan)
-    den = pd.to_numeric(out["denominator"], errors="coerce").to_numpy(dtype="float64", copy=True) if "denominator" in cols else np.full(len(out), np.nan)
+    num = (
+        pd.to_numeric(out["numerator"], errors="coerce").to_numpy(dtype="float64", copy=True)
+        if "numerator" in cols
+        else np.full(len(out), np.nan)
+    )
+    den = (
+        pd.to_numeric(out["denominator"], errors="coerce").to_numpy(dtype="float64", copy=True)
+        if "denominator" in cols
+        else np.full(len(out), np.nan)
+    )
 
     rt = rate & (status == "")
     if rt.any():
@@ -651,7 +699,9 @@ def apply(tidy_df: pd.DataFrame) -> pd.DataFrame:
 
     value[status == "c"] = np.nan
     out["value"] = value
-    out["status"] = pd.Series(status, index=out.index).astype(tidy_df["status"].dtype if "status" in tidy_df else "object")
+    out["status"] = pd.Series(status, index=out.index).astype(
+        tidy_df["status"].dtype if "status" in tidy_df else "object"
+    )
     if "numerator" in cols:
         num[_small(num)] = np.nan
         out["numerator"] = num

@@ -73,7 +73,7 @@ def fmt(value: object, decimals: int = 0, *, status: str | None = "", unit: str 
     (``c``, ``x``, ``z``, ``u``, ``k``) where ``status`` withholds the value; ``x`` where it is
     missing. ``unit`` (e.g. ``"%"``) follows a number only; ``sign`` prefixes ``+`` to a positive
     number (a change)."""
-    st = (str(status).strip().lower() if not is_missing(status) else "")
+    st = str(status).strip().lower() if not is_missing(status) else ""
     if st:
         return st if st in MARKER_MEANINGS else "x"
     if is_missing(value) or (isinstance(value, float) and math.isinf(value)):
@@ -98,9 +98,11 @@ def marker_words(status: str, noun: str = "children", note: str = "") -> str:
     return text
 
 
-def fmt_words(value: object, decimals: int = 0, *, status: str | None = "", unit: str = "", noun: str = "children", note: str = "") -> str:
+def fmt_words(
+    value: object, decimals: int = 0, *, status: str | None = "", unit: str = "", noun: str = "children", note: str = ""
+) -> str:
     """A figure as a sentence shows it: the number (with ``unit``), or the marker in words."""
-    st = (str(status).strip().lower() if not is_missing(status) else "")
+    st = str(status).strip().lower() if not is_missing(status) else ""
     if st or is_missing(value):
         return marker_words(st or "x", noun=noun, note=note)
     return fmt(value, decimals, unit=unit)

@@ -25,9 +25,7 @@ _MONTH = re.compile(r"((19|20)\d{2})-(0[1-9]|1[0-2])")
 
 def reporting_year(when: object) -> int:
     """The reporting year (ending 31 March) holding a date, month or ``YYYY-MM`` text."""
-    if isinstance(when, pd.Period):
-        y, m = when.year, when.month
-    elif isinstance(when, (dt.date, pd.Timestamp)):
+    if isinstance(when, (pd.Period, dt.date, pd.Timestamp)):
         y, m = when.year, when.month
     else:
         p = pd.Period(str(when), freq="M")
@@ -100,7 +98,12 @@ def parse_period(text: object) -> tuple[str, int | pd.Period | None]:
         return "year", int(s)
     if _MONTH.fullmatch(s):
         return "month", pd.Period(s, freq="M")
-    raise InputError("not a period", column="period", value=text, expected="a year such as 2025, a month such as 2021-06, or 'latest'")
+    raise InputError(
+        "not a period",
+        column="period",
+        value=text,
+        expected="a year such as 2025, a month such as 2021-06, or 'latest'",
+    )
 
 
 def annual_period(text: object, available: list[int]) -> int:
@@ -115,5 +118,10 @@ def annual_period(text: object, available: list[int]) -> int:
         return years[-1]
     year = reporting_year(value) if kind == "month" else int(value)
     if year not in years:
-        raise InputError(f"no data for {year}", column="period", value=text, expected=f"a reporting year from {years[0]} to {years[-1]}")
+        raise InputError(
+            f"no data for {year}",
+            column="period",
+            value=text,
+            expected=f"a reporting year from {years[0]} to {years[-1]}",
+        )
     return year

@@ -15,7 +15,6 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-import io
 import os
 import re
 import stat
@@ -67,7 +66,9 @@ def regular_file(path: str | Path) -> os.stat_result:
     except (FileNotFoundError, NotADirectoryError):
         raise InputError("no such file", file=path, expected="the path of a CSV file") from None
     except OSError as exc:
-        raise InputError(f"the file cannot be read ({exc.strerror or exc})", file=path, expected="a readable CSV file") from None
+        raise InputError(
+            f"the file cannot be read ({exc.strerror or exc})", file=path, expected="a readable CSV file"
+        ) from None
     if not stat.S_ISREG(st.st_mode):
         raise _not_regular(path, st.st_mode)
     return st
@@ -84,7 +85,9 @@ def open_regular(path: str | Path) -> BinaryIO:
     try:
         fd = os.open(path, flags)
     except OSError as exc:
-        raise InputError(f"the file cannot be read ({exc.strerror or exc})", file=path, expected="a readable CSV file") from None
+        raise InputError(
+            f"the file cannot be read ({exc.strerror or exc})", file=path, expected="a readable CSV file"
+        ) from None
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
@@ -104,7 +107,9 @@ def read_bytes(path: str | Path, limit: int | None = None) -> bytes:
             # st_size 0 may still hide content (files under /proc): read up to the limit then.
             raw = fh.read(size) if size else fh.read(limit + 1)
         except OSError as exc:
-            raise InputError(f"the file cannot be read ({exc.strerror or exc})", file=path, expected="a readable CSV file") from None
+            raise InputError(
+                f"the file cannot be read ({exc.strerror or exc})", file=path, expected="a readable CSV file"
+            ) from None
     if len(raw) > limit:
         raise _too_large(path, len(raw), limit)
     return raw
@@ -165,7 +170,11 @@ def read_text_table(path: str | Path) -> pd.DataFrame:
             )
         after = regular_file(path)
         if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
-            raise InputError("the file changed while it was being read: read it again once nothing is writing to it", file=path, expected="a file that is not being written to")
+            raise InputError(
+                "the file changed while it was being read: read it again once nothing is writing to it",
+                file=path,
+                expected="a file that is not being written to",
+            )
     except pd.errors.EmptyDataError:
         raise InputError("the file has no header row", file=path, expected="a CSV file with a header row") from None
     except pd.errors.ParserError as exc:
@@ -189,14 +198,22 @@ def text_encoding(raw: bytes, path: Path) -> str:
     Decides as :func:`decode_text` does without building the decoded text.
     """
     if b"\x00" in raw[:4096]:
-        raise InputError("the file is not text (it holds NUL bytes: UTF-16, a spreadsheet or a binary file?)", file=path, expected="a CSV file in UTF-8 or Windows-1252")
+        raise InputError(
+            "the file is not text (it holds NUL bytes: UTF-16, a spreadsheet or a binary file?)",
+            file=path,
+            expected="a CSV file in UTF-8 or Windows-1252",
+        )
     if raw.isascii() or _is_utf8(raw):
         return "utf-8-sig"
     # Windows-1252 decodes every byte but these five.
     bad = _CP1252_UNDEFINED.search(raw)
     if bad is None:
         return "cp1252"
-    raise InputError(f"the file is not text in UTF-8 or Windows-1252 (byte {raw[bad.start()]:#04x} at position {bad.start()})", file=path, expected="a CSV file in UTF-8 or Windows-1252")
+    raise InputError(
+        f"the file is not text in UTF-8 or Windows-1252 (byte {raw[bad.start()]:#04x} at position {bad.start()})",
+        file=path,
+        expected="a CSV file in UTF-8 or Windows-1252",
+    )
 
 
 def _is_utf8(raw: bytes, chunk: int = 1 << 24) -> bool:
@@ -249,7 +266,10 @@ def header_too_wide(header: list[str], path: str | Path) -> InputError | None:
         f"the header has {len(header):,} columns ({named:,} of them named), more than the limit of {MAX_COLUMNS:,}",
         file=path,
         row=1,
-        expected=f"at most {MAX_COLUMNS:,} columns (delete the empty columns to the right of the table, or save only the table)",
+        expected=(
+            f"at most {MAX_COLUMNS:,} columns (delete the empty columns to the right of the table, or save only "
+            "the table)"
+        ),
     )
 
 
@@ -274,7 +294,13 @@ def csv_error(exc: csv.Error, text: str, start: int, row: int, path: str | Path)
             value=value,
             expected=f"cells of at most {MAX_FIELD_CHARS:,} characters",
         )
-    return InputError(f"the file cannot be read as CSV from this row on ({exc})", file=path, row=row, value=value, expected="well-formed CSV")
+    return InputError(
+        f"the file cannot be read as CSV from this row on ({exc})",
+        file=path,
+        row=row,
+        value=value,
+        expected="well-formed CSV",
+    )
 
 
 def _check_row_lengths(text: str, path: Path) -> None:
@@ -299,9 +325,10 @@ def _check_row_lengths(text: str, path: Path) -> None:
                     column=header[len(row_fields)].strip(),
                     expected="the same number of fields on every row",
                 )
-            if len(row_fields) > len(header) and any(cell.strip() for cell in row_fields[len(header):]):
+            if len(row_fields) > len(header) and any(cell.strip() for cell in row_fields[len(header) :]):
                 raise InputError(
-                    f"row has {len(row_fields)} fields but the header has {len(header)} (a stray comma or a shifted row?)",
+                    f"row has {len(row_fields)} fields but the header has {len(header)} (a stray comma or a shifted "
+                    "row?)",
                     file=path,
                     row=row,
                     value=row_fields[len(header)],

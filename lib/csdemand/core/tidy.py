@@ -91,6 +91,14 @@ def conform(df: pd.DataFrame) -> pd.DataFrame:
     out["la_number"] = pd.to_numeric(out["la_number"], errors="raise").astype("Int64")
     out["status"] = out["status"].fillna("").astype("string")
     out["computed"] = out["computed"].fillna(False).astype(bool)
-    for col in ("area_code", "area_name", "geographic_level", "region_code", "region_name", "measure", "source") + tuple(c for c in OPTIONAL_COLUMNS if c in out.columns):
+    for col in (
+        "area_code",
+        "area_name",
+        "geographic_level",
+        "region_code",
+        "region_name",
+        "measure",
+        "source",
+    ) + tuple(c for c in OPTIONAL_COLUMNS if c in out.columns):
         out[col] = out[col].astype("string")
     return out

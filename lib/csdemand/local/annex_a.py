@@ -58,27 +58,86 @@ from pathlib import Path
 
 import pandas as pd
 
-from csdemand.local import early_help as ehd
 from csdemand.core.errors import InputError
-from csdemand.local.referrals import NOT_RECORDED, SOURCES
 from csdemand.core.text import cell_text
+from csdemand.local import early_help as ehd
+from csdemand.local.referrals import NOT_RECORDED
 
 LISTS = (2, 3, 8)
 HEADER_SEARCH_ROWS = 20
 
 #: Canonical Annex A column -> accepted spellings (compared after :func:`_norm`).
 ALIASES: dict[str, tuple[str, ...]] = {
-    "Child Unique ID": ("child unique id", "child unique identifier", "unique child id", "child id", "childuniqueid", "child unique ref", "child unique reference", "child ref", "la child id"),
+    "Child Unique ID": (
+        "child unique id",
+        "child unique identifier",
+        "unique child id",
+        "child id",
+        "childuniqueid",
+        "child unique ref",
+        "child unique reference",
+        "child ref",
+        "la child id",
+    ),
     "Date of Referral": ("date of referral", "referral date", "date referral received", "date of referral received"),
     "Referral Source": ("referral source", "source of referral", "source"),
-    "Referral NFA?": ("referral nfa", "nfa", "referral no further action", "was the referral nfa", "referral nfa y n", "nfa y n"),
-    "Domestic abuse": ("domestic abuse", "domestic abuse y n", "domestic abuse factor", "domestic violence", "domestic abuse flag"),
-    "Assessment Start Date": ("assessment start date", "early help assessment start date", "eh assessment start date", "eha start date", "date assessment started", "start date of assessment", "assessment start"),
-    "Organisation Completing Assessment": ("organisation completing assessment", "organization completing assessment", "organisation completing the assessment", "organisation"),
+    "Referral NFA?": (
+        "referral nfa",
+        "nfa",
+        "referral no further action",
+        "was the referral nfa",
+        "referral nfa y n",
+        "nfa y n",
+    ),
+    "Domestic abuse": (
+        "domestic abuse",
+        "domestic abuse y n",
+        "domestic abuse factor",
+        "domestic violence",
+        "domestic abuse flag",
+    ),
+    "Assessment Start Date": (
+        "assessment start date",
+        "early help assessment start date",
+        "eh assessment start date",
+        "eha start date",
+        "date assessment started",
+        "start date of assessment",
+        "assessment start",
+    ),
+    "Organisation Completing Assessment": (
+        "organisation completing assessment",
+        "organization completing assessment",
+        "organisation completing the assessment",
+        "organisation",
+    ),
     "Hub": ("hub", "locality", "early help hub", "early help locality", "locality hub"),
-    "Reason": ("reason", "main reason", "reason for request", "main reason for request", "reason for early help", "primary reason"),
-    "Date Started to be Looked After": ("date started to be looked after", "date started looked after", "date became looked after", "date started to be looked after this period", "start date of period of care", "date period of care started", "date started care", "date entered care"),
-    "Date Ceased to be Looked After": ("date ceased to be looked after", "date ceased looked after", "date ceased care", "date left care", "date period of care ended", "date ceased"),
+    "Reason": (
+        "reason",
+        "main reason",
+        "reason for request",
+        "main reason for request",
+        "reason for early help",
+        "primary reason",
+    ),
+    "Date Started to be Looked After": (
+        "date started to be looked after",
+        "date started looked after",
+        "date became looked after",
+        "date started to be looked after this period",
+        "start date of period of care",
+        "date period of care started",
+        "date started care",
+        "date entered care",
+    ),
+    "Date Ceased to be Looked After": (
+        "date ceased to be looked after",
+        "date ceased looked after",
+        "date ceased care",
+        "date left care",
+        "date period of care ended",
+        "date ceased",
+    ),
     "Legal Status": ("legal status", "child s legal status", "childs legal status", "current legal status"),
     "Placement Type": ("placement type", "type of placement", "placement type current", "current placement type"),
 }
@@ -87,7 +146,10 @@ ALIASES: dict[str, tuple[str, ...]] = {
 LIST_COLUMNS: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {
     3: (("Child Unique ID", "Date of Referral", "Referral Source", "Referral NFA?"), ("Domestic abuse",)),
     2: (("Child Unique ID", "Assessment Start Date"), ("Organisation Completing Assessment", "Hub", "Reason")),
-    8: (("Child Unique ID", "Date Started to be Looked After"), ("Date Ceased to be Looked After", "Legal Status", "Placement Type")),
+    8: (
+        ("Child Unique ID", "Date Started to be Looked After"),
+        ("Date Ceased to be Looked After", "Legal Status", "Placement Type"),
+    ),
 }
 
 #: CIN census referral source code (the number) -> our source group.
@@ -108,18 +170,46 @@ SOURCE_CODES: dict[str, str] = {
 
 _YES = {"y", "yes", "true", "1", "a yes"}
 _NO = {"n", "no", "false", "0", "b no"}
-_DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d %b %Y", "%d %B %Y", "%d-%b-%Y", "%d-%b-%y", "%Y/%m/%d")
+_DATE_FORMATS = (
+    "%d/%m/%Y",
+    "%Y-%m-%d",
+    "%d-%m-%Y",
+    "%d.%m.%Y",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%d-%b-%Y",
+    "%d-%b-%y",
+    "%Y/%m/%d",
+)
 
 
 class AnnexAError(InputError):
     """A problem in an Annex A workbook; ``sheet`` and ``cell`` (``C7``) say where, besides file/row/column."""
 
-    def __init__(self, message: str, *, path: str | Path, sheet: str | None = None, row: int | None = None, column: str | None = None, cell: str | None = None, value: object = None, expected: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path,
+        sheet: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        cell: str | None = None,
+        value: object = None,
+        expected: str | None = None,
+    ) -> None:
         self.sheet = sheet
         self.cell = cell
         self.path = str(path)
         where = f"{path}, sheet {sheet!r}" if sheet is not None else str(path)
-        super().__init__(message + (f" (cell {cell})" if cell else ""), file=where, row=row, column=column, value=value, expected=expected)
+        super().__init__(
+            message + (f" (cell {cell})" if cell else ""),
+            file=where,
+            row=row,
+            column=column,
+            value=value,
+            expected=expected,
+        )
 
 
 # --------------------------------------------------------------------------- reading
@@ -139,13 +229,22 @@ def read_list(path: str | Path, number: int, sheet: str | None = None) -> pd.Dat
     path = Path(path)
     number = int(number)
     if number not in LISTS:
-        raise AnnexAError(f"list {number} is not read here", path=path, value=number, expected="2 (early help), 3 (referrals) or 8 (children in care)")
+        raise AnnexAError(
+            f"list {number} is not read here",
+            path=path,
+            value=number,
+            expected="2 (early help), 3 (referrals) or 8 (children in care)",
+        )
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except FileNotFoundError:
         raise AnnexAError("the Annex A workbook does not exist", path=path, expected="an .xlsx workbook") from None
     except Exception as exc:  # BadZipFile, InvalidFileException
-        raise AnnexAError(f"the workbook cannot be read ({type(exc).__name__}: {exc})", path=path, expected="an Annex A .xlsx workbook") from None
+        raise AnnexAError(
+            f"the workbook cannot be read ({type(exc).__name__}: {exc})",
+            path=path,
+            expected="an Annex A .xlsx workbook",
+        ) from None
     try:
         name = _find_sheet(wb.sheetnames, number, sheet, path)
         rows = list(wb[name].iter_rows(values_only=True))
@@ -163,7 +262,9 @@ def read_list(path: str | Path, number: int, sheet: str | None = None) -> pd.Dat
             row=header_at,
             column=missing[0],
             value=[h for h in header if h],
-            expected="Annex A's column names: " + ", ".join(required) + (" (optionally " + ", ".join(optional) + ")" if optional else ""),
+            expected="Annex A's column names: "
+            + ", ".join(required)
+            + (" (optionally " + ", ".join(optional) + ")" if optional else ""),
         )
     records = []
     for offset, values in enumerate(rows[header_at:]):
@@ -183,14 +284,29 @@ def _find_sheet(names: list[str], number: int, sheet: str | None, path: Path) ->
         for n in names:
             if n == sheet or n.strip().lower() == str(sheet).strip().lower():
                 return n
-        raise AnnexAError(f"the workbook has no sheet {sheet!r}", path=path, value=sheet, expected="one of " + ", ".join(repr(n) for n in names))
+        raise AnnexAError(
+            f"the workbook has no sheet {sheet!r}",
+            path=path,
+            value=sheet,
+            expected="one of " + ", ".join(repr(n) for n in names),
+        )
     pattern = re.compile(rf"^\s*list[\s_\-.]*0?{number}(?!\d)", re.IGNORECASE)
     hits = [n for n in names if pattern.match(n)]
     if len(hits) == 1:
         return hits[0]
     if not hits:
-        raise AnnexAError(f"no sheet for Annex A List {number}", path=path, value=names, expected=f"a sheet whose name starts 'List {number}', or name it with sheet: in the config")
-    raise AnnexAError(f"more than one sheet could be Annex A List {number}", path=path, value=hits, expected="name the sheet with sheet: in the config")
+        raise AnnexAError(
+            f"no sheet for Annex A List {number}",
+            path=path,
+            value=names,
+            expected=f"a sheet whose name starts 'List {number}', or name it with sheet: in the config",
+        )
+    raise AnnexAError(
+        f"more than one sheet could be Annex A List {number}",
+        path=path,
+        value=hits,
+        expected="name the sheet with sheet: in the config",
+    )
 
 
 def _find_header(rows: list[tuple], sheet: str, path: Path) -> tuple[int, list[str]]:
@@ -257,7 +373,16 @@ class _Reader:
 
     def error(self, message: str, row: int, canonical: str, value: object, expected: str) -> AnnexAError:
         j = self.found[canonical]
-        return AnnexAError(message, path=self.path, sheet=self.sheet, row=row, column=self.header[j], cell=f"{_col_letter(j)}{row}", value=value, expected=expected)
+        return AnnexAError(
+            message,
+            path=self.path,
+            sheet=self.sheet,
+            row=row,
+            column=self.header[j],
+            cell=f"{_col_letter(j)}{row}",
+            value=value,
+            expected=expected,
+        )
 
     def text(self, values: tuple, canonical: str) -> str:
         return cell_text(self.value(values, canonical)).strip()
@@ -298,7 +423,9 @@ class _Reader:
         for a in allowed:
             if _norm(a) == _norm(text):
                 return a
-        raise self.error(f"unknown {canonical.lower()}", row, canonical, text, "one of " + ", ".join(repr(a) for a in allowed))
+        raise self.error(
+            f"unknown {canonical.lower()}", row, canonical, text, "one of " + ", ".join(repr(a) for a in allowed)
+        )
 
 
 def parse_date(v: object) -> dt.date | None:
@@ -341,13 +468,22 @@ def referral_source(text: str) -> str | None:
         return SOURCE_CODES.get(key, SOURCE_CODES.get(m.group(1), "Other"))
     low = _norm(s)
     words = set(low.split())
-    if words & {"health", "gp", "nurse", "hospital", "nhs", "midwife", "midwifery", "ae", "camhs", "dentist"} or "a&e" in s.lower():
+    if (
+        words & {"health", "gp", "nurse", "hospital", "nhs", "midwife", "midwifery", "ae", "camhs", "dentist"}
+        or "a&e" in s.lower()
+    ):
         return "Health services"
     if "police" in words:
         return "Police"
     if words & {"school", "schools"}:
         return "Schools"
-    if words & {"la", "lasc"} or "local authority" in low or "social care" in low or "early help" in low or "youth offending" in low:
+    if (
+        words & {"la", "lasc"}
+        or "local authority" in low
+        or "social care" in low
+        or "early help" in low
+        or "youth offending" in low
+    ):
         return "Local authority services"
     if words & {"individual", "family", "relative", "carer", "self", "acquaintance", "neighbour", "parent", "friend"}:
         return "Individual"
@@ -358,7 +494,9 @@ def referral_source(text: str) -> str | None:
 
 
 def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series([r[c] for r in rows], dtype=str) for c in columns}, index=pd.RangeIndex(len(rows)))
+    return pd.DataFrame(
+        {c: pd.Series([r[c] for r in rows], dtype=str) for c in columns}, index=pd.RangeIndex(len(rows))
+    )
 
 
 def _referrals(r: _Reader, records: list[tuple[int, tuple]]) -> pd.DataFrame:
@@ -381,8 +519,14 @@ def _referrals(r: _Reader, records: list[tuple[int, tuple]]) -> pd.DataFrame:
     df = _frame(out, ["referral_id", "child_id", "referral_date", "source", "domestic_abuse", "outcome"])
     notes = ["Annex A List 3 has no referral id: each row is a referral, numbered by its sheet row (A3-<row>)."]
     if not da_known:
-        notes.append(f"Annex A List 3 does not record domestic abuse: every referral is marked '{NOT_RECORDED}', so the domestic-abuse share is unknown, not zero.")
-    notes.append("Outcome is 'No further action' where Referral NFA? is yes, otherwise 'Assessment' (Annex A does not separate information and advice).")
+        notes.append(
+            f"Annex A List 3 does not record domestic abuse: every referral is marked '{NOT_RECORDED}', so the "
+            "domestic-abuse share is unknown, not zero."
+        )
+    notes.append(
+        "Outcome is 'No further action' where Referral NFA? is yes, otherwise 'Assessment' (Annex A does not "
+        "separate information and advice)."
+    )
     df.attrs.update({"domestic_abuse_recorded": da_known, "notes": notes})
     return df
 
@@ -396,7 +540,9 @@ def _early_help(r: _Reader, records: list[tuple[int, tuple]]) -> pd.DataFrame:
             "family_id": r.id(values, row),
             "date_received": r.date(values, row, "Assessment Start Date"),
             "hub": r.code(values, row, "Hub", ehd.HUBS, "") if hub_known else ehd.NOT_RECORDED,
-            "reason": r.code(values, row, "Reason", ehd.REASONS, ehd.NOT_RECORDED) if reason_known else ehd.NOT_RECORDED,
+            "reason": r.code(values, row, "Reason", ehd.REASONS, ehd.NOT_RECORDED)
+            if reason_known
+            else ehd.NOT_RECORDED,
             "outcome": ehd.NOT_RECORDED,  # List 2 has no outcome column
         }
         if hub_known and not rec["hub"]:
@@ -404,15 +550,25 @@ def _early_help(r: _Reader, records: list[tuple[int, tuple]]) -> pd.DataFrame:
         if r.has("Organisation Completing Assessment"):
             rec["organisation"] = r.text(values, "Organisation Completing Assessment")
         out.append(rec)
-    columns = ["request_id", "family_id", "date_received", "hub", "reason", "outcome"] + (["organisation"] if r.has("Organisation Completing Assessment") else [])
+    columns = ["request_id", "family_id", "date_received", "hub", "reason", "outcome"] + (
+        ["organisation"] if r.has("Organisation Completing Assessment") else []
+    )
     df = _frame(out, columns)
-    notes = ["Annex A List 2 lists early help assessments by child, not requests by family: siblings count separately, and the date is the assessment's start."]
+    notes = [
+        "Annex A List 2 lists early help assessments by child, not requests by family: siblings count separately, "
+        "and the date is the assessment's start."
+    ]
     if not hub_known:
         notes.append(f"Annex A List 2 has no hub or locality: every assessment's hub is '{ehd.NOT_RECORDED}'.")
     if not reason_known:
         notes.append(f"Annex A List 2 has no reason: every assessment's reason is '{ehd.NOT_RECORDED}'.")
-    notes.append(f"Annex A List 2 has no outcome: every assessment's outcome is '{ehd.NOT_RECORDED}', so step-ups to social care are unknown, not zero.")
-    df.attrs.update({"hub_recorded": hub_known, "reason_recorded": reason_known, "outcome_recorded": False, "notes": notes})
+    notes.append(
+        f"Annex A List 2 has no outcome: every assessment's outcome is '{ehd.NOT_RECORDED}', so step-ups to social "
+        "care are unknown, not zero."
+    )
+    df.attrs.update(
+        {"hub_recorded": hub_known, "reason_recorded": reason_known, "outcome_recorded": False, "notes": notes}
+    )
     return df
 
 
@@ -423,13 +579,24 @@ def _looked_after(r: _Reader, records: list[tuple[int, tuple]]) -> pd.DataFrame:
         rec = {
             "child_id": r.id(values, row),
             "started": r.date(values, row, "Date Started to be Looked After"),
-            "ceased": r.date(values, row, "Date Ceased to be Looked After", required=False) if r.has("Date Ceased to be Looked After") else "",
+            "ceased": r.date(values, row, "Date Ceased to be Looked After", required=False)
+            if r.has("Date Ceased to be Looked After")
+            else "",
         }
         if rec["ceased"] and rec["ceased"] < rec["started"]:
-            raise r.error("ceased before the period of care started", row, "Date Ceased to be Looked After", rec["ceased"], "a date on or after Date Started to be Looked After")
+            raise r.error(
+                "ceased before the period of care started",
+                row,
+                "Date Ceased to be Looked After",
+                rec["ceased"],
+                "a date on or after Date Started to be Looked After",
+            )
         for canonical, name in extras:
             rec[name] = r.text(values, canonical)
         out.append(rec)
     df = _frame(out, ["child_id", "started", "ceased"] + [n for _, n in extras])
-    df.attrs["notes"] = ["Annex A List 8 holds the children in care during the period it covers: month-end counts before that period are incomplete."]
+    df.attrs["notes"] = [
+        "Annex A List 8 holds the children in care during the period it covers: month-end counts before that period "
+        "are incomplete."
+    ]
     return df

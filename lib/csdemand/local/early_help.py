@@ -45,8 +45,8 @@ import numpy as np
 import pandas as pd
 
 from csdemand.core.errors import InputError
-from csdemand.local.referrals import DATE_FORMAT, _raise_at_first, reporting_year
 from csdemand.core.text import read_text_table, require_columns
+from csdemand.local.referrals import DATE_FORMAT, _raise_at_first, reporting_year
 
 COLUMNS: list[str] = ["request_id", "family_id", "date_received", "hub", "reason", "outcome"]
 MONTHLY_COLUMNS: list[str] = ["month", "requests"]
@@ -54,7 +54,14 @@ MONTHLY_COLUMNS: list[str] = ["month", "requests"]
 BREAKDOWNS: tuple[str, ...] = ("hub", "reason")
 
 HUBS: tuple[str, ...] = ("North", "Central", "South")
-REASONS: tuple[str, ...] = ("Mental wellbeing", "Housing", "Finance and debt", "Parenting", "Child behaviour", "Education")
+REASONS: tuple[str, ...] = (
+    "Mental wellbeing",
+    "Housing",
+    "Finance and debt",
+    "Parenting",
+    "Child behaviour",
+    "Education",
+)
 OUTCOMES: tuple[str, ...] = ("Support offered", "Signposted", "Stepped up to social care")
 STEPPED_UP = "Stepped up to social care"
 
@@ -146,7 +153,11 @@ def from_frame(df: pd.DataFrame, source: str) -> pd.DataFrame:
         file=source,
         row=1,
         value=list(df.columns),
-        expected="a record-level header with " + ", ".join(COLUMNS) + "; or a monthly header with " + ", ".join(MONTHLY_COLUMNS) + " (optionally hub, reason)",
+        expected="a record-level header with "
+        + ", ".join(COLUMNS)
+        + "; or a monthly header with "
+        + ", ".join(MONTHLY_COLUMNS)
+        + " (optionally hub, reason)",
     )
 
 
@@ -199,11 +210,18 @@ def _monthly_from_table(df: pd.DataFrame, path: str | Path) -> pd.DataFrame:
     for col in MONTHLY_COLUMNS + breakdowns:
         df[col] = df[col].str.strip()
 
-    _raise_at_first(~df["month"].str.fullmatch(_MONTH_RE), path, df["month"], "not a month", "a month YYYY-MM, such as 2020-01")
+    _raise_at_first(
+        ~df["month"].str.fullmatch(_MONTH_RE), path, df["month"], "not a month", "a month YYYY-MM, such as 2020-01"
+    )
     counts = _parse_counts(df["requests"], path)
     for col in breakdowns:
         _raise_at_first(~df[col].isin(ACCEPTED[col]), path, df[col], f"unknown {col} code", _one_of(ACCEPTED[col]))
-    _raise_on_repeat(df, ["month"] + breakdowns, path, "each month once" if not breakdowns else "each month and " + " and ".join(breakdowns) + " once")
+    _raise_on_repeat(
+        df,
+        ["month"] + breakdowns,
+        path,
+        "each month once" if not breakdowns else "each month and " + " and ".join(breakdowns) + " once",
+    )
 
     months = pd.PeriodIndex(df["month"], freq="M")
     if len(months):
@@ -233,7 +251,13 @@ def _parse_counts(values: pd.Series, path: str | Path) -> np.ndarray:
     numbers = values.str.replace(",", "", regex=False).astype(float)
     _raise_at_first(numbers < 0, path, values, "negative count", expected)
     _raise_at_first(numbers % 1 != 0, path, values, "not a whole number", expected)
-    _raise_at_first(numbers > MAX_MONTHLY_REQUESTS, path, values, "implausibly large count for one month", f"a monthly count of at most {MAX_MONTHLY_REQUESTS:,}")
+    _raise_at_first(
+        numbers > MAX_MONTHLY_REQUESTS,
+        path,
+        values,
+        "implausibly large count for one month",
+        f"a monthly count of at most {MAX_MONTHLY_REQUESTS:,}",
+    )
     return numbers.to_numpy().astype("int64")
 
 
@@ -246,7 +270,14 @@ def _raise_on_repeat(df: pd.DataFrame, key: list[str], path: str | Path, expecte
         first = int(np.flatnonzero(same.to_numpy())[0])
         what = " and ".join(key)
         value = df[key[0]].iloc[i] if len(key) == 1 else tuple(df[key].iloc[i])
-        raise InputError(f"{what} repeats the one on row {first + 2}", file=path, row=i + 2, column=key[0], value=value, expected=expected)
+        raise InputError(
+            f"{what} repeats the one on row {first + 2}",
+            file=path,
+            row=i + 2,
+            column=key[0],
+            value=value,
+            expected=expected,
+        )
 
 
 def _one_of(allowed: tuple[str, ...]) -> str:
@@ -306,7 +337,9 @@ def monthly_by(df: pd.DataFrame, column: str) -> pd.DataFrame:
         counts = pd.Series(1, index=pd.MultiIndex.from_arrays([months, df[column].to_numpy()]))
     else:
         months = _as_months(df["month"])
-        counts = pd.Series(df["requests"].to_numpy(dtype="int64"), index=pd.MultiIndex.from_arrays([months, df[column].to_numpy()]))
+        counts = pd.Series(
+            df["requests"].to_numpy(dtype="int64"), index=pd.MultiIndex.from_arrays([months, df[column].to_numpy()])
+        )
     table = counts.groupby(level=[0, 1]).sum().unstack(fill_value=0)
     known = CODES.get(column, ())
     order = list(known) + sorted((c for c in table.columns if c not in known), key=str)
@@ -339,11 +372,19 @@ def outcomes(df: pd.DataFrame) -> pd.DataFrame:
     )
     g = t.groupby("period")
     years = range(int(t["period"].min()), int(t["period"].max()) + 1)
-    out = pd.DataFrame({"requests": g.size(), "outcome_recorded": g["recorded"].sum(), "stepped_up": g["stepped_up"].sum()}).reindex(years, fill_value=0).astype("int64")
+    out = (
+        pd.DataFrame(
+            {"requests": g.size(), "outcome_recorded": g["recorded"].sum(), "stepped_up": g["stepped_up"].sum()}
+        )
+        .reindex(years, fill_value=0)
+        .astype("int64")
+    )
     out = out.reset_index(names="period")
     out["stepped_up_pct"] = out["stepped_up"] / out["outcome_recorded"].where(out["outcome_recorded"] > 0) * 100
     first, last = dates.min().to_period("M"), dates.max().to_period("M")
-    out["complete"] = [bool(first <= pd.Period(f"{y - 1}-04", "M") and last >= pd.Period(f"{y}-03", "M")) for y in out["period"]]
+    out["complete"] = [
+        bool(first <= pd.Period(f"{y - 1}-04", "M") and last >= pd.Period(f"{y}-03", "M")) for y in out["period"]
+    ]
     out["period"] = out["period"].astype("int64")
     return out[OUTCOME_COLUMNS]
 
@@ -356,14 +397,14 @@ def unrecorded(df: pd.DataFrame, not_recorded: frozenset[str] | set[str] = froze
     monthly table never has outcomes)."""
     out = {f for f in OPTIONAL_FIELDS if f in set(not_recorded) or df.attrs.get(f"{f}_recorded") is False}
     for f in OPTIONAL_FIELDS:
-        if f not in df.columns:
-            out.add(f)
-        elif len(df) and (df[f].astype(str) == NOT_RECORDED).all():
+        if f not in df.columns or (len(df) and (df[f].astype(str) == NOT_RECORDED).all()):
             out.add(f)
     return frozenset(out)
 
 
-def full_months(series: pd.Series | pd.DataFrame, today: str | date | pd.Timestamp | None = None) -> pd.Series | pd.DataFrame:
+def full_months(
+    series: pd.Series | pd.DataFrame, today: str | date | pd.Timestamp | None = None
+) -> pd.Series | pd.DataFrame:
     """Drop the month of ``today`` (default: the real today) and any later: full months only.
 
     ``series`` is indexed by month (a monthly PeriodIndex as :func:`monthly_totals` and
@@ -398,5 +439,12 @@ def _span(months: pd.PeriodIndex) -> pd.PeriodIndex:
 
 
 def _empty_outcomes() -> pd.DataFrame:
-    dtypes = {"period": "int64", "requests": "int64", "outcome_recorded": "int64", "stepped_up": "int64", "stepped_up_pct": "float64", "complete": "bool"}
+    dtypes = {
+        "period": "int64",
+        "requests": "int64",
+        "outcome_recorded": "int64",
+        "stepped_up": "int64",
+        "stepped_up_pct": "float64",
+        "complete": "bool",
+    }
     return pd.DataFrame({c: pd.Series(dtype=dtypes[c]) for c in OUTCOME_COLUMNS})

@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 
 from csdemand.core.errors import InputError
-from csdemand.local.referrals import DATE_FORMAT, NO_ROWS, NO_ROWS_EXPECTED, _raise_at_first, check_date_range
 from csdemand.core.text import read_text_table, require_columns
+from csdemand.local.referrals import DATE_FORMAT, NO_ROWS, NO_ROWS_EXPECTED, _raise_at_first, check_date_range
 
 COLUMNS: list[str] = ["child_id", "started", "ceased"]
 
@@ -56,8 +56,20 @@ def from_frame(df: pd.DataFrame, source: str, today: dt.date | str | None = None
     _raise_at_first(started.isna(), source, df["started"], "not a date", "a date YYYY-MM-DD")
     check_date_range(started, df["started"], source, today)
     ceased = pd.to_datetime(df["ceased"], format=DATE_FORMAT, errors="coerce")
-    _raise_at_first(ceased.isna() & (df["ceased"] != ""), source, df["ceased"], "not a date", "a date YYYY-MM-DD, or empty while the child is looked after")
-    _raise_at_first(ceased < started, source, df["ceased"], "ceased before the period of care started", "a date on or after 'started'")
+    _raise_at_first(
+        ceased.isna() & (df["ceased"] != ""),
+        source,
+        df["ceased"],
+        "not a date",
+        "a date YYYY-MM-DD, or empty while the child is looked after",
+    )
+    _raise_at_first(
+        ceased < started,
+        source,
+        df["ceased"],
+        "ceased before the period of care started",
+        "a date on or after 'started'",
+    )
     check_date_range(ceased, df["ceased"], source, today)  # on or after started, so never before 2000
     out = df.copy()
     out["started"] = started
@@ -65,7 +77,9 @@ def from_frame(df: pd.DataFrame, source: str, today: dt.date | str | None = None
     return out[COLUMNS + [c for c in df.columns if c not in COLUMNS]]
 
 
-def month_end_counts(df: pd.DataFrame, start: str | pd.Period | None = None, end: str | pd.Period | None = None) -> pd.Series:
+def month_end_counts(
+    df: pd.DataFrame, start: str | pd.Period | None = None, end: str | pd.Period | None = None
+) -> pd.Series:
     """Children looked after at the end of each month, from ``start`` to ``end`` (months).
 
     A child counts at a month end when their period of care started on or before that day and

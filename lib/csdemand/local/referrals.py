@@ -103,7 +103,13 @@ def from_frame(df: pd.DataFrame, source: str, today: dt.date | str | None = None
     check_date_range(dates, df["referral_date"], source, today)
 
     for col, allowed in (("source", SOURCES), ("outcome", OUTCOMES), ("domestic_abuse", DA_ACCEPTED)):
-        _raise_at_first(~df[col].isin(allowed), source, df[col], f"unknown {col.replace('_', ' ')} code", "one of " + ", ".join(repr(a) for a in allowed))
+        _raise_at_first(
+            ~df[col].isin(allowed),
+            source,
+            df[col],
+            f"unknown {col.replace('_', ' ')} code",
+            "one of " + ", ".join(repr(a) for a in allowed),
+        )
     recorded = check_recorded_throughout(df["domestic_abuse"], source)
 
     dup = df["referral_id"].duplicated()
@@ -132,12 +138,22 @@ def from_frame(df: pd.DataFrame, source: str, today: dt.date | str | None = None
     return out
 
 
-def check_date_range(dates: pd.Series, values: pd.Series, source: str | Path, today: dt.date | str | None = None) -> None:
+def check_date_range(
+    dates: pd.Series, values: pd.Series, source: str | Path, today: dt.date | str | None = None
+) -> None:
     """Raise at the first date after ``today`` (default the real today) or before :data:`EARLIEST`,
     with the words the validator uses for the same date (NaT is left alone)."""
     today_ts = pd.Timestamp(dt.date.today() if today is None else today).normalize()
-    _raise_at_first(dates > today_ts, source, values, "date in the future", f"a date no later than today ({today_ts:%Y-%m-%d})")
-    _raise_at_first(dates < EARLIEST, source, values, f"date before {EARLIEST:%Y-%m-%d}", f"a date from {EARLIEST:%Y-%m-%d} to today")
+    _raise_at_first(
+        dates > today_ts, source, values, "date in the future", f"a date no later than today ({today_ts:%Y-%m-%d})"
+    )
+    _raise_at_first(
+        dates < EARLIEST,
+        source,
+        values,
+        f"date before {EARLIEST:%Y-%m-%d}",
+        f"a date from {EARLIEST:%Y-%m-%d} to today",
+    )
 
 
 def check_recorded_throughout(values: pd.Series, source: str | Path) -> bool:
@@ -165,7 +181,9 @@ def _raise_at_first(bad: pd.Series, path: str | Path, column: pd.Series, message
     """Raise for the first bad row of a column (rows counted with the header as row 1)."""
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(message, file=path, row=i + 2, column=str(column.name), value=column.iloc[i], expected=expected)
+        raise InputError(
+            message, file=path, row=i + 2, column=str(column.name), value=column.iloc[i], expected=expected
+        )
 
 
 # --------------------------------------------------------------------------- definitions
@@ -228,7 +246,17 @@ def monthly(df: pd.DataFrame) -> pd.DataFrame:
     first if the table has no ``rereferral``.
     """
     t, da_recorded = _counting_frame(df)
-    columns = ["month", "referrals", "rereferrals", "domestic_abuse", "nfa", "da_share", "da_lower", "da_upper", "rereferral_pct"]
+    columns = [
+        "month",
+        "referrals",
+        "rereferrals",
+        "domestic_abuse",
+        "nfa",
+        "da_share",
+        "da_lower",
+        "da_upper",
+        "rereferral_pct",
+    ]
     if t.empty:
         return pd.DataFrame({c: pd.Series(dtype="str" if c == "month" else "float64") for c in columns})
     t["month"] = t["referral_date"].dt.to_period("M")
@@ -244,7 +272,9 @@ def monthly(df: pd.DataFrame) -> pd.DataFrame:
     lower = np.full(len(out), np.nan)
     upper = np.full(len(out), np.nan)
     # Wilson rather than the normal approximation: monthly counts are small and shares can be 0.
-    lower[has], upper[has] = proportion_confint(out["domestic_abuse"].to_numpy()[has], n[has], alpha=0.05, method="wilson")
+    lower[has], upper[has] = proportion_confint(
+        out["domestic_abuse"].to_numpy()[has], n[has], alpha=0.05, method="wilson"
+    )
     out["da_lower"] = lower
     out["da_upper"] = upper
     out["rereferral_pct"] = np.where(has, out["rereferrals"] / np.where(has, n, 1) * 100, np.nan)
@@ -265,7 +295,17 @@ def annual(df: pd.DataFrame) -> pd.DataFrame:
     an extract under-count re-referrals (see :func:`flag_rereferrals`).
     """
     t, da_recorded = _counting_frame(df)
-    columns = ["period", "referrals", "rereferrals", "rereferral_pct", "domestic_abuse", "da_share", "nfa", "nfa_pct", "complete"]
+    columns = [
+        "period",
+        "referrals",
+        "rereferrals",
+        "rereferral_pct",
+        "domestic_abuse",
+        "da_share",
+        "nfa",
+        "nfa_pct",
+        "complete",
+    ]
     if t.empty:
         return pd.DataFrame({c: pd.Series(dtype="bool" if c == "complete" else "float64") for c in columns})
     t["period"] = reporting_year(t["referral_date"]).to_numpy()
@@ -281,7 +321,8 @@ def annual(df: pd.DataFrame) -> pd.DataFrame:
     first_month = t["referral_date"].min().to_period("M")
     last_month = t["referral_date"].max().to_period("M")
     out["complete"] = [
-        bool(first_month <= pd.Period(f"{y - 1}-04", "M") and last_month >= pd.Period(f"{y}-03", "M")) for y in out["period"]
+        bool(first_month <= pd.Period(f"{y - 1}-04", "M") and last_month >= pd.Period(f"{y}-03", "M"))
+        for y in out["period"]
     ]
     out["period"] = out["period"].astype("int64")
     if not da_recorded:
@@ -295,7 +336,14 @@ def by_source(df: pd.DataFrame) -> pd.DataFrame:
     _require(df, ["referral_date", "source"])
     t = pd.DataFrame({"period": reporting_year(df["referral_date"]).to_numpy(), "source": df["source"].to_numpy()})
     if t.empty:
-        return pd.DataFrame({"period": pd.Series(dtype="int64"), "source": pd.Series(dtype="str"), "referrals": pd.Series(dtype="int64"), "share": pd.Series(dtype="float64")})
+        return pd.DataFrame(
+            {
+                "period": pd.Series(dtype="int64"),
+                "source": pd.Series(dtype="str"),
+                "referrals": pd.Series(dtype="int64"),
+                "share": pd.Series(dtype="float64"),
+            }
+        )
     years = range(int(t["period"].min()), int(t["period"].max()) + 1)
     # Unknown sources (a hand-made frame) are kept after the known ones rather than dropped.
     sources = list(SOURCES) + sorted(set(t["source"]) - set(SOURCES))
@@ -314,25 +362,43 @@ def by_source(df: pd.DataFrame) -> pd.DataFrame:
 def _require(df: pd.DataFrame, columns: list[str]) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise InputError(f"the referrals table has no column {missing[0]!r}", column=missing[0], expected="columns " + ", ".join(columns))
+        raise InputError(
+            f"the referrals table has no column {missing[0]!r}",
+            column=missing[0],
+            expected="columns " + ", ".join(columns),
+        )
 
 
 def _as_bool(values: pd.Series) -> np.ndarray | None:
     """Domestic abuse flags as a bool array, whether typed (read_extract) or still ``Y``/``N`` codes;
     None when the source does not record them (all missing, or :data:`NOT_RECORDED` throughout)."""
-    if isinstance(values.dtype, pd.BooleanDtype) or values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+    if (
+        isinstance(values.dtype, pd.BooleanDtype)
+        or values.dtype == object
+        or pd.api.types.is_string_dtype(values.dtype)
+    ):
         unknown = values.isna().to_numpy() | (values.astype(object) == NOT_RECORDED).to_numpy()
         if len(values) and unknown.all():
             return None
         if unknown.any():
             i = int(np.flatnonzero(unknown)[0])
-            raise InputError("domestic abuse is recorded on some rows only", column="domestic_abuse", value=values.iloc[i], expected="a flag on every row, or on none")
+            raise InputError(
+                "domestic abuse is recorded on some rows only",
+                column="domestic_abuse",
+                value=values.iloc[i],
+                expected="a flag on every row, or on none",
+            )
     if pd.api.types.is_bool_dtype(values):
         return values.astype(bool).to_numpy()
     mapped = values.map(DA_CODES)
     if mapped.isna().any():
         i = int(np.flatnonzero(mapped.isna().to_numpy())[0])
-        raise InputError("unknown domestic abuse code", column="domestic_abuse", value=values.iloc[i], expected="'Y' or 'N', or True/False")
+        raise InputError(
+            "unknown domestic abuse code",
+            column="domestic_abuse",
+            value=values.iloc[i],
+            expected="'Y' or 'N', or True/False",
+        )
     return mapped.astype(bool).to_numpy()
 
 

@@ -46,7 +46,6 @@ messages that echo them; a URL whose user name or password holds an unencoded ``
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import os
 import re
@@ -55,20 +54,18 @@ import string
 import threading
 import time
 from collections.abc import Iterable
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import quote, unquote
 
-import numpy as np
 import pandas as pd
 
+from csdemand.core import paths
+from csdemand.core.errors import InputError
+from csdemand.core.text import cell_text, read_text_table
 from csdemand.local import early_help as early_help_data
 from csdemand.local import looked_after as local_looked_after
 from csdemand.local import referrals as local_referrals
-from csdemand.core import paths
-from csdemand.core.errors import InputError
-from csdemand.core.text import cell_text, read_text_table  # noqa: F401  (cell_text re-exported)
 
 VERSION = 1
 
@@ -113,7 +110,16 @@ NOT_RECORDED = local_referrals.NOT_RECORDED
 class ConfigError(InputError):
     """A problem in the data config file; ``key`` is the dotted key (``tables.referrals.format``)."""
 
-    def __init__(self, message: str, *, file: str | Path | None, key: str | None = None, value: object = None, expected: str | None = None, row: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None,
+        key: str | None = None,
+        value: object = None,
+        expected: str | None = None,
+        row: int | None = None,
+    ) -> None:
         self.key = key
         if value is not None and len(repr(value)) > 80:
             # A config pointing at the wrong file must not have its content echoed into a log.
@@ -150,30 +156,54 @@ def _config_text(path: Path) -> str:
     except FileNotFoundError:
         raise ConfigError("the data config file does not exist", file=path, expected=expected_file) from None
     except OSError as exc:
-        raise ConfigError(f"the data config file cannot be read ({exc.strerror or type(exc).__name__})", file=path, expected=expected_file) from None
+        raise ConfigError(
+            f"the data config file cannot be read ({exc.strerror or type(exc).__name__})",
+            file=path,
+            expected=expected_file,
+        ) from None
     if not stat.S_ISREG(st.st_mode):
-        raise ConfigError("the data config is not a regular file (a folder, a device or a pipe)", file=path, expected=expected_file)
+        raise ConfigError(
+            "the data config is not a regular file (a folder, a device or a pipe)", file=path, expected=expected_file
+        )
     if st.st_size > MAX_CONFIG_BYTES:
-        raise ConfigError(f"the data config file is {st.st_size:,} bytes: too large for a config (a wrong path?)", file=path, expected=f"a YAML file of a few lines, at most {MAX_CONFIG_BYTES // 1024} KiB")
+        raise ConfigError(
+            f"the data config file is {st.st_size:,} bytes: too large for a config (a wrong path?)",
+            file=path,
+            expected=f"a YAML file of a few lines, at most {MAX_CONFIG_BYTES // 1024} KiB",
+        )
     try:
         with open(path, "rb") as f:
             raw = f.read(MAX_CONFIG_BYTES + 1)  # bounded even if the file grows while read
     except OSError as exc:
-        raise ConfigError(f"the data config file cannot be read ({exc.strerror or type(exc).__name__})", file=path, expected=expected_file) from None
+        raise ConfigError(
+            f"the data config file cannot be read ({exc.strerror or type(exc).__name__})",
+            file=path,
+            expected=expected_file,
+        ) from None
     if len(raw) > MAX_CONFIG_BYTES:
-        raise ConfigError("the data config file is too large for a config (a wrong path?)", file=path, expected=f"a YAML file of a few lines, at most {MAX_CONFIG_BYTES // 1024} KiB")
+        raise ConfigError(
+            "the data config file is too large for a config (a wrong path?)",
+            file=path,
+            expected=f"a YAML file of a few lines, at most {MAX_CONFIG_BYTES // 1024} KiB",
+        )
     utf8 = "a YAML file saved as UTF-8 (in a text editor: Save As, encoding UTF-8)"
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (b"\x00" in raw and raw.count(0) * 3 >= len(raw)):
         raise ConfigError("the data config is UTF-16 (or UTF-32) text, not UTF-8", file=path, expected=utf8)
     if b"\x00" in raw:
         nul = raw.index(b"\x00")
-        raise ConfigError("the data config is not text: it holds NUL bytes (a binary file?)", file=path, row=raw.count(b"\n", 0, nul) + 1, expected=utf8)
+        raise ConfigError(
+            "the data config is not text: it holds NUL bytes (a binary file?)",
+            file=path,
+            row=raw.count(b"\n", 0, nul) + 1,
+            expected=utf8,
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise ConfigError(
-            f"the data config is not UTF-8 (byte {raw[exc.start]:#04x} on line {line}: saved as Latin-1 or Windows-1252?)",
+            f"the data config is not UTF-8 (byte {raw[exc.start]:#04x} on line {line}: saved as Latin-1 or "
+            "Windows-1252?)",
             file=path,
             row=line,
             expected=utf8,
@@ -185,7 +215,7 @@ def _parse_yaml(text: str, path: Path) -> object:
     import yaml
 
     try:
-        return yaml.load(text, Loader=_strict_loader())  # noqa: S506 (a SafeLoader subclass)
+        return yaml.load(text, Loader=_strict_loader())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
@@ -194,9 +224,15 @@ def _parse_yaml(text: str, path: Path) -> object:
             message = _one_line(problem)
         else:
             message = f"not valid YAML ({_one_line(problem)}{', ' + _one_line(context) if context else ''})"
-        raise ConfigError(message, file=path, row=mark.line + 1 if mark else None, expected="a YAML mapping like config/data.yml") from None
+        raise ConfigError(
+            message, file=path, row=mark.line + 1 if mark else None, expected="a YAML mapping like config/data.yml"
+        ) from None
     except (RecursionError, MemoryError):
-        raise ConfigError("not a usable config: the YAML is nested too deeply or too large", file=path, expected="a YAML mapping like config/data.yml") from None
+        raise ConfigError(
+            "not a usable config: the YAML is nested too deeply or too large",
+            file=path,
+            expected="a YAML mapping like config/data.yml",
+        ) from None
 
 
 _LOADER = None
@@ -216,7 +252,12 @@ def _strict_loader():
             event = self.peek_event()
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
                 # Aliases let a few lines stand for gigabytes (an "alias bomb"); a config needs none.
-                refusal = ComposerError(None, None, "YAML anchors and aliases (&name, *name) are not allowed in the data config: write each value out", event.start_mark)
+                refusal = ComposerError(
+                    None,
+                    None,
+                    "YAML anchors and aliases (&name, *name) are not allowed in the data config: write each value out",
+                    event.start_mark,
+                )
                 refusal.csdemand_refusal = True
                 raise refusal
             return super().compose_node(parent, index)
@@ -236,7 +277,8 @@ def _strict_loader():
                         refusal = ConstructorError(
                             None,
                             None,
-                            f"the key {key!r} is given twice in one mapping, on lines {seen[key]} and {line} (the second would silently replace the first)",
+                            f"the key {key!r} is given twice in one mapping, on lines {seen[key]} and {line} (the "
+                            "second would silently replace the first)",
                             key_node.start_mark,
                         )
                         refusal.csdemand_refusal = True
@@ -254,17 +296,36 @@ def _one_line(text: object) -> str:
 
 def _validate(raw: object, file: str | Path) -> dict:
     if not isinstance(raw, dict):
-        raise ConfigError("the config must be a mapping with 'version' and 'tables'", file=file, value=type(raw).__name__, expected="version: 1 and tables: ...")
+        raise ConfigError(
+            "the config must be a mapping with 'version' and 'tables'",
+            file=file,
+            value=type(raw).__name__,
+            expected="version: 1 and tables: ...",
+        )
     unknown = sorted(set(map(str, raw)) - {"version", "tables"})
     if unknown:
-        raise ConfigError("unknown key", file=file, key=unknown[0], expected="only 'version' and 'tables' at the top level")
+        raise ConfigError(
+            "unknown key", file=file, key=unknown[0], expected="only 'version' and 'tables' at the top level"
+        )
     if raw.get("version") != VERSION:
-        raise ConfigError("unsupported or missing version", file=file, key="version", value=raw.get("version"), expected=f"version: {VERSION}")
+        raise ConfigError(
+            "unsupported or missing version",
+            file=file,
+            key="version",
+            value=raw.get("version"),
+            expected=f"version: {VERSION}",
+        )
     tables = raw.get("tables")
     if tables is None:
         tables = {}
     if not isinstance(tables, dict):
-        raise ConfigError("must be a mapping of table name to source", file=file, key="tables", value=tables, expected="table names " + ", ".join(TABLES))
+        raise ConfigError(
+            "must be a mapping of table name to source",
+            file=file,
+            key="tables",
+            value=tables,
+            expected="table names " + ", ".join(TABLES),
+        )
     out: dict[str, dict] = {}
     for name, entry in tables.items():
         key = f"tables.{name}"
@@ -275,21 +336,33 @@ def _validate(raw: object, file: str | Path) -> dict:
         if "url" in entry:
             raise ConfigError(
                 "a database URL must not be written in the config file: it holds the password, and this file is "
-                "committed and shared. Put the SQLAlchemy URL in an environment variable and name that variable with url_env",
+                "committed and shared. Put the SQLAlchemy URL in an environment variable and name that variable with "
+                "url_env",
                 file=file,
                 key=f"{key}.url",
                 expected="url_env: CSDEMAND_DB_URL (or another variable name)",
             )
         fmt = entry.get("format")
         if fmt not in FORMATS:
-            raise ConfigError("unknown or missing format", file=file, key=f"{key}.format", value=fmt, expected="one of " + ", ".join(FORMATS))
+            raise ConfigError(
+                "unknown or missing format",
+                file=file,
+                key=f"{key}.format",
+                value=fmt,
+                expected="one of " + ", ".join(FORMATS),
+            )
         required, optional = FORMATS[fmt]
         for k in required:
             if entry.get(k) in (None, ""):
                 raise ConfigError(f"missing (a {fmt} source needs {', '.join(required)})", file=file, key=f"{key}.{k}")
         extra = sorted(set(map(str, entry)) - {"format", *required, *optional})
         if extra:
-            raise ConfigError(f"not a key of a {fmt} source", file=file, key=f"{key}.{extra[0]}", expected="keys " + ", ".join(("format",) + required + optional))
+            raise ConfigError(
+                f"not a key of a {fmt} source",
+                file=file,
+                key=f"{key}.{extra[0]}",
+                expected="keys " + ", ".join(("format",) + required + optional),
+            )
         clean: dict[str, Any] = {"format": fmt}
         for k in required + optional:
             if k in entry and entry[k] is not None:
@@ -300,7 +373,13 @@ def _validate(raw: object, file: str | Path) -> dict:
         if "path" in clean:
             _check_placeholders(clean["path"], file, f"{key}.path")
         if fmt == "sql" and not clean["url_env"].replace("_", "").isalnum():
-            raise ConfigError("not an environment variable name", file=file, key=f"{key}.url_env", value=clean["url_env"], expected="a name such as CSDEMAND_DB_URL")
+            raise ConfigError(
+                "not an environment variable name",
+                file=file,
+                key=f"{key}.url_env",
+                value=clean["url_env"],
+                expected="a name such as CSDEMAND_DB_URL",
+            )
         if fmt == "annex_a":
             want = ANNEX_A_LISTS[name]
             try:
@@ -308,7 +387,13 @@ def _validate(raw: object, file: str | Path) -> dict:
             except ValueError:
                 number = None
             if number != want:
-                raise ConfigError(f"the {name} table is Annex A List {want}", file=file, key=f"{key}.list", value=clean["list"], expected=f"list: {want}")
+                raise ConfigError(
+                    f"the {name} table is Annex A List {want}",
+                    file=file,
+                    key=f"{key}.list",
+                    value=clean["list"],
+                    expected=f"list: {want}",
+                )
             clean["list"] = number
         out[str(name)] = clean
     return {"version": VERSION, "tables": out, "file": str(file)}
@@ -316,9 +401,20 @@ def _validate(raw: object, file: str | Path) -> dict:
 
 def _seconds(value: object, file: str | Path, key: str) -> float:
     """A timeout in seconds: a number above 0 and at most :data:`MAX_TIMEOUT`."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and 0 < value <= MAX_TIMEOUT
+    ok = (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and 0 < value <= MAX_TIMEOUT
+    )
     if not ok:
-        raise ConfigError("not a number of seconds", file=file, key=key, value=value if isinstance(value, (int, float, str)) else type(value).__name__, expected=f"a number of seconds above 0 and at most {MAX_TIMEOUT:,.0f}, such as 10")
+        raise ConfigError(
+            "not a number of seconds",
+            file=file,
+            key=key,
+            value=value if isinstance(value, (int, float, str)) else type(value).__name__,
+            expected=f"a number of seconds above 0 and at most {MAX_TIMEOUT:,.0f}, such as 10",
+        )
     return float(value)
 
 
@@ -326,10 +422,18 @@ def _check_placeholders(template: str, file: str | Path, key: str) -> None:
     try:
         fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
     except ValueError as exc:
-        raise ConfigError(f"bad braces in the path ({exc})", file=file, key=key, value=template, expected="{la} or {la_number} only") from None
+        raise ConfigError(
+            f"bad braces in the path ({exc})", file=file, key=key, value=template, expected="{la} or {la_number} only"
+        ) from None
     bad = [f for f in fields if f not in PLACEHOLDERS]
     if bad:
-        raise ConfigError(f"unknown placeholder {{{bad[0]}}}", file=file, key=key, value=template, expected="{la} (the slug, e.g. 352-manchester) or {la_number}")
+        raise ConfigError(
+            f"unknown placeholder {{{bad[0]}}}",
+            file=file,
+            key=key,
+            value=template,
+            expected="{la} (the slug, e.g. 352-manchester) or {la_number}",
+        )
 
 
 def _config(config: dict | str | Path | None) -> dict:
@@ -341,19 +445,33 @@ def _config(config: dict | str | Path | None) -> dict:
 
 def _entry(table: str, cfg: dict) -> dict:
     if table not in TABLES:
-        raise ConfigError("unknown table", file=cfg["file"], key=f"tables.{table}", expected="one of " + ", ".join(TABLES))
+        raise ConfigError(
+            "unknown table", file=cfg["file"], key=f"tables.{table}", expected="one of " + ", ".join(TABLES)
+        )
     entry = cfg["tables"].get(table)
     if entry is None:
-        raise ConfigError("no source is configured for this table", file=cfg["file"], key=f"tables.{table}", expected="an entry with format and its keys")
+        raise ConfigError(
+            "no source is configured for this table",
+            file=cfg["file"],
+            key=f"tables.{table}",
+            expected="an entry with format and its keys",
+        )
     return entry
 
 
-def resolve_path(table: str, la_slug: str, config: dict | str | Path | None = None, la_number: int | None = None) -> Path:
+def resolve_path(
+    table: str, la_slug: str, config: dict | str | Path | None = None, la_number: int | None = None
+) -> Path:
     """The file a csv, xlsx or annex_a source reads for an LA: ``{la}`` filled in, relative to the repo root."""
     cfg = _config(config)
     entry = _entry(table, cfg)
     if "path" not in entry:
-        raise ConfigError(f"a {entry['format']} source has no path", file=cfg["file"], key=f"tables.{table}.format", value=entry["format"])
+        raise ConfigError(
+            f"a {entry['format']} source has no path",
+            file=cfg["file"],
+            key=f"tables.{table}.format",
+            value=entry["format"],
+        )
     number = "" if la_number is None else str(la_number)
     if la_number is None and "{la_number}" in entry["path"]:
         number = la_slug.split("-", 1)[0]
@@ -389,7 +507,9 @@ def is_configured(table: str, la_slug: str, config: dict | str | Path | None = N
     """
     cfg = _config(config)
     if table not in TABLES:
-        raise ConfigError("unknown table", file=cfg["file"], key=f"tables.{table}", expected="one of " + ", ".join(TABLES))
+        raise ConfigError(
+            "unknown table", file=cfg["file"], key=f"tables.{table}", expected="one of " + ", ".join(TABLES)
+        )
     entry = cfg["tables"].get(table)
     if entry is None:
         return False
@@ -420,7 +540,11 @@ def read_raw(table: str, la_slug: str, la_number: int, config: dict | str | Path
         raise InputError(f"no {table} file for this authority", file=path, expected=expected)
     if not path.is_file():
         # Never read a pipe (it blocks), a device (/dev/zero never ends) or a folder.
-        raise InputError(f"the {table} source is not a regular file (a folder, a device, a pipe or a broken link)", file=path, expected=expected)
+        raise InputError(
+            f"the {table} source is not a regular file (a folder, a device, a pipe or a broken link)",
+            file=path,
+            expected=expected,
+        )
     if fmt == "csv":
         return read_text_table(path)
     if fmt == "xlsx":
@@ -482,16 +606,30 @@ def _text_frame(rows: list, columns: list) -> pd.DataFrame:
 
 def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
     try:
-        df = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=object, engine="openpyxl", keep_default_na=False, na_values=[])
+        df = pd.read_excel(
+            path,
+            sheet_name=sheet if sheet is not None else 0,
+            dtype=object,
+            engine="openpyxl",
+            keep_default_na=False,
+            na_values=[],
+        )
     except ValueError as exc:
         if sheet is not None and "not found" in str(exc):
             import openpyxl
 
             names = openpyxl.load_workbook(path, read_only=True).sheetnames
-            raise InputError(f"the workbook has no sheet {sheet!r}", file=path, value=sheet, expected="one of " + ", ".join(repr(n) for n in names)) from None
+            raise InputError(
+                f"the workbook has no sheet {sheet!r}",
+                file=path,
+                value=sheet,
+                expected="one of " + ", ".join(repr(n) for n in names),
+            ) from None
         raise InputError(f"the workbook cannot be read ({exc})", file=path, expected="an .xlsx workbook") from None
     except Exception as exc:  # zipfile.BadZipFile, openpyxl's InvalidFileException
-        raise InputError(f"the workbook cannot be read ({type(exc).__name__}: {exc})", file=path, expected="an .xlsx workbook") from None
+        raise InputError(
+            f"the workbook cannot be read ({type(exc).__name__}: {exc})", file=path, expected="an .xlsx workbook"
+        ) from None
     return _text_frame(df.to_numpy().tolist(), list(df.columns))
 
 
@@ -548,7 +686,10 @@ def parse_database_url(url: str, var: str) -> DatabaseURL:
 
     scheme, sep, rest = url.partition("://")
     if not sep or not re.fullmatch(r"[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)?", scheme):
-        raise InputError(f"${var} is not a database URL: it must begin with a dialect and ://, such as postgresql+psycopg://", expected=_URL_EXPECTED)
+        raise InputError(
+            f"${var} is not a database URL: it must begin with a dialect and ://, such as postgresql+psycopg://",
+            expected=_URL_EXPECTED,
+        )
     authority = re.split(r"[/?]", rest, maxsplit=1)[0]
     user = password = None
     secrets: list[str] = []
@@ -569,13 +710,19 @@ def parse_database_url(url: str, var: str) -> DatabaseURL:
     try:
         parsed = make_url(url)
     except Exception as exc:  # ArgumentError, ValueError (a port that is not a number)
-        raise InputError(f"${var} is not a usable SQLAlchemy URL ({type(exc).__name__}: {mask_secrets(_first_line(exc), secrets)})", expected=_URL_EXPECTED) from None
+        raise InputError(
+            f"${var} is not a usable SQLAlchemy URL ({type(exc).__name__}: {mask_secrets(_first_line(exc), secrets)})",
+            expected=_URL_EXPECTED,
+        ) from None
     ours = (unquote(user) if user else None, unquote(password) if password is not None else None)
     theirs = (parsed.username or None, parsed.password if parsed.password is not None else None)
     try:
         parsed.get_dialect()  # an unknown dialect fails here, in our words
     except Exception as exc:  # NoSuchModuleError, ImportError
-        raise InputError(f"the URL cannot be used ({type(exc).__name__}: {mask_secrets(_first_line(exc), secrets)})", expected=_URL_EXPECTED) from None
+        raise InputError(
+            f"the URL cannot be used ({type(exc).__name__}: {mask_secrets(_first_line(exc), secrets)})",
+            expected=_URL_EXPECTED,
+        ) from None
     if ours != theirs or "@" in (parsed.host or ""):
         raise InputError(
             f"the user name or password in ${var} holds a character that must be %-encoded (a / or ? in a password): "
@@ -645,7 +792,9 @@ def read_sql(
         connect_args["connect_timeout"] = max(2, math.ceil(connect_timeout))  # libpq's unit; its minimum is 2
         options = sa_url.query.get("options", "")
         options = " ".join(options) if isinstance(options, tuple) else options
-        connect_args["options"] = (options + " " if options else "") + f"-c statement_timeout={int(statement_timeout * 1000)}"
+        connect_args["options"] = (
+            options + " " if options else ""
+        ) + f"-c statement_timeout={int(statement_timeout * 1000)}"
 
     statement = text(query)
     used = set(statement.compile().params)
@@ -672,14 +821,26 @@ def read_sql(
         rows, columns = _with_deadline(run, limit)
     except TimeoutError:
         if phase[0] == "connect":
-            message = f"the database did not answer within {_secs(connect_timeout)} (connect_timeout): is the server up, and the host and port right?"
+            message = (
+                f"the database did not answer within {_secs(connect_timeout)} (connect_timeout): is the server "
+                "up, and the host and port right?"
+            )
         else:
-            message = f"the query did not finish within {_secs(statement_timeout)} (statement_timeout), and the driver did not stop it: it was abandoned"
-        raise InputError(message, file=label, expected=f"a database that answers ({where}: connect_timeout, statement_timeout)") from None
+            message = (
+                f"the query did not finish within {_secs(statement_timeout)} (statement_timeout), and the "
+                "driver did not stop it: it was abandoned"
+            )
+        raise InputError(
+            message, file=label, expected=f"a database that answers ({where}: connect_timeout, statement_timeout)"
+        ) from None
     except InputError as exc:
-        raise InputError(mask_secrets(exc.message, secrets), file=label, row=exc.row, column=exc.column, expected=exc.expected) from None
+        raise InputError(
+            mask_secrets(exc.message, secrets), file=label, row=exc.row, column=exc.column, expected=exc.expected
+        ) from None
     except Exception as exc:
-        raise _database_error(exc, phase[0], label, where, expected_query, secrets, connect_timeout, statement_timeout) from None
+        raise _database_error(
+            exc, phase[0], label, where, expected_query, secrets, connect_timeout, statement_timeout
+        ) from None
     return _text_frame(rows, columns)
 
 
@@ -687,7 +848,16 @@ def _secs(seconds: float) -> str:
     return f"{seconds:g} s"
 
 
-def _database_error(exc: BaseException, phase: str, label: str, where: str, expected_query: str, secrets, connect_timeout: float, statement_timeout: float) -> InputError:
+def _database_error(
+    exc: BaseException,
+    phase: str,
+    label: str,
+    where: str,
+    expected_query: str,
+    secrets,
+    connect_timeout: float,
+    statement_timeout: float,
+) -> InputError:
     """A driver's failure as an InputError with the secrets masked; timeouts said as such."""
     from sqlalchemy import exc as sa_exc
 
@@ -697,13 +867,28 @@ def _database_error(exc: BaseException, phase: str, label: str, where: str, expe
     kind = type(orig).__name__
     if phase == "connect":
         if "timeout" in low or "timed out" in low:
-            return InputError(f"the database did not answer within {_secs(connect_timeout)} (connect_timeout): {detail}", file=label, expected=f"a database server that answers ({where}: connect_timeout)")
+            return InputError(
+                f"the database did not answer within {_secs(connect_timeout)} (connect_timeout): {detail}",
+                file=label,
+                expected=f"a database server that answers ({where}: connect_timeout)",
+            )
         if isinstance(exc, (sa_exc.ArgumentError, ImportError, sa_exc.NoSuchModuleError)):
-            return InputError(f"the URL cannot be used ({type(exc).__name__}: {detail})", file=label, expected=_URL_EXPECTED)
-        return InputError(f"cannot connect to the database: {detail}", file=label, expected="a reachable database and a user it accepts (the URL in the environment variable)")
-    if kind == "QueryCanceled" or "statement timeout" in low or (kind == "OperationalError" and low.strip() == "interrupted"):
+            return InputError(
+                f"the URL cannot be used ({type(exc).__name__}: {detail})", file=label, expected=_URL_EXPECTED
+            )
         return InputError(
-            f"the query did not finish within {_secs(statement_timeout)} (statement_timeout): is a table locked by another session, or the query slow?",
+            f"cannot connect to the database: {detail}",
+            file=label,
+            expected="a reachable database and a user it accepts (the URL in the environment variable)",
+        )
+    if (
+        kind == "QueryCanceled"
+        or "statement timeout" in low
+        or (kind == "OperationalError" and low.strip() == "interrupted")
+    ):
+        return InputError(
+            f"the query did not finish within {_secs(statement_timeout)} (statement_timeout): is a table locked by "
+            "another session, or the query slow?",
             file=label,
             expected=f"a query that finishes in time, or a longer statement_timeout at {where}",
         )
@@ -739,10 +924,20 @@ def _sqlite_read_only(sa_url, var: str):
     path = Path(database).expanduser()
     path = path if path.is_absolute() else Path.cwd() / path
     if not path.exists():
-        raise InputError(f"the SQLite database that ${var} names does not exist (it is opened read-only, never created)", file=path, expected="the path of an existing SQLite database file")
+        raise InputError(
+            f"the SQLite database that ${var} names does not exist (it is opened read-only, never created)",
+            file=path,
+            expected="the path of an existing SQLite database file",
+        )
     if not path.is_file():
-        raise InputError(f"the SQLite database that ${var} names is not a regular file", file=path, expected="the path of an SQLite database file")
-    return sa_url.set(database="file:" + quote(str(path.resolve())), query={**sa_url.query, "mode": "ro", "uri": "true"})
+        raise InputError(
+            f"the SQLite database that ${var} names is not a regular file",
+            file=path,
+            expected="the path of an SQLite database file",
+        )
+    return sa_url.set(
+        database="file:" + quote(str(path.resolve())), query={**sa_url.query, "mode": "ro", "uri": "true"}
+    )
 
 
 def _first_line(e: BaseException) -> str:
@@ -809,7 +1004,11 @@ def read_records(extract: str, la, table: str = "referrals") -> LocalRecords | N
     else:
         path = Path(extract)
         if not path.is_file():
-            what = "does not exist" if not os.path.lexists(path) else "is not a regular file (a folder, a device, a pipe or a broken link)"
+            what = (
+                "does not exist"
+                if not os.path.lexists(path)
+                else "is not a regular file (a folder, a device, a pipe or a broken link)"
+            )
             raise InputError(f"the {table} extract {what}", file=path, expected=f"a CSV file in the {table} layout")
         df = check_raw(table, read_text_table(path), str(path))
         label = str(path)

@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from csdemand.core import codes
-from csdemand.core import numbers
+from csdemand.core import codes, numbers
 from csdemand.core.errors import InputError
 
 ENGLAND = "E92000001"
@@ -24,7 +23,9 @@ def neighbours(sn: pd.DataFrame, la_number: int, model: str) -> list[int]:
     """The 10 statistical neighbours of an LA in a model (``"2025"`` or ``"2021"``), closest first."""
     known = codes.neighbour_models().index.tolist()
     if str(model) not in known:
-        raise InputError(f"unknown statistical neighbour model {model!r}", column="model", expected="one of " + ", ".join(known))
+        raise InputError(
+            f"unknown statistical neighbour model {model!r}", column="model", expected="one of " + ", ".join(known)
+        )
     rows = sn[(sn["model"].astype(str) == str(model)) & (sn["la_number"] == la_number)]
     if len(rows) != 10:
         raise InputError(
@@ -53,7 +54,9 @@ def neighbours_for(sn: pd.DataFrame, la_number: int, model: str) -> tuple[str, l
 
 def la_values(df: pd.DataFrame, measure: str, period: int) -> pd.Series:
     """Every LA's value of a measure in a period, indexed by LA number (withheld values dropped)."""
-    rows = df[(df["measure"] == measure) & (df["period"] == period) & (df["geographic_level"] == "la") & (df["status"] == "")]
+    rows = df[
+        (df["measure"] == measure) & (df["period"] == period) & (df["geographic_level"] == "la") & (df["status"] == "")
+    ]
     return rows.set_index(rows["la_number"].astype(int))["value"]
 
 
@@ -81,7 +84,7 @@ def neighbour_average(values: pd.Series, neighbour_numbers: list[int]) -> Neighb
     return NeighbourAverage(
         mean=float(v.mean()) if len(v) else np.nan,
         median=float(v.median()) if len(v) else np.nan,
-        n_with_value=int(len(v)),
+        n_with_value=len(v),
         n_neighbours=len(neighbour_numbers),
     )
 
@@ -125,10 +128,12 @@ def quartile_band(all_values: pd.Series, value: float) -> QuartileBand:
         band = "C"
     else:
         band = "D"
-    return QuartileBand(band, float(q1), float(q2), float(q3), int(len(v)))
+    return QuartileBand(band, float(q1), float(q2), float(q3), len(v))
 
 
-def area_series(df: pd.DataFrame, measure: str, *, la_number: int | None = None, area_code: str | None = None) -> pd.Series:
+def area_series(
+    df: pd.DataFrame, measure: str, *, la_number: int | None = None, area_code: str | None = None
+) -> pd.Series:
     """One area's values of a measure, indexed by period (withheld values as NaN)."""
     rows = df[df["measure"] == measure]
     if la_number is not None:
@@ -139,7 +144,9 @@ def area_series(df: pd.DataFrame, measure: str, *, la_number: int | None = None,
     return s[~s.index.duplicated(keep="last")]
 
 
-def area_statuses(df: pd.DataFrame, measure: str, *, la_number: int | None = None, area_code: str | None = None) -> pd.Series:
+def area_statuses(
+    df: pd.DataFrame, measure: str, *, la_number: int | None = None, area_code: str | None = None
+) -> pd.Series:
     """One area's status of a measure by period: ``""`` for a value, else its marker (``c``, ``z``...).
     A period with no row is absent (it prints as ``x``, not available)."""
     rows = df[df["measure"] == measure]
@@ -211,7 +218,9 @@ def direction_of_travel(
     return pd.DataFrame(rows)
 
 
-def comparison_series(df: pd.DataFrame, measure: str, la_number: int, neighbour_numbers: list[int], region_code: str, periods: list[int]) -> pd.DataFrame:
+def comparison_series(
+    df: pd.DataFrame, measure: str, la_number: int, neighbour_numbers: list[int], region_code: str, periods: list[int]
+) -> pd.DataFrame:
     """Long table, one row per period and comparator: the LA, its neighbours' mean and median
     (with how many had a value), its region and England. Columns: period, comparator, value,
     n_with_value."""
@@ -271,7 +280,15 @@ def _numerators(df: pd.DataFrame, measure: str, la_number: int) -> pd.Series:
     return s[~s.index.duplicated(keep="last")]
 
 
-def measure_benchmark(df: pd.DataFrame, measure: str, la_number: int, region_code: str, neighbour_numbers: list[int], period: int, window: int = 10) -> MeasureBenchmark:
+def measure_benchmark(
+    df: pd.DataFrame,
+    measure: str,
+    la_number: int,
+    region_code: str,
+    neighbour_numbers: list[int],
+    period: int,
+    window: int = 10,
+) -> MeasureBenchmark:
     """Value (or marker), neighbours' mean and median, region, England, rank among the LA and its
     neighbours, national quartile band, direction of travel (changes as printed) and a
     year-by-year history for ``window`` years. Years where the LA's figure is withheld stay in the
@@ -294,8 +311,13 @@ def measure_benchmark(df: pd.DataFrame, measure: str, la_number: int, region_cod
         mine = v.get(la_number, np.nan)
         history.append(
             {
-                "period": p, "value": mine, "status": "" if la_number in v.index else (statuses.get(p, "") or "x"),
-                "neighbours_mean": avg.mean, "neighbours_with_value": avg.n_with_value, "rank": rank, "n_ranked": n,
+                "period": p,
+                "value": mine,
+                "status": "" if la_number in v.index else (statuses.get(p, "") or "x"),
+                "neighbours_mean": avg.mean,
+                "neighbours_with_value": avg.n_with_value,
+                "rank": rank,
+                "n_ranked": n,
                 "band": quartile_band(v, mine).band if la_number in v.index else "",
             }
         )
@@ -322,15 +344,35 @@ def measure_benchmark(df: pd.DataFrame, measure: str, la_number: int, region_cod
         band=quartile_band(values, la_value),
         travel=direction_of_travel(series, period, decimals=decimals, statuses=statuses, counts=counts),
         comparison=comparison_series(df, measure, la_number, neighbour_numbers, region_code, years),
-        history=pd.DataFrame(history, columns=["period", "value", "status", "neighbours_mean", "neighbours_with_value", "rank", "n_ranked", "band"]),
+        history=pd.DataFrame(
+            history,
+            columns=[
+                "period",
+                "value",
+                "status",
+                "neighbours_mean",
+                "neighbours_with_value",
+                "rank",
+                "n_ranked",
+                "band",
+            ],
+        ),
         computed_periods=sorted(int(p) for p in rows.loc[rows["computed"], "period"] if p <= period),
         status="" if la_number in values.index else (str(statuses.get(period, "")) or "x"),
-        region_status="" if not np.isnan(area_series(df, measure, area_code=region_code).get(period, np.nan)) else (str(region_st.get(period, "")) or "x"),
-        england_status="" if not np.isnan(area_series(df, measure, area_code=ENGLAND).get(period, np.nan)) else (str(england_st.get(period, "")) or "x"),
+        region_status=""
+        if not np.isnan(area_series(df, measure, area_code=region_code).get(period, np.nan))
+        else (str(region_st.get(period, "")) or "x"),
+        england_status=""
+        if not np.isnan(area_series(df, measure, area_code=ENGLAND).get(period, np.nan))
+        else (str(england_st.get(period, "")) or "x"),
         count=float(counts.get(period, np.nan)),
         rebased=bool(has and now["rebased"].fillna(False).astype(bool).any()),
         published_value=float(now["published_value"].iloc[0]) if has and len(now) else np.nan,
-        rebased_periods=sorted(int(p) for p in mine.loc[mine["rebased"].fillna(False).astype(bool), "period"] if p <= period) if has else [],
+        rebased_periods=sorted(
+            int(p) for p in mine.loc[mine["rebased"].fillna(False).astype(bool), "period"] if p <= period
+        )
+        if has
+        else [],
         decimals=decimals,
     )
 

@@ -33,8 +33,9 @@ statsmodels or scipy, so it is written here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -147,7 +148,14 @@ def winsorised_normal_second_moment(winsor: float = WINSOR) -> float:
     return float((2 * stats.norm.cdf(q) - 1) - 2 * q * stats.norm.pdf(q) + 2 * q**2 * winsor)
 
 
-def estimate_tau2(z: np.ndarray, se: np.ndarray, winsor: float = WINSOR, min_areas: int = MIN_AREAS, consistent: bool = True, scale: str = "log") -> Overdispersion:
+def estimate_tau2(
+    z: np.ndarray,
+    se: np.ndarray,
+    winsor: float = WINSOR,
+    min_areas: int = MIN_AREAS,
+    consistent: bool = True,
+    scale: str = "log",
+) -> Overdispersion:
     """Spiegelhalter's additive between-area variance (DerSimonian-Laird form) from z-scores.
 
     ``z``: (y_i - target) / s_i on the transformed scale; ``se``: the s_i. z is winsorised at
@@ -167,7 +175,7 @@ def estimate_tau2(z: np.ndarray, se: np.ndarray, winsor: float = WINSOR, min_are
     se = np.asarray(se, float)
     ok = np.isfinite(z) & np.isfinite(se) & (se > 0)
     z, se = z[ok], se[ok]
-    i = int(len(z))
+    i = len(z)
     if i < max(min_areas, 2):
         return Overdispersion(np.nan, np.nan, i, f"fewer than {min_areas} areas: spread not estimated", scale)
     lo, hi = np.quantile(z, [winsor, 1 - winsor])
@@ -197,7 +205,15 @@ class Funnel:
     z_chance: np.ndarray = field(repr=False)
 
 
-def funnel(numerators: np.ndarray, denominators: np.ndarray, target: float, kind: str = "rate", scale: str | None = None, winsor: float = WINSOR, consistent: bool = True) -> Funnel:
+def funnel(
+    numerators: np.ndarray,
+    denominators: np.ndarray,
+    target: float,
+    kind: str = "rate",
+    scale: str | None = None,
+    winsor: float = WINSOR,
+    consistent: bool = True,
+) -> Funnel:
     """Over-dispersed funnel of every area around ``target``; tau2 from every area with a
     numerator and a positive denominator."""
     sc = _scale(kind, scale)
@@ -211,21 +227,37 @@ def funnel(numerators: np.ndarray, denominators: np.ndarray, target: float, kind
     return Funnel(float(target), kind, sc, od, z, z0)
 
 
-def z_scores(counts: np.ndarray, denominators: np.ndarray, target_rate: float, kind: str = "rate", scale: str | None = None) -> np.ndarray:
+def z_scores(
+    counts: np.ndarray, denominators: np.ndarray, target_rate: float, kind: str = "rate", scale: str | None = None
+) -> np.ndarray:
     """z without overdispersion, (y - y0) / s(n), on the transformed scale; target per 10,000 (or %)."""
     sc = _scale(kind, scale)
     p0 = float(target_rate) / PER_KIND[kind]
     return (observed_y(counts, denominators, sc) - float(transform(p0, sc))) / null_se(p0, denominators, sc)
 
 
-def estimate_overdispersion(counts: np.ndarray, denominators: np.ndarray, target_rate: float, winsor: float = WINSOR, kind: str = "rate", scale: str | None = None) -> Overdispersion:
+def estimate_overdispersion(
+    counts: np.ndarray,
+    denominators: np.ndarray,
+    target_rate: float,
+    winsor: float = WINSOR,
+    kind: str = "rate",
+    scale: str | None = None,
+) -> Overdispersion:
     """tau2 of all areas around ``target_rate`` (per 10,000, or percent) on the kind's default
     scale (log for rates). Pass the result's ``tau2`` to :func:`limits`, :func:`classify` and
     :func:`funnel_table` with the same ``kind``."""
     return funnel(counts, denominators, target_rate, kind, scale, winsor).od
 
 
-def limits(target_rate: float, denominators: np.ndarray, tau2: float = 0.0, levels: Sequence[float] = LEVELS, kind: str = "rate", scale: str | None = None) -> pd.DataFrame:
+def limits(
+    target_rate: float,
+    denominators: np.ndarray,
+    tau2: float = 0.0,
+    levels: Sequence[float] = LEVELS,
+    kind: str = "rate",
+    scale: str | None = None,
+) -> pd.DataFrame:
     """Lower and upper limits (per 10,000, or percent) at each denominator for each two-sided
     level: columns ``denominator``, ``lower_95``, ``upper_95``, ``lower_99_8``, ``upper_99_8``.
     ``tau2`` is on the scale of :func:`estimate_overdispersion` (NaN gives NaN limits)."""
@@ -259,7 +291,9 @@ def position(z: float) -> str:
     return "within the 95% limits"
 
 
-def classify(rate: float, denominator: float, target_rate: float, tau2: float, kind: str = "rate", scale: str | None = None) -> str:
+def classify(
+    rate: float, denominator: float, target_rate: float, tau2: float, kind: str = "rate", scale: str | None = None
+) -> str:
     """Where a point (``rate`` per 10,000 or percent, ``denominator``) sits against the limits of
     :func:`limits` (see :func:`position`). A rate of 0 is taken as half a child (as the z-scores)."""
     sc = _scale(kind, scale)
@@ -271,11 +305,24 @@ def classify(rate: float, denominator: float, target_rate: float, tau2: float, k
     return position((y - float(transform(p0, sc))) / np.sqrt(se**2 + tau2))
 
 
-def funnel_table(df: pd.DataFrame, count_measure: str, rate_measure: str, period: int, target_rate: float, tau2: float, kind: str = "rate") -> pd.DataFrame:
+def funnel_table(
+    df: pd.DataFrame,
+    count_measure: str,
+    rate_measure: str,
+    period: int,
+    target_rate: float,
+    tau2: float,
+    kind: str = "rate",
+) -> pd.DataFrame:
     """All LAs with a published rate in a period: ``la_number``, ``area_name``, ``count``,
     ``denominator``, ``rate`` (as published), ``z`` (overdispersed, from count / denominator) and
     ``position`` (:func:`position`)."""
-    rows = df[(df["measure"] == rate_measure) & (df["period"] == period) & (df["geographic_level"] == "la") & (df["status"] == "")]
+    rows = df[
+        (df["measure"] == rate_measure)
+        & (df["period"] == period)
+        & (df["geographic_level"] == "la")
+        & (df["status"] == "")
+    ]
     rows = rows.dropna(subset=["numerator", "denominator"])
     out = pd.DataFrame(
         {

@@ -155,10 +155,19 @@ def histories(lait: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
     for name, frame in (("lait", lait), ("population", population)):
         missing = need - set(frame.columns)
         if missing:
-            raise InputError(f"the {name} table lacks columns {sorted(missing)}", column=sorted(missing)[0], expected="a tidy table (csdemand.core.tidy)")
+            raise InputError(
+                f"the {name} table lacks columns {sorted(missing)}",
+                column=sorted(missing)[0],
+                expected="a tidy table (csdemand.core.tidy)",
+            )
     rows = lait[(lait["geographic_level"] == "la") & lait["measure"].isin(list(MEASURES))]
     if not (rows["measure"] == "LACnum").any():
-        raise InputError("the LAIT table holds no LACnum rows for local authorities", column="measure", value="LACnum", expected="LAIT's children looked after at 31 March")
+        raise InputError(
+            "the LAIT table holds no LACnum rows for local authorities",
+            column="measure",
+            value="LACnum",
+            expected="LAIT's children looked after at 31 March",
+        )
     value = rows["value"].astype(float).where(rows["status"].fillna("").astype(str).str.strip() == "")
     long = pd.DataFrame(
         {
@@ -168,12 +177,17 @@ def histories(lait: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
             "value": value.to_numpy(dtype=float),
         }
     )
-    wide = long.pivot_table(index=["la_number", "period"], columns="column", values="value", aggfunc="first", dropna=False)
+    wide = long.pivot_table(
+        index=["la_number", "period"], columns="column", values="value", aggfunc="first", dropna=False
+    )
     pop = population[(population["geographic_level"] == "la") & (population["measure"] == POPULATION_MEASURE)]
     pop_value = pop["value"].astype(float).where(pop["status"].fillna("").astype(str).str.strip() == "")
     pop_series = pd.Series(
         pop_value.to_numpy(dtype=float),
-        index=pd.MultiIndex.from_arrays([pop["la_number"].astype(int).to_numpy(), pop["period"].astype(int).to_numpy() + 1], names=["la_number", "period"]),
+        index=pd.MultiIndex.from_arrays(
+            [pop["la_number"].astype(int).to_numpy(), pop["period"].astype(int).to_numpy() + 1],
+            names=["la_number", "period"],
+        ),
     )
     pop_series = pop_series[~pop_series.index.duplicated(keep="last")]
     stock_years = long.loc[long["column"] == "stock", "period"]
@@ -185,7 +199,13 @@ def histories(lait: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
     for c in COLUMNS:
         if c not in out:
             out[c] = np.nan
-    names = rows.assign(_la=rows["la_number"].astype(int)).sort_values("period").groupby("_la")["area_name"].last().astype(str)
+    names = (
+        rows.assign(_la=rows["la_number"].astype(int))
+        .sort_values("period")
+        .groupby("_la")["area_name"]
+        .last()
+        .astype(str)
+    )
     out = out.reset_index()
     out.insert(1, "area_name", out["la_number"].map(names))
     return out[["la_number", "area_name", "period", *COLUMNS]].astype({c: float for c in COLUMNS})
@@ -195,7 +215,12 @@ def authority(hist: pd.DataFrame, la_number: int) -> pd.DataFrame:
     """One authority's rows of :func:`histories`, indexed by period."""
     rows = hist[hist["la_number"] == int(la_number)]
     if rows.empty:
-        raise InputError(f"no looked-after history for LA {la_number}", column="la_number", value=la_number, expected="a DfE LA number in LAIT")
+        raise InputError(
+            f"no looked-after history for LA {la_number}",
+            column="la_number",
+            value=la_number,
+            expected="a DfE LA number in LAIT",
+        )
     return rows.set_index("period").sort_index()
 
 
@@ -341,7 +366,11 @@ def fit_damped(runs: Iterable[Run]) -> tuple[float, float, float]:
     """
     series = [np.log(r.stock) for r in runs if len(r) >= 2 and np.all(r.stock > 0)]
     if not series:
-        raise InputError("no authority has two or more positive stocks to fit the damped trend", column="stock", expected="a history of at least two years")
+        raise InputError(
+            "no authority has two or more positive stocks to fit the damped trend",
+            column="stock",
+            expected="a history of at least two years",
+        )
     width = max(len(s) for s in series)
     y = np.full((len(series), width), np.nan)
     for i, s in enumerate(series):
@@ -402,7 +431,9 @@ def linear(run: Run, horizon: int = 3, pool: Pooled | None = None, years: int = 
     return np.maximum(intercept + slope * (t[-1] + np.arange(1, horizon + 1)), 0.0)
 
 
-def damped(run: Run, horizon: int = 3, pool: Pooled | None = None, params: tuple[float, float, float] | None = None) -> np.ndarray:
+def damped(
+    run: Run, horizon: int = 3, pool: Pooled | None = None, params: tuple[float, float, float] | None = None
+) -> np.ndarray:
     """Damped-trend exponential smoothing of the log stock with the pooled parameters
     (``pool.damped``, or ``params``): exp(level + (phi + ... + phi^h) trend). NaN where the
     run holds a zero (no log)."""
@@ -539,7 +570,15 @@ def _stock_flow_arrays(
         ceases[i] = share[i] * (s + starts[i])
         s = max(s + starts[i] - ceases[i] + gap[i] * s, 0.0)
         stock[i] = s
-    return {"period": periods, "population": pop, "starting_rate": start_rate, "starts": starts, "ceasing_share": share, "ceases": ceases, "stock": stock}
+    return {
+        "period": periods,
+        "population": pop,
+        "starting_rate": start_rate,
+        "starts": starts,
+        "ceasing_share": share,
+        "ceases": ceases,
+        "stock": stock,
+    }
 
 
 def stock_flow(run: Run, horizon: int = 3, pool: Pooled | None = None, **options) -> np.ndarray:
@@ -547,7 +586,9 @@ def stock_flow(run: Run, horizon: int = 3, pool: Pooled | None = None, **options
     return _stock_flow_arrays(run, horizon, **options)["stock"]
 
 
-def national_trend(run: Run, horizon: int = 3, pool: Pooled | None = None, growth: float | None = None, phi: float = TREND_DAMPING) -> np.ndarray:
+def national_trend(
+    run: Run, horizon: int = 3, pool: Pooled | None = None, growth: float | None = None, phi: float = TREND_DAMPING
+) -> np.ndarray:
     """The last value grown by the median growth of every authority's stock in the origin year
     (``pool.median_growth``, or ``growth``, a log ratio), damped: year h adds growth x phi^(h-1)."""
     g = growth if growth is not None else pool.median_growth  # type: ignore[union-attr]
@@ -571,9 +612,13 @@ def forecast(run: Run, method: str, horizon: int = 3, pool: Pooled | None = None
     """Stock at origin + 1 ... origin + ``horizon`` by ``method`` (one of :data:`METHODS`),
     never below zero; ``pool`` is needed by ``damped`` and ``national_trend``."""
     if method not in FORECASTERS:
-        raise InputError("unknown projection method", column="method", value=method, expected="one of " + ", ".join(METHODS))
+        raise InputError(
+            "unknown projection method", column="method", value=method, expected="one of " + ", ".join(METHODS)
+        )
     if method not in UNPOOLED and pool is None:
-        raise InputError(f"the {method} method needs the pooled estimates", column="pool", expected="projection.pooled(hist, origin)")
+        raise InputError(
+            f"the {method} method needs the pooled estimates", column="pool", expected="projection.pooled(hist, origin)"
+        )
     return np.maximum(FORECASTERS[method](run, horizon, pool), 0.0)
 
 
@@ -600,7 +645,12 @@ def _errors(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def backtest_forecasts(hist: pd.DataFrame, methods: Iterable[str] = METHODS, first_origin: int = FIRST_CALIBRATION_ORIGIN, horizons: Iterable[int] = HORIZONS) -> pd.DataFrame:
+def backtest_forecasts(
+    hist: pd.DataFrame,
+    methods: Iterable[str] = METHODS,
+    first_origin: int = FIRST_CALIBRATION_ORIGIN,
+    horizons: Iterable[int] = HORIZONS,
+) -> pd.DataFrame:
     """Every forecast the backtest makes: for each origin from ``first_origin`` to the year before
     the last, each authority with at least :data:`MIN_BACKTEST_YEARS` unbroken years of stock to
     it, each method and each horizon whose outcome is published (and not zero).
@@ -632,12 +682,18 @@ def backtest_forecasts(hist: pd.DataFrame, methods: Iterable[str] = METHODS, fir
                 continue
             for m, p in preds.items():
                 for h, a in outcomes:
-                    rows.append((int(panel.las[i]), panel.names[i], m, origin, h, origin + h, float(p[h - 1]), float(a)))
-    out = pd.DataFrame(rows, columns=["la_number", "area_name", "method", "origin", "horizon", "period", "forecast", "actual"])
+                    rows.append(
+                        (int(panel.las[i]), panel.names[i], m, origin, h, origin + h, float(p[h - 1]), float(a))
+                    )
+    out = pd.DataFrame(
+        rows, columns=["la_number", "area_name", "method", "origin", "horizon", "period", "forecast", "actual"]
+    )
     return _errors(out)
 
 
-def error_quantiles(errors: pd.DataFrame, as_of: int, levels: Iterable[float] = LEVELS, min_errors: int = MIN_CALIBRATION_ERRORS) -> pd.DataFrame:
+def error_quantiles(
+    errors: pd.DataFrame, as_of: int, levels: Iterable[float] = LEVELS, min_errors: int = MIN_CALIBRATION_ERRORS
+) -> pd.DataFrame:
     """Interval multipliers known at ``as_of``: for each method and horizon, the lower and upper
     percentiles of ``log_ratio`` over the backtest forecasts whose outcome year is ``as_of`` or
     earlier (all authorities and origins pooled). Columns ``method``, ``horizon``, ``n`` and, per
@@ -653,7 +709,7 @@ def error_quantiles(errors: pd.DataFrame, as_of: int, levels: Iterable[float] = 
     for (m, h), g in past.groupby(["method", "horizon"], sort=True):
         v = g["log_ratio"].to_numpy(dtype=float)
         v = v[np.isfinite(v)]
-        row: dict = {"method": m, "horizon": int(h), "n": int(len(v))}
+        row: dict = {"method": m, "horizon": int(h), "n": len(v)}
         for level in levels:
             tag = f"{round(level * 100)}"
             tail = (1 - level) / 2
@@ -661,7 +717,7 @@ def error_quantiles(errors: pd.DataFrame, as_of: int, levels: Iterable[float] = 
             row[f"lo{tag}"] = float(np.quantile(v, tail)) if ok else math.nan
             row[f"hi{tag}"] = float(np.quantile(v, 1 - tail)) if ok else math.nan
         out.append(row)
-    cols = ["method", "horizon", "n"] + [f"{p}{round(l * 100)}" for l in levels for p in ("lo", "hi")]
+    cols = ["method", "horizon", "n"] + [f"{p}{round(level * 100)}" for level in levels for p in ("lo", "hi")]
     frame = pd.DataFrame(out, columns=cols)
     return frame.astype({c: float for c in cols[3:]} | {"horizon": int, "n": int})
 
@@ -676,7 +732,9 @@ def with_intervals(errors: pd.DataFrame, levels: Iterable[float] = LEVELS, schem
     origin, later ones included (a sensitivity check; it uses what was not known at the time).
     """
     if scheme not in ("past", "leave_one_origin_out"):
-        raise InputError("unknown calibration scheme", column="scheme", value=scheme, expected="'past' or 'leave_one_origin_out'")
+        raise InputError(
+            "unknown calibration scheme", column="scheme", value=scheme, expected="'past' or 'leave_one_origin_out'"
+        )
     levels = list(levels)
     parts = []
     for origin, g in errors.groupby("origin", sort=True):
@@ -721,11 +779,13 @@ def summary_table(evaluated: pd.DataFrame, first_origin: int = FIRST_ORIGIN, bas
             {
                 "method": m,
                 "horizon": int(h),
-                "forecasts": int(len(g)),
+                "forecasts": len(g),
                 "authorities": int(g["la_number"].nunique()),
                 "mdape": float(g["ape"].median() * 100),
                 "beats_naive_las": math.nan if m == baseline else float(wins_la.mean() * 100),
-                "beats_naive_forecasts": math.nan if m == baseline else float((g["abs_error"] < g["base_error"]).mean() * 100),
+                "beats_naive_forecasts": math.nan
+                if m == baseline
+                else float((g["abs_error"] < g["base_error"]).mean() * 100),
                 "with_interval": int(with_int.sum()),
                 "coverage80": float(g.loc[with_int, "in80"].mean() * 100) if with_int.any() else math.nan,
                 "coverage95": float(g.loc[with_int, "in95"].mean() * 100) if with_int.any() else math.nan,
@@ -733,7 +793,9 @@ def summary_table(evaluated: pd.DataFrame, first_origin: int = FIRST_ORIGIN, bas
         )
     order = {m: i for i, m in enumerate(dict.fromkeys((*METHODS, *UNIT_COST_METHODS)))}
     out = pd.DataFrame(rows)
-    return out.sort_values(["method", "horizon"], key=lambda s: s.map(order) if s.name == "method" else s).reset_index(drop=True)
+    return out.sort_values(["method", "horizon"], key=lambda s: s.map(order) if s.name == "method" else s).reset_index(
+        drop=True
+    )
 
 
 @dataclass(frozen=True)
@@ -753,7 +815,12 @@ def judge(table: pd.DataFrame, baseline: str = "naive", horizon: int = 1) -> Jud
     """The :class:`Judgement` from a :func:`summary_table`."""
     t = table[table["horizon"] == horizon].set_index("method")
     if baseline not in t.index:
-        raise InputError("the backtest table has no naive projection to judge against", column="method", value=list(t.index), expected=f"a row for {baseline!r}")
+        raise InputError(
+            "the backtest table has no naive projection to judge against",
+            column="method",
+            value=list(t.index),
+            expected=f"a row for {baseline!r}",
+        )
     beats = {m: bool(m != baseline and t.loc[m, "beats_naive_las"] > 50) for m in t.index}
     winners = [m for m, ok in beats.items() if ok]
     base = t.loc[baseline]
@@ -761,7 +828,8 @@ def judge(table: pd.DataFrame, baseline: str = "naive", horizon: int = 1) -> Jud
         others = t.drop(index=baseline)
         best = others["beats_naive_las"].idxmax() if len(others) else None
         best_part = (
-            f" The closest, {METHOD_LABELS.get(best, best).lower()}, did better for {fmt(others.loc[best, 'beats_naive_las'], 0)}% of them."
+            f" The closest, {METHOD_LABELS.get(best, best).lower()}, did better for "
+            f"{fmt(others.loc[best, 'beats_naive_las'], 0)}% of them."
             if best is not None
             else ""
         )
@@ -806,7 +874,9 @@ def unit_cost_forecast(values: np.ndarray, method: str, horizon: int) -> np.ndar
         g = v[-UNIT_COST_GROWTH_YEARS - 1 :]
         growth = float(np.median(g[1:] / g[:-1] - 1)) if len(g) >= 2 else 0.0
         return v[-1] * (1 + growth) ** np.arange(1, horizon + 1)
-    raise InputError("unknown unit cost method", column="method", value=method, expected="one of " + ", ".join(UNIT_COST_METHODS))
+    raise InputError(
+        "unknown unit cost method", column="method", value=method, expected="one of " + ", ".join(UNIT_COST_METHODS)
+    )
 
 
 def _unit_cost_run(values: pd.Series, origin: int) -> np.ndarray:
@@ -818,7 +888,9 @@ def _unit_cost_run(values: pd.Series, origin: int) -> np.ndarray:
     return a[len(a) - _tail_run(a) :]
 
 
-def unit_cost_backtest(hist: pd.DataFrame, methods: Iterable[str] = UNIT_COST_METHODS, horizons: Iterable[int] = UNIT_COST_HORIZONS) -> pd.DataFrame:
+def unit_cost_backtest(
+    hist: pd.DataFrame, methods: Iterable[str] = UNIT_COST_METHODS, horizons: Iterable[int] = UNIT_COST_HORIZONS
+) -> pd.DataFrame:
     """Every unit-cost forecast of the backtest (columns as :func:`backtest_forecasts`): origins
     from the third published outturn year on, authorities with 3 unbroken outturns to the origin."""
     methods = list(methods)
@@ -828,7 +900,11 @@ def unit_cost_backtest(hist: pd.DataFrame, methods: Iterable[str] = UNIT_COST_ME
     published = panel.years[~np.all(np.isnan(uc), axis=0)]
     rows: list[tuple] = []
     if not len(published):
-        return _errors(pd.DataFrame(rows, columns=["la_number", "area_name", "method", "origin", "horizon", "period", "forecast", "actual"]))
+        return _errors(
+            pd.DataFrame(
+                rows, columns=["la_number", "area_name", "method", "origin", "horizon", "period", "forecast", "actual"]
+            )
+        )
     first, last = int(published.min()) + MIN_BACKTEST_YEARS - 1, int(published.max())
     for i in range(len(panel.las)):
         for origin in range(first, last):
@@ -844,8 +920,12 @@ def unit_cost_backtest(hist: pd.DataFrame, methods: Iterable[str] = UNIT_COST_ME
                 if np.isnan(a) or a <= 0 or any(np.isnan(p[h - 1]) for p in preds.values()):
                     continue
                 for m, p in preds.items():
-                    rows.append((int(panel.las[i]), panel.names[i], m, origin, h, origin + h, float(p[h - 1]), float(a)))
-    out = pd.DataFrame(rows, columns=["la_number", "area_name", "method", "origin", "horizon", "period", "forecast", "actual"])
+                    rows.append(
+                        (int(panel.las[i]), panel.names[i], m, origin, h, origin + h, float(p[h - 1]), float(a))
+                    )
+    out = pd.DataFrame(
+        rows, columns=["la_number", "area_name", "method", "origin", "horizon", "period", "forecast", "actual"]
+    )
     return _errors(out)
 
 
@@ -888,7 +968,9 @@ class Backtest:
             self._quantiles[("stock", y)] = error_quantiles(self.forecasts, y)
         return self._quantiles[("stock", y)]
 
-    def cost_quantiles(self, method: str, horizon: int, unit_cost_horizon: int, as_of: int | None = None) -> dict[str, float] | None:
+    def cost_quantiles(
+        self, method: str, horizon: int, unit_cost_horizon: int, as_of: int | None = None
+    ) -> dict[str, float] | None:
         """Percentiles (``lo80`` ... ``hi95``, log ratios) of the error of children x unit cost:
         :func:`cost_log_errors` for ``method`` at ``horizon`` and the unit-cost method at
         ``unit_cost_horizon``, outcomes up to ``as_of`` (default: the last year). The joint errors
@@ -898,7 +980,11 @@ class Backtest:
         y = self.last_year if as_of is None else int(as_of)
         key = ("combined", method, int(horizon), int(unit_cost_horizon), y)
         if key not in self._quantiles:
-            f = self.forecasts[(self.forecasts["method"] == method) & (self.forecasts["horizon"] == horizon) & (self.forecasts["period"] <= y)]
+            f = self.forecasts[
+                (self.forecasts["method"] == method)
+                & (self.forecasts["horizon"] == horizon)
+                & (self.forecasts["period"] <= y)
+            ]
             u = self.unit_cost_forecasts
             u = u[(u["method"] == self.unit_cost_method) & (u["horizon"] == unit_cost_horizon) & (u["period"] <= y)]
             joint = cost_log_errors(f, u)
@@ -969,7 +1055,11 @@ def eligibility(history: pd.DataFrame, last_year: int, min_years: int = MIN_PROJ
         if published.empty:
             return f"{name} has no published number of children looked after, so there is no projection."
         last = int(published.index.max())
-        tail = f" ({why})" if why and "replaced" in why else " (LAIT prints '-': suppressed, not available or not applicable)"
+        tail = (
+            f" ({why})"
+            if why and "replaced" in why
+            else " (LAIT prints '-': suppressed, not available or not applicable)"
+        )
         return (
             f"{name}'s number of children looked after is not published for {last_year}{tail}; the last published "
             f"year is {last}, so there is no projection."
@@ -978,7 +1068,8 @@ def eligibility(history: pd.DataFrame, last_year: int, min_years: int = MIN_PROJ
     if len(r) < min_years:
         since = f", {why}" if why else ""
         return (
-            f"{name} has {len(r)} year{'s' if len(r) != 1 else ''} of data ({r.periods[0]}-{last_year}{since}), fewer than the "
+            f"{name} has {len(r)} year{'s' if len(r) != 1 else ''} of data ({r.periods[0]}-{last_year}{since}), "
+            "fewer than the "
             f"{min_years} a projection needs, so there is no projection."
         )
     if np.any(r.stock[-min_years:] <= 0):
@@ -1018,14 +1109,21 @@ def interval_frame(origin: int, point: np.ndarray, quantiles: pd.DataFrame, meth
     return out
 
 
-def project_method(hist: pd.DataFrame, la_number: int, method: str, bt: Backtest, origin: int | None = None, horizon: int = 3) -> pd.DataFrame:
+def project_method(
+    hist: pd.DataFrame, la_number: int, method: str, bt: Backtest, origin: int | None = None, horizon: int = 3
+) -> pd.DataFrame:
     """``method``'s projection of one authority from ``origin`` (default: the last year) with the
     intervals known then (:meth:`Backtest.quantiles` as of ``origin``); no eligibility check."""
     origin = bt.last_year if origin is None else int(origin)
     h = authority(hist, la_number)
     r = run_to(h, origin)
     if not len(r):
-        raise InputError(f"LA {la_number} has no published stock for {origin}", column="origin", value=origin, expected="a year with a published stock")
+        raise InputError(
+            f"LA {la_number} has no published stock for {origin}",
+            column="origin",
+            value=origin,
+            expected="a year with a published stock",
+        )
     pool = bt.pool(hist, origin) if method not in UNPOOLED else None
     point = forecast(r, method, horizon, pool)
     return interval_frame(origin, point, bt.quantiles(origin), method)
@@ -1051,12 +1149,16 @@ def project(hist: pd.DataFrame, la_number: int, bt: Backtest, method: str | None
     if shown:
         one = frame.iloc[0]
         sentence = (
-            f"{METHOD_LABELS.get(use, use)} projects {fmt(one['forecast'])} children looked after in {name} at 31 March "
+            f"{METHOD_LABELS.get(use, use)} projects {fmt(one['forecast'])} children looked after in {name} at 31 "
+            "March "
             f"{int(one['period'])} (80% interval {fmt(one['lo80'])} to {fmt(one['hi80'])}), against "
             f"{fmt(h.loc[bt.last_year, 'stock'])} at 31 March {bt.last_year}."
         )
     else:
-        sentence = f"{METHOD_LABELS.get(use, use)} did not beat the naive projection in the backtest, so it is not shown as a forecast."
+        sentence = (
+            f"{METHOD_LABELS.get(use, use)} did not beat the naive projection in the backtest, so it is not "
+            "shown as a forecast."
+        )
     return Projection(int(la_number), name, bt.last_year, use, frame, shown, "", sentence)
 
 
@@ -1089,7 +1191,9 @@ def cost_log_errors(children: pd.DataFrame, unit_cost: pd.DataFrame) -> pd.Serie
     forecasts of one method and horizon each). Joint errors keep the two errors' dependence:
     they are negatively correlated (about -0.3 to -0.4), as the unit cost is close to spend
     divided by the number of children."""
-    pairs = children[["la_number", "period", "log_ratio"]].merge(unit_cost[["la_number", "period", "log_ratio"]], on=["la_number", "period"], suffixes=("_children", "_unit"))
+    pairs = children[["la_number", "period", "log_ratio"]].merge(
+        unit_cost[["la_number", "period", "log_ratio"]], on=["la_number", "period"], suffixes=("_children", "_unit")
+    )
     return (pairs["log_ratio_children"] + pairs["log_ratio_unit"]).rename("log_ratio")
 
 
@@ -1122,7 +1226,9 @@ class CostProjection:
     note: str = PLACEMENT_MIX_NOTE
 
 
-def project_cost(hist: pd.DataFrame, la_number: int, children: pd.DataFrame, bt: Backtest, method: str | None = None) -> CostProjection:
+def project_cost(
+    hist: pd.DataFrame, la_number: int, children: pd.DataFrame, bt: Backtest, method: str | None = None
+) -> CostProjection:
     """Cost of the projected children (``children``: a frame with ``period``, ``horizon``,
     ``forecast`` from :func:`project_method` or :attr:`Projection.frame`, for ``method``).
 
@@ -1141,10 +1247,25 @@ def project_cost(hist: pd.DataFrame, la_number: int, children: pd.DataFrame, bt:
     spend = h["total_spend"].dropna()
     spend_year = int(spend.index.max()) if len(spend) else None
     latest_spend = float(spend.iloc[-1]) if len(spend) else math.nan
-    cols = ["period", "children", "unit_cost", "cost"] + [f"{p}_{b}{t}" for p in ("unit_cost", "cost") for t in ("80", "95") for b in ("lo", "hi")]
+    cols = ["period", "children", "unit_cost", "cost"] + [
+        f"{p}_{b}{t}" for p in ("unit_cost", "cost") for t in ("80", "95") for b in ("lo", "hi")
+    ]
     if published.empty or children.empty:
-        why = f"{name} has no published weekly unit cost" if published.empty else "There is no projection of children to cost"
-        return CostProjection(int(la_number), bt.unit_cost_method, None, math.nan, latest_spend, spend_year, pd.DataFrame(columns=cols), f"{why}, so there is no cost projection.")
+        why = (
+            f"{name} has no published weekly unit cost"
+            if published.empty
+            else "There is no projection of children to cost"
+        )
+        return CostProjection(
+            int(la_number),
+            bt.unit_cost_method,
+            None,
+            math.nan,
+            latest_spend,
+            spend_year,
+            pd.DataFrame(columns=cols),
+            f"{why}, so there is no cost projection.",
+        )
     uc_year = int(published.index.max())
     v = _unit_cost_run(uc, uc_year)
     um = bt.unit_cost_method
@@ -1155,14 +1276,20 @@ def project_cost(hist: pd.DataFrame, la_number: int, children: pd.DataFrame, bt:
     uq = bt.unit_cost_quantiles().set_index(["method", "horizon"])
     frame = pd.DataFrame({"period": periods, "children": children["forecast"].to_numpy(dtype=float), "unit_cost": unit})
     frame["cost"] = frame["children"] * frame["unit_cost"] * COST_WEEKS
-    bounds: dict[str, list[float]] = {f"{p}_{b}{t}": [] for p in ("unit_cost", "cost") for t in ("80", "95") for b in ("lo", "hi")}
+    bounds: dict[str, list[float]] = {
+        f"{p}_{b}{t}": [] for p in ("unit_cost", "cost") for t in ("80", "95") for b in ("lo", "hi")
+    }
     for i, (hz, lu) in enumerate(zip(children["horizon"].to_numpy(dtype=int), lag)):
         has_unit = (um, lu) in uq.index
         q = bt.cost_quantiles(method_used, hz, lu)
         for tag in ("80", "95"):
             for b in ("lo", "hi"):
-                bounds[f"unit_cost_{b}{tag}"].append(unit[i] * math.exp(uq.loc[(um, lu), f"{b}{tag}"]) if has_unit else math.nan)
-                bounds[f"cost_{b}{tag}"].append(frame["cost"].iloc[i] * math.exp(q[f"{b}{tag}"]) if q is not None else math.nan)
+                bounds[f"unit_cost_{b}{tag}"].append(
+                    unit[i] * math.exp(uq.loc[(um, lu), f"{b}{tag}"]) if has_unit else math.nan
+                )
+                bounds[f"cost_{b}{tag}"].append(
+                    frame["cost"].iloc[i] * math.exp(q[f"{b}{tag}"]) if q is not None else math.nan
+                )
     frame = frame.assign(**bounds)
     first = frame.iloc[0]
     spend_part = (
@@ -1171,8 +1298,10 @@ def project_cost(hist: pd.DataFrame, la_number: int, children: pd.DataFrame, bt:
         else "; total spend is not published"
     )
     sentence = (
-        f"At GBP {fmt(first['unit_cost'])} a week each (the {_fy(uc_year)} outturn of GBP {fmt(v[-1])}, {UNIT_COST_PHRASES[um]}), "
-        f"{fmt(first['children'])} children would cost GBP {fmt(first['cost'] / 1e6, 1)} million in {_fy(int(first['period']))}{spend_part}."
+        f"At GBP {fmt(first['unit_cost'])} a week each (the {_fy(uc_year)} outturn of GBP {fmt(v[-1])}, "
+        f"{UNIT_COST_PHRASES[um]}), "
+        f"{fmt(first['children'])} children would cost GBP {fmt(first['cost'] / 1e6, 1)} million in "
+        f"{_fy(int(first['period']))}{spend_part}."
     )
     return CostProjection(int(la_number), um, uc_year, float(v[-1]), latest_spend, spend_year, frame[cols], sentence)
 
@@ -1217,11 +1346,21 @@ def scenario(
     name = str(h["area_name"].iloc[-1])
     refused = eligibility(h, bt.last_year)
     if refused:
-        raise InputError(refused, column="la_number", value=la_number, expected=f"an authority with {MIN_PROJECTION_YEARS} or more years of data to {bt.last_year}")
+        raise InputError(
+            refused,
+            column="la_number",
+            value=la_number,
+            expected=f"an authority with {MIN_PROJECTION_YEARS} or more years of data to {bt.last_year}",
+        )
     r = run_to(h, bt.last_year)
     first = bt.last_year + 1 if from_year is None else int(from_year)
     if first <= bt.last_year:
-        raise InputError("a scenario starts after the last published year", column="from_year", value=from_year, expected=f"{bt.last_year + 1} or later")
+        raise InputError(
+            "a scenario starts after the last published year",
+            column="from_year",
+            value=from_year,
+            expected=f"{bt.last_year + 1} or later",
+        )
     base = stock_flow_path(r, horizon)
     alt = stock_flow_path(r, horizon, start_change=start_change, cease_change=cease_change, from_year=first)
     frame = pd.DataFrame(
@@ -1248,9 +1387,14 @@ def scenario(
         frame["scenario_cost"] = np.nan
     changes = []
     if start_change:
-        changes.append(f"{fmt(abs(start_change) * 100, 0)}% {'fewer' if start_change < 0 else 'more'} children starting to be looked after")
+        changes.append(
+            f"{fmt(abs(start_change) * 100, 0)}% {'fewer' if start_change < 0 else 'more'} children starting to be "
+            "looked after"
+        )
     if cease_change:
-        changes.append(f"a ceasing share {fmt(abs(cease_change) * 100, 0)}% {'lower' if cease_change < 0 else 'higher'}")
+        changes.append(
+            f"a ceasing share {fmt(abs(cease_change) * 100, 0)}% {'lower' if cease_change < 0 else 'higher'}"
+        )
     last = frame.iloc[-1]
     what = " and ".join(changes) if changes else "no change"
     diff = last["scenario_cost"] - last["baseline_cost"]
@@ -1261,9 +1405,18 @@ def scenario(
     )
     sentence = (
         f"With {what} from {_fy(first)}, {name} would look after {fmt(last['scenario'])} children at 31 March "
-        f"{int(last['period'])} against {fmt(last['baseline'])} if rates stay as they are ({fmt(last['difference'], 0, sign=True)}){cost_part}."
+        f"{int(last['period'])} against {fmt(last['baseline'])} if rates stay as they are "
+        f"({fmt(last['difference'], 0, sign=True)}){cost_part}."
     )
-    return Scenario(int(la_number), float(start_change), float(cease_change), first, frame, bool(bt.judgement.beats_naive.get("stock_flow", False)), sentence)
+    return Scenario(
+        int(la_number),
+        float(start_change),
+        float(cease_change),
+        first,
+        frame,
+        bool(bt.judgement.beats_naive.get("stock_flow", False)),
+        sentence,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -1271,7 +1424,9 @@ def scenario(
 # --------------------------------------------------------------------------------------------
 
 
-def hindcast(hist: pd.DataFrame, la_number: int, bt: Backtest, origin: int, methods: Iterable[str] = METHODS, horizon: int = 3) -> pd.DataFrame:
+def hindcast(
+    hist: pd.DataFrame, la_number: int, bt: Backtest, origin: int, methods: Iterable[str] = METHODS, horizon: int = 3
+) -> pd.DataFrame:
     """What each method would have projected for one authority from ``origin``, with the 80% and
     95% intervals known then, beside what happened: ``period``, ``actual``, then per method
     ``<method>``, ``<method>_lo80``, ``<method>_hi80``, ``<method>_lo95``, ``<method>_hi95``.
@@ -1302,7 +1457,10 @@ def projected_rate(hist: pd.DataFrame, la_number: int, frame: pd.DataFrame) -> p
         return out
     ahead = max(int(out["period"].max()) - latest, 0)
     path = population_path(pop.loc[:latest].to_numpy(dtype=float), ahead) if ahead else np.array([])
-    lookup = {**{int(y): float(v) for y, v in pop.dropna().items()}, **{latest + i + 1: float(v) for i, v in enumerate(path)}}
+    lookup = {
+        **{int(y): float(v) for y, v in pop.dropna().items()},
+        **{latest + i + 1: float(v) for i, v in enumerate(path)},
+    }
     denominator = out["period"].map(lambda y: lookup.get(int(y), np.nan)).to_numpy(dtype=float)
     for c in out.columns.drop(["period", "horizon"], errors="ignore"):
         out[c] = out[c].to_numpy(dtype=float) / denominator * 10_000
@@ -1326,7 +1484,11 @@ def accuracy_like(bt: Backtest, hist: pd.DataFrame, la_number: int, method: str,
     band = size_band(float(latest.iloc[-1])) if len(latest) else ""
     key = ("bands", method, int(horizon))
     if key not in bt._quantiles:
-        e = bt.forecasts[(bt.forecasts["method"] == method) & (bt.forecasts["horizon"] == horizon) & (bt.forecasts["origin"] >= FIRST_ORIGIN)]
+        e = bt.forecasts[
+            (bt.forecasts["method"] == method)
+            & (bt.forecasts["horizon"] == horizon)
+            & (bt.forecasts["origin"] >= FIRST_ORIGIN)
+        ]
         # each authority is banded by its latest published stock, as this one is
         last_stock = hist.dropna(subset=["stock"]).sort_values("period").groupby("la_number")["stock"].last()
         bt._quantiles[key] = e.assign(band=e["la_number"].map(last_stock).map(size_band))
@@ -1335,16 +1497,22 @@ def accuracy_like(bt: Backtest, hist: pd.DataFrame, la_number: int, method: str,
     same = e[e["band"] == band]
     res = {
         "own_mape": float(own["ape"].mean() * 100) if len(own) else math.nan,
-        "own_forecasts": int(len(own)),
+        "own_forecasts": len(own),
         "band": band,
         "band_mdape": float(same["ape"].median() * 100) if len(same) else math.nan,
         "band_authorities": int(same["la_number"].nunique()),
         "band_coverage80": float(same["in80"].mean() * 100) if len(same) and same["in80"].notna().any() else math.nan,
     }
     res["sentence"] = (
-        f"For the {res['band_authorities']} authorities looking after {band} children, the {METHOD_LABELS.get(method, method).lower()} "
+        f"For the {res['band_authorities']} authorities looking after {band} children, the "
+        f"{METHOD_LABELS.get(method, method).lower()} "
         f"projection a year ahead was wrong by a median {fmt(res['band_mdape'], 1)}% in the backtest"
-        + (f"; for {str(h['area_name'].iloc[-1])} by {fmt(res['own_mape'], 1)}% on average over {res['own_forecasts']} years." if len(own) else ".")
+        + (
+            f"; for {h['area_name'].iloc[-1]!s} by {fmt(res['own_mape'], 1)}% on average over {res['own_forecasts']} "
+            "years."
+            if len(own)
+            else "."
+        )
     )
     return res
 
@@ -1365,8 +1533,10 @@ def markdown_table(table: pd.DataFrame, labels: dict[str, str] | None = None) ->
     for _, r in table.iterrows():
         pct = lambda v: "-" if pd.isna(v) else fmt(v, 1) + "%"  # noqa: E731
         lines.append(
-            f"| {labels.get(r['method'], r['method'])} | {int(r['horizon'])} | {fmt(r['forecasts'])} | {fmt(r['authorities'])} | "
-            f"{pct(r['mdape'])} | {pct(r['beats_naive_las'])} | {pct(r['beats_naive_forecasts'])} | {fmt(r['with_interval'])} | "
+            f"| {labels.get(r['method'], r['method'])} | {int(r['horizon'])} | {fmt(r['forecasts'])} | "
+            f"{fmt(r['authorities'])} | "
+            f"{pct(r['mdape'])} | {pct(r['beats_naive_las'])} | {pct(r['beats_naive_forecasts'])} | "
+            f"{fmt(r['with_interval'])} | "
             f"{pct(r['coverage80'])} | {pct(r['coverage95'])} |"
         )
     return "\n".join(lines)

@@ -24,8 +24,8 @@ Each test gives a :class:`Result` whose ``plain`` is the one sentence a page pri
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 from scipy import stats
@@ -112,11 +112,24 @@ def flags(z: np.ndarray, alpha: float = ALPHA) -> np.ndarray:
 # --------------------------------------------------------------------------- against England
 
 
-def versus_england(numerator: float, denominator: float, target: float, all_numerators: np.ndarray, all_denominators: np.ndarray, kind: str, scale: str | None = None, alpha: float = ALPHA) -> Result:
+def versus_england(
+    numerator: float,
+    denominator: float,
+    target: float,
+    all_numerators: np.ndarray,
+    all_denominators: np.ndarray,
+    kind: str,
+    scale: str | None = None,
+    alpha: float = ALPHA,
+) -> Result:
     """One authority against ``target`` (England's value per 10,000 or percent, unrounded) on the
     funnel of all authorities (``all_*`` include it). z > 0: higher than England."""
     f = fn.funnel(all_numerators, all_denominators, target, kind, scale)
-    est = float(numerator) / float(denominator) * fn.PER_KIND[kind] if _positive(denominator) and np.isfinite(numerator) else np.nan
+    est = (
+        float(numerator) / float(denominator) * fn.PER_KIND[kind]
+        if _positive(denominator) and np.isfinite(numerator)
+        else np.nan
+    )
     kw = dict(estimate=est, reference=float(target), tau2=f.od.tau2, n_areas=f.od.n_areas)
     if not np.isfinite(f.od.tau2):
         return not_tested(f.od.note, **kw)
@@ -144,7 +157,9 @@ def _positive(x: float) -> bool:
 # --------------------------------------------------------------------------- funnel of changes
 
 
-def log_change(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray, kind: str, shared: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def log_change(
+    x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray, kind: str, shared: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Each area's change from period 1 to 2 on the log scale, and its standard error.
 
     rate: d = log((x2/n2) / (x1/n1)), s^2 = 1/x1 + 1/x2 (Poisson counts, populations as exposure).
@@ -205,7 +220,16 @@ class ChangeFunnel:
     z: np.ndarray = field(repr=False)
 
 
-def change_funnel(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray, kind: str, reference: tuple[float, float, float, float] | None = None, shared: np.ndarray | None = None, winsor: float = fn.WINSOR) -> ChangeFunnel:
+def change_funnel(
+    x1: np.ndarray,
+    n1: np.ndarray,
+    x2: np.ndarray,
+    n2: np.ndarray,
+    kind: str,
+    reference: tuple[float, float, float, float] | None = None,
+    shared: np.ndarray | None = None,
+    winsor: float = fn.WINSOR,
+) -> ChangeFunnel:
     """Funnel of changes for all areas. ``reference`` = (x1, n1, x2, n2) of the reference (e.g.
     England's); default: the pooled totals of the areas with figures in both periods."""
     d, s = log_change(x1, n1, x2, n2, kind, shared)
@@ -218,7 +242,17 @@ def change_funnel(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray
     return ChangeFunnel(kind, d0, od, d, s, z)
 
 
-def change_test(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray, i: int, kind: str, reference: tuple[float, float, float, float] | None = None, shared: np.ndarray | None = None, alpha: float = ALPHA) -> Result:
+def change_test(
+    x1: np.ndarray,
+    n1: np.ndarray,
+    x2: np.ndarray,
+    n2: np.ndarray,
+    i: int,
+    kind: str,
+    reference: tuple[float, float, float, float] | None = None,
+    shared: np.ndarray | None = None,
+    alpha: float = ALPHA,
+) -> Result:
     """Is area ``i`` (a position in the arrays) changing differently from all areas?
 
     The arrays hold every authority's numerator and denominator at the earlier (1) and later (2)
@@ -235,8 +269,10 @@ def change_test(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray, 
     whose = "the reference" if reference is not None else "all authorities with figures in both years"
     method = (
         f"Change as a log {what} ({est:.3f}) against {whose} ({ref:.3f}): "
-        f"{'Poisson' if kind == 'rate' else 'binomial'} variation{' (children in both years allowed for)' if shared is not None else ''} "
-        f"plus the spread of changes between {cf.od.n_areas} authorities (additive tau2 = {cf.od.tau2:.3g}, winsorised at 10%)."
+        f"{'Poisson' if kind == 'rate' else 'binomial'} "
+        f"variation{' (children in both years allowed for)' if shared is not None else ''} "
+        f"plus the spread of changes between {cf.od.n_areas} authorities (additive tau2 = {cf.od.tau2:.3g}, "
+        "winsorised at 10%)."
     )
     return result(float(cf.z[i]), method, alpha, plain=PLAIN["change"], **kw)
 
@@ -244,7 +280,12 @@ def change_test(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray, 
 # --------------------------------------------------------------------------- one authority's own counts
 
 
-def count_change_test(monthly_then: Sequence[float], monthly_now: Sequence[float], alpha: float = ALPHA, tau2_fallback: float | None = None) -> Result:
+def count_change_test(
+    monthly_then: Sequence[float],
+    monthly_now: Sequence[float],
+    alpha: float = ALPHA,
+    tau2_fallback: float | None = None,
+) -> Result:
     """A single authority's annual count against an earlier year (e.g. early help requests).
 
     Quasi-Poisson (statsmodels GLM, Poisson family, Pearson X^2 scale): the monthly counts of both
@@ -281,5 +322,11 @@ def count_change_test(monthly_then: Sequence[float], monthly_now: Sequence[float
         return result(beta / se, method, alpha, p=p, estimate=float(np.exp(beta)), plain=PLAIN["count"])
     if tau2_fallback is not None and c1 > 0 and c2 > 0:
         z = np.log(c2 / c1) / np.sqrt(1 / c1 + 1 / c2 + tau2_fallback)
-        return result(z, f"Annual totals only: Poisson variation plus a between-year variance of {tau2_fallback:.3g}.", alpha, estimate=est, plain=PLAIN["count"])
+        return result(
+            z,
+            f"Annual totals only: Poisson variation plus a between-year variance of {tau2_fallback:.3g}.",
+            alpha,
+            estimate=est,
+            plain=PLAIN["count"],
+        )
     return not_tested("no monthly figures to measure the authority's own variation", estimate=est)

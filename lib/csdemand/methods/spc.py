@@ -30,6 +30,7 @@ and the rules look within a phase only. No function plots or prints.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,7 +100,12 @@ def variation(side: str, polarity: str) -> str:
 def _polarity(polarity: str) -> str:
     pol = str(polarity).strip().lower()
     if pol not in POLARITIES:
-        raise InputError("unknown polarity", column="polarity", value=polarity, expected="one of " + ", ".join(POLARITIES) + " (reference/measures.csv)")
+        raise InputError(
+            "unknown polarity",
+            column="polarity",
+            value=polarity,
+            expected="one of " + ", ".join(POLARITIES) + " (reference/measures.csv)",
+        )
     return pol
 
 
@@ -131,11 +137,27 @@ def xmr(values: pd.Series, phases: list | None = None, polarity: str = "neither"
         half = E2 * float(np.nanmean(mr[a:b]))
         lower[a:b], upper[a:b] = mean - half, mean + half
         zone_lo[a:b], zone_hi[a:b] = mean - half * 2 / 3, mean + half * 2 / 3
-    table = pd.DataFrame({"x": list(values.index), "value": v, "moving_range": mr, "centre": centre, "lower": lower, "upper": upper, "phase": phase})
+    table = pd.DataFrame(
+        {
+            "x": list(values.index),
+            "value": v,
+            "moving_range": mr,
+            "centre": centre,
+            "lower": lower,
+            "upper": upper,
+            "phase": phase,
+        }
+    )
     return _finish(table, zone_lo, zone_hi, bounds, "XmR", None, polarity)
 
 
-def p_chart(numerators: pd.Series, denominators: pd.Series, laney: bool = True, phases: list | None = None, polarity: str = "neither") -> SpcResult:
+def p_chart(
+    numerators: pd.Series,
+    denominators: pd.Series,
+    laney: bool = True,
+    phases: list | None = None,
+    polarity: str = "neither",
+) -> SpcResult:
     """p-chart (Laney's p' by default) of numerators / denominators, both indexed by period.
 
     Per phase: p_bar = sum(numerators) / sum(denominators); sigma_p_i = sqrt(p_bar(1 - p_bar)/n_i);
@@ -146,11 +168,19 @@ def p_chart(numerators: pd.Series, denominators: pd.Series, laney: bool = True, 
     """
     polarity = _polarity(polarity)
     if not numerators.index.equals(denominators.index):
-        raise InputError("numerators and denominators have different periods", column="denominators", expected="the same index as numerators")
+        raise InputError(
+            "numerators and denominators have different periods",
+            column="denominators",
+            expected="the same index as numerators",
+        )
     num = _as_float(numerators, "numerators")
     den = _as_float(denominators, "denominators")
     if ((den < 0) | (num < 0) | (num > den)).any():
-        raise InputError("a numerator is negative or larger than its denominator", column="numerators", expected="0 <= numerator <= denominator")
+        raise InputError(
+            "a numerator is negative or larger than its denominator",
+            column="numerators",
+            expected="0 <= numerator <= denominator",
+        )
     bounds = _phase_bounds(numerators.index, phases)
     n = len(num)
     ok_all = np.isfinite(num) & np.isfinite(den) & (den > 0)
@@ -220,18 +250,30 @@ def describe(result: SpcResult, what: str, unit: str | None = None) -> list[str]
             shown_outside.add((e.phase, e.side))
             same = ev[(ev["rule"] == "outside_limits") & (ev["side"] == e.side) & (ev["phase"] == e.phase)]
             word = "above the upper" if e.side == "high" else "below the lower"
-            out.append(f"Outside the limits ({_meaning(e.variation)}): {what} was {word} process limit in {_and(_label(x) for x in same['start'])}.")
+            out.append(
+                f"Outside the limits ({_meaning(e.variation)}): {what} was {word} process limit in "
+                f"{_and(_label(x) for x in same['start'])}."
+            )
         elif e.rule == "shift":
             word = "above" if e.side == "high" else "below"
-            out.append(f"Shift ({_meaning(e.variation)}): {e.n_points} {unit} in a row {word} the average ({_label(e.start)} to {_label(e.end)}).")
+            out.append(
+                f"Shift ({_meaning(e.variation)}): {e.n_points} {unit} in a row {word} the average "
+                f"({_label(e.start)} to {_label(e.end)})."
+            )
         elif e.rule == "trend":
             word = "higher" if e.side == "high" else "lower"
-            out.append(f"Trend ({_meaning(e.variation)}): {e.n_points} {unit} in a row each {word} than the one before ({_label(e.start)} to {_label(e.end)}).")
+            out.append(
+                f"Trend ({_meaning(e.variation)}): {e.n_points} {unit} in a row each {word} than the one before "
+                f"({_label(e.start)} to {_label(e.end)})."
+            )
         else:
             span = e.last - e.first + 1
             count = f"{e.n_points} {unit} in a row" if span == e.n_points else f"{e.n_points} of {span} {unit} in a row"
             word = "upper" if e.side == "high" else "lower"
-            out.append(f"Two of three ({_meaning(e.variation)}): {count} close to the {word} process limit ({_label(e.start)} to {_label(e.end)}).")
+            out.append(
+                f"Two of three ({_meaning(e.variation)}): {count} close to the {word} process limit "
+                f"({_label(e.start)} to {_label(e.end)})."
+            )
     if len(ev):
         return out
     valid = t[t["value"].notna()]
@@ -239,7 +281,10 @@ def describe(result: SpcResult, what: str, unit: str | None = None) -> list[str]
         return out + [f"Too few values to set process limits for {what}: at least 2 are needed in a phase."]
     last = valid.iloc[-1]
     value, lower, upper = _numbers([last["value"], last["lower"], last["upper"]], pct)
-    return out + [f"No special-cause variation: the latest value of {what} ({value} in {_label(last['x'])}) is within the expected range of {lower} to {upper}."]
+    return out + [
+        f"No special-cause variation: the latest value of {what} ({value} in {_label(last['x'])}) is within the "
+        f"expected range of {lower} to {upper}."
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -247,7 +292,15 @@ def describe(result: SpcResult, what: str, unit: str | None = None) -> list[str]
 # --------------------------------------------------------------------------------------------
 
 
-def _finish(table: pd.DataFrame, zone_lo: np.ndarray, zone_hi: np.ndarray, bounds: list[tuple[int, int]], chart: str, sigma_z: float | None, polarity: str = "neither") -> SpcResult:
+def _finish(
+    table: pd.DataFrame,
+    zone_lo: np.ndarray,
+    zone_hi: np.ndarray,
+    bounds: list[tuple[int, int]],
+    chart: str,
+    sigma_z: float | None,
+    polarity: str = "neither",
+) -> SpcResult:
     """Apply the rules phase by phase and add ``signal``, ``rules`` and ``side`` to the table."""
     v = table["value"].to_numpy(float)
     c, lo, hi = (table[col].to_numpy(float) for col in ("centre", "lower", "upper"))
@@ -256,7 +309,15 @@ def _finish(table: pd.DataFrame, zone_lo: np.ndarray, zone_hi: np.ndarray, bound
         for e in _rules(v[a:b], c[a:b], lo[a:b], hi[a:b], zone_lo[a:b], zone_hi[a:b]):
             # positions within the phase -> rows of the table (points too, so a later phase's
             # signals mark its own rows)
-            events.append({**e, "phase": k, "first": e["first"] + a, "last": e["last"] + a, "points": [i + a for i in e["points"]]})
+            events.append(
+                {
+                    **e,
+                    "phase": k,
+                    "first": e["first"] + a,
+                    "last": e["last"] + a,
+                    "points": [i + a for i in e["points"]],
+                }
+            )
     events.sort(key=lambda e: (e["first"], _RULE_ORDER[e["rule"]]))
     rules: list[list[str]] = [[] for _ in range(len(v))]
     side = [""] * len(v)
@@ -279,12 +340,23 @@ def _finish(table: pd.DataFrame, zone_lo: np.ndarray, zone_hi: np.ndarray, bound
     return SpcResult(table=table, events=ev, chart=chart, sigma_z=sigma_z, polarity=polarity)
 
 
-def _rules(v: np.ndarray, c: np.ndarray, lo: np.ndarray, hi: np.ndarray, zlo: np.ndarray, zhi: np.ndarray) -> list[dict]:
+def _rules(
+    v: np.ndarray, c: np.ndarray, lo: np.ndarray, hi: np.ndarray, zlo: np.ndarray, zhi: np.ndarray
+) -> list[dict]:
     """Signals within one phase: dicts with rule, side, first, last, n_points and points (positions)."""
     out = []
 
     def add(rule: str, side: str, points: list[int]) -> None:
-        out.append({"rule": rule, "side": side, "first": points[0], "last": points[-1], "n_points": len(points), "points": points})
+        out.append(
+            {
+                "rule": rule,
+                "side": side,
+                "first": points[0],
+                "last": points[-1],
+                "n_points": len(points),
+                "points": points,
+            }
+        )
 
     for s, mask in (("high", _beyond(v, hi, +1)), ("low", _beyond(v, lo, -1))):
         for i in np.flatnonzero(mask):
@@ -311,7 +383,13 @@ def _rules(v: np.ndarray, c: np.ndarray, lo: np.ndarray, hi: np.ndarray, zlo: np
         close = _beyond(v, zone, sign) & ~_beyond(v, limit, sign)
         same_side = _beyond(v, c, sign)
         flagged = sorted(
-            {i + j for i in range(len(v) - 2) if same_side[i : i + 3].all() and close[i : i + 3].sum() >= 2 for j in range(3) if close[i + j]}
+            {
+                i + j
+                for i in range(len(v) - 2)
+                if same_side[i : i + 3].all() and close[i : i + 3].sum() >= 2
+                for j in range(3)
+                if close[i + j]
+            }
         )
         # points of overlapping windows (at most 2 apart) make one signal
         group: list[int] = []
@@ -369,12 +447,18 @@ def _phase_bounds(index: pd.Index, phases: list | None) -> list[tuple[int, int]]
             if not isinstance(pos, (int, np.integer)):
                 raise InputError(f"phase start {p!r} appears more than once in the index", column="phases")
         else:
-            raise InputError(f"phase start {p!r} is not in the index", column="phases", expected="a row position or a period in the index")
+            raise InputError(
+                f"phase start {p!r} is not in the index",
+                column="phases",
+                expected="a row position or a period in the index",
+            )
         if not 0 <= pos < n:
-            raise InputError(f"phase start {p} is outside the series", column="phases", expected=f"a row position from 0 to {n - 1}")
+            raise InputError(
+                f"phase start {p} is outside the series", column="phases", expected=f"a row position from 0 to {n - 1}"
+            )
         starts.add(int(pos))
     edges = sorted(starts | {0}) + [n]
-    return [(a, b) for a, b in zip(edges[:-1], edges[1:])] if n else []
+    return [(a, b) for a, b in itertools.pairwise(edges)] if n else []
 
 
 def _meaning(kind: str) -> str:
@@ -393,7 +477,9 @@ def _label(x: object) -> str:
 def _unit(x: pd.Series) -> str:
     first = x.iloc[0] if len(x) else None
     if isinstance(first, pd.Period):
-        return {"M": "months", "Q": "quarters", "Y": "years", "A": "years", "W": "weeks", "D": "days"}.get(first.freqstr[0], "points")
+        return {"M": "months", "Q": "quarters", "Y": "years", "A": "years", "W": "weeks", "D": "days"}.get(
+            first.freqstr[0], "points"
+        )
     return "points"
 
 

@@ -33,7 +33,21 @@ from csdemand.core.numbers import pct_change_as_printed
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 EXTREMES = 2  # seasonal_profile names this many highest and lowest months
 SEED = 2017  # simulated ETS intervals: the same data always gives the same intervals
-_NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+_NUMBER_WORDS = (
+    "no",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -59,7 +73,9 @@ class BeforeAfter:
     pct_change: float
 
 
-def before_after(series: pd.Series, change: str | pd.Period, end: str | pd.Period | None = None, months: int = 3) -> BeforeAfter:
+def before_after(
+    series: pd.Series, change: str | pd.Period, end: str | pd.Period | None = None, months: int = 3
+) -> BeforeAfter:
     """Mean of the ``months`` full months before the month of ``change`` against the mean of the
     ``months`` months to ``end`` (default: the last month of the series).
 
@@ -67,7 +83,9 @@ def before_after(series: pd.Series, change: str | pd.Period, end: str | pd.Perio
     to February 2020 with, for end June 2021, April to June 2021.
     """
     if not isinstance(months, (int, np.integer)) or isinstance(months, bool) or months < 1:
-        raise InputError("months must be a whole number of at least 1", column="months", value=months, expected="an int >= 1")
+        raise InputError(
+            "months must be a whole number of at least 1", column="months", value=months, expected="an int >= 1"
+        )
     v, index = _monthly(series, 2 * months, "before_after")
     c = _month(change, "change")
     e = index[-1] if end is None else _month(end, "end")
@@ -75,13 +93,19 @@ def before_after(series: pd.Series, change: str | pd.Period, end: str | pd.Perio
     a0 = e - (months - 1)
     if b0 < index[0] or c > index[-1]:
         raise InputError(
-            f"the {months} months before {_label(c)} are not all in the series ({_label(index[0])} to {_label(index[-1])})",
+            f"the {months} months before {_label(c)} are not all in the series ({_label(index[0])} to "
+            f"{_label(index[-1])})",
             column="change",
             value=str(c),
             expected=f"a change month from {_label(index[0] + months)} to {_label(index[-1])}",
         )
     if e > index[-1] or e < index[0]:
-        raise InputError(f"end month {_label(e)} is not in the series ({_label(index[0])} to {_label(index[-1])})", column="end", value=str(e), expected="a month in the series")
+        raise InputError(
+            f"end month {_label(e)} is not in the series ({_label(index[0])} to {_label(index[-1])})",
+            column="end",
+            value=str(e),
+            expected="a month in the series",
+        )
     if a0 < c:
         raise InputError(
             f"the {months} months to {_label(e)} start before the change month {_label(c)}",
@@ -166,16 +190,29 @@ def same_months_last_year(series: pd.Series, end: str | pd.Period | None = None,
     the mean of the same months a year earlier: for end June 2021, April to June 2021 against
     April to June 2020. Both windows must lie in the series."""
     if not isinstance(months, (int, np.integer)) or isinstance(months, bool) or not 1 <= months <= 12:
-        raise InputError("months must be a whole number from 1 to 12", column="months", value=months, expected="an int from 1 to 12")
-    v, index = _monthly(series, 12 + months, "same_months_last_year", f"at least {12 + months} months: the latest {months} and the same months a year earlier")
+        raise InputError(
+            "months must be a whole number from 1 to 12", column="months", value=months, expected="an int from 1 to 12"
+        )
+    v, index = _monthly(
+        series,
+        12 + months,
+        "same_months_last_year",
+        f"at least {12 + months} months: the latest {months} and the same months a year earlier",
+    )
     e = index[-1] if end is None else _month(end, "end")
     if e > index[-1] or e < index[0]:
-        raise InputError(f"end month {_label(e)} is not in the series ({_label(index[0])} to {_label(index[-1])})", column="end", value=str(e), expected="a month in the series")
+        raise InputError(
+            f"end month {_label(e)} is not in the series ({_label(index[0])} to {_label(index[-1])})",
+            column="end",
+            value=str(e),
+            expected="a month in the series",
+        )
     a0 = e - (months - 1)
     p0, p1 = a0 - 12, e - 12
     if p0 < index[0]:
         raise InputError(
-            f"the same months a year before {_label(a0)} to {_label(e)} are not all in the series ({_label(index[0])} to {_label(index[-1])})",
+            f"the same months a year before {_label(a0)} to {_label(e)} are not all in the series "
+            f"({_label(index[0])} to {_label(index[-1])})",
             column="end",
             value=str(e),
             expected=f"an end month of {_label(index[0] + 11 + months)} or later",
@@ -207,10 +244,14 @@ def describe_same_months(sm: SameMonths, what: str = "requests", countable: bool
     now, then = (_round_half_up(x, decimals) for x in (sm.mean, sm.prior_mean))
     span, prior = month_span(sm.start, sm.end), month_span(sm.prior_start, sm.prior_end)
     head = f"{what_cap} averaged {now} a month in {span}" if sm.months > 1 else f"{what_cap} numbered {now} in {span}"
-    tail = (f"the {then} a month" if sm.months > 1 else f"the {then}") + f" in the same {'months' if sm.months > 1 else 'month'} a year earlier ({prior})"
+    tail = (
+        f"the {then} a month" if sm.months > 1 else f"the {then}"
+    ) + f" in the same {'months' if sm.months > 1 else 'month'} a year earlier ({prior})"
     pct = pct_change_as_printed(sm.mean, sm.prior_mean, decimals)
     if np.isnan(pct):
-        return f"{head}, compared with none in the same {'months' if sm.months > 1 else 'month'} a year earlier ({prior})."
+        return (
+            f"{head}, compared with none in the same {'months' if sm.months > 1 else 'month'} a year earlier ({prior})."
+        )
     whole = _round_half_up(abs(pct), 0)
     if whole == "0":
         return f"{head}, about the same as {tail}."
@@ -278,7 +319,9 @@ class ItsResult:
 ITS_MIN_SEGMENT = 3  # months each side of the change: a slope and some spread around it
 
 
-def interrupted_time_series(series: pd.Series, change: str | pd.Period, seasonal: bool = True, maxlags: int | None = None) -> ItsResult:
+def interrupted_time_series(
+    series: pd.Series, change: str | pd.Period, seasonal: bool = True, maxlags: int | None = None
+) -> ItsResult:
     """Interrupted time series by segmented OLS regression (see ``ItsResult`` for the model).
 
     Monthly counts are autocorrelated, which makes plain OLS standard errors too small, so the
@@ -292,13 +335,22 @@ def interrupted_time_series(series: pd.Series, change: str | pd.Period, seasonal
     n = len(v)
     if not index[0] + ITS_MIN_SEGMENT <= c <= index[-1] - (ITS_MIN_SEGMENT - 1):
         raise InputError(
-            f"change month {_label(c)} leaves fewer than {ITS_MIN_SEGMENT} months on one side ({_label(index[0])} to {_label(index[-1])})",
+            f"change month {_label(c)} leaves fewer than {ITS_MIN_SEGMENT} months on one side ({_label(index[0])} to "
+            f"{_label(index[-1])})",
             column="change",
             value=str(c),
-            expected=f"a change month from {_label(index[0] + ITS_MIN_SEGMENT)} to {_label(index[-1] - (ITS_MIN_SEGMENT - 1))}",
+            expected=(
+                f"a change month from {_label(index[0] + ITS_MIN_SEGMENT)} to "
+                f"{_label(index[-1] - (ITS_MIN_SEGMENT - 1))}"
+            ),
         )
     if seasonal and n < 24:
-        raise InputError(f"a seasonal interrupted time series needs at least 24 months; the series has {n}", column="series", value=n, expected="24 months or more, or seasonal=False")
+        raise InputError(
+            f"a seasonal interrupted time series needs at least 24 months; the series has {n}",
+            column="series",
+            value=n,
+            expected="24 months or more, or seasonal=False",
+        )
     t0 = int(c.ordinal - index[0].ordinal)
     t = np.arange(n, dtype=float)
     post = (t >= t0).astype(float)
@@ -308,10 +360,17 @@ def interrupted_time_series(series: pd.Series, change: str | pd.Period, seasonal
         for m in range(2, 13):  # January is the reference month
             X[MONTHS[m - 1]] = (month == m).astype(float)
     if np.linalg.matrix_rank(X.to_numpy()) < X.shape[1]:
-        raise InputError("the regression cannot separate the trend, the change and the season with these months", column="series", value=n, expected="more months either side of the change")
-    lags = int(math.floor(4 * (n / 100) ** (2 / 9))) if maxlags is None else int(maxlags)
+        raise InputError(
+            "the regression cannot separate the trend, the change and the season with these months",
+            column="series",
+            value=n,
+            expected="more months either side of the change",
+        )
+    lags = math.floor(4 * (n / 100) ** (2 / 9)) if maxlags is None else int(maxlags)
     if lags < 0:
-        raise InputError("maxlags must not be negative", column="maxlags", value=maxlags, expected="an int >= 0 or None")
+        raise InputError(
+            "maxlags must not be negative", column="maxlags", value=maxlags, expected="an int >= 0 or None"
+        )
     res = sm.OLS(v, X).fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}, use_t=True)
     ci = res.conf_int(alpha=0.05)
     params, pvalues = res.params, res.pvalues
@@ -404,7 +463,12 @@ def find_step(series: pd.Series, min_segment: int = 6) -> StepResult:
     "best split", since the model has only two flat levels.
     """
     if not isinstance(min_segment, (int, np.integer)) or isinstance(min_segment, bool) or min_segment < 1:
-        raise InputError("min_segment must be a whole number of at least 1", column="min_segment", value=min_segment, expected="an int >= 1")
+        raise InputError(
+            "min_segment must be a whole number of at least 1",
+            column="min_segment",
+            value=min_segment,
+            expected="an int >= 1",
+        )
     v, index = _monthly(series, 2 * min_segment, "find_step")
     n = len(v)
     x = v - v.mean()  # centred: the sums of squares below lose no precision on large counts
@@ -463,7 +527,12 @@ def seasonal_profile(series: pd.Series, period: int = 12, robust: bool = True) -
     effect as % of trend, which compares years fairly when the level has grown.
     """
     if not isinstance(period, (int, np.integer)) or isinstance(period, bool) or period < 2:
-        raise InputError("period must be a whole number of at least 2", column="period", value=period, expected="an int >= 2 (12 for months)")
+        raise InputError(
+            "period must be a whole number of at least 2",
+            column="period",
+            value=period,
+            expected="an int >= 2 (12 for months)",
+        )
     v, index = _monthly(series, 2 * period, "seasonal_profile")
     fit = STL(v, period=int(period), robust=robust).fit()
     trend, seas, resid = (np.asarray(a, dtype=float) for a in (fit.trend, fit.seasonal, fit.resid))
@@ -476,7 +545,11 @@ def seasonal_profile(series: pd.Series, period: int = 12, robust: bool = True) -
     with np.errstate(divide="ignore", invalid="ignore"):
         pct = np.where(trend != 0, seas / trend * 100, np.nan)
     frame = pd.DataFrame({"month": labels, "effect": seas, "pct_of_trend": pct})
-    by_month = frame.groupby("month", sort=False).agg(effect=("effect", "mean"), pct_of_trend=("pct_of_trend", "mean"), n=("effect", "size")).reindex(order)
+    by_month = (
+        frame.groupby("month", sort=False)
+        .agg(effect=("effect", "mean"), pct_of_trend=("pct_of_trend", "mean"), n=("effect", "size"))
+        .reindex(order)
+    )
     ranked = by_month["pct_of_trend"].sort_values(kind="stable")
     spread = np.var(seas + resid)
     return Seasonal(
@@ -523,7 +596,15 @@ def _ets(seasonal: str) -> Callable[[pd.Series], object]:
         # initial level, trend and season by Hyndman et al.'s heuristic from the first two years,
         # not estimated: 4 parameters to optimise instead of 18, about 20 times faster, and as
         # accurate on trial council-like series
-        model = ETSModel(y, error=error, trend="add", damped_trend=True, seasonal=seasonal, seasonal_periods=12, initialization_method="heuristic")
+        model = ETSModel(
+            y,
+            error=error,
+            trend="add",
+            damped_trend=True,
+            seasonal=seasonal,
+            seasonal_periods=12,
+            initialization_method="heuristic",
+        )
         return model.fit(disp=False)
 
     return fit
@@ -546,13 +627,16 @@ CANDIDATES: dict[str, tuple[Callable[[pd.Series], object], bool]] = {
 FORECAST_MIN_FIT = 24  # months the backtest fit needs: two full seasonal cycles
 
 
-def forecast(series: pd.Series, horizon: int = 12, backtest: int = 12, exclude_before: str | pd.Period | None = None) -> Forecast:
+def forecast(
+    series: pd.Series, horizon: int = 12, backtest: int = 12, exclude_before: str | pd.Period | None = None
+) -> Forecast:
     """Forecast the next ``horizon`` months with 80% and 95% prediction intervals.
 
     Candidates (``CANDIDATES``): two exponential smoothing (ETS) models with a damped trend, one
     with an additive season and one with a season in proportion to the level (left out when a
-    month is 0), and two seasonal ARIMA models. Each is fitted on all but the last ``backtest`` months and forecasts them; the
-    one with the lowest MAPE (then MAE) is refitted on all the months and forecasts ahead.
+    month is 0), and two seasonal ARIMA models. Each is fitted on all but the last ``backtest``
+    months and forecasts them; the one with the lowest MAPE (then MAE) is refitted on all the
+    months and forecasts ahead.
 
     ``exclude_before`` (a month, e.g. "2020-06") starts the fit there, leaving out the months
     before a structural break (the spring 2020 lockdown, a change of front door) that would
@@ -561,15 +645,31 @@ def forecast(series: pd.Series, horizon: int = 12, backtest: int = 12, exclude_b
     """
     for name, value, least in (("horizon", horizon, 1), ("backtest", backtest, 1)):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < least:
-            raise InputError(f"{name} must be a whole number of at least {least}", column=name, value=value, expected=f"an int >= {least}")
+            raise InputError(
+                f"{name} must be a whole number of at least {least}",
+                column=name,
+                value=value,
+                expected=f"an int >= {least}",
+            )
     _monthly(series, 1, "forecast")
     if exclude_before is not None:
         start = _month(exclude_before, "exclude_before")
         if not series.index[0] <= start <= series.index[-1]:
-            raise InputError(f"exclude_before {_label(start)} is not in the series ({_label(series.index[0])} to {_label(series.index[-1])})", column="exclude_before", value=str(start), expected="a month in the series")
+            raise InputError(
+                f"exclude_before {_label(start)} is not in the series ({_label(series.index[0])} to "
+                f"{_label(series.index[-1])})",
+                column="exclude_before",
+                value=str(start),
+                expected="a month in the series",
+            )
         series = series[series.index >= start]
     need = backtest + FORECAST_MIN_FIT
-    v, index = _monthly(series, need, "forecast" + (" after exclude_before" if exclude_before is not None else ""), f"at least {need} months to fit: {backtest} to backtest and {FORECAST_MIN_FIT} before them")
+    v, index = _monthly(
+        series,
+        need,
+        "forecast" + (" after exclude_before" if exclude_before is not None else ""),
+        f"at least {need} months to fit: {backtest} to backtest and {FORECAST_MIN_FIT} before them",
+    )
     y = pd.Series(v, index=pd.DatetimeIndex(index.to_timestamp(how="start"), freq="MS"))
     train, held = y.iloc[:-backtest], v[-backtest:]
     rows, preds = [], {"actual": held}
@@ -581,7 +681,10 @@ def forecast(series: pd.Series, horizon: int = 12, backtest: int = 12, exclude_b
             try:
                 with _quiet():
                     mean = np.asarray(fit(train).forecast(backtest), dtype=float)
-            except (ValueError, np.linalg.LinAlgError) as exc:  # a candidate that cannot be fitted is skipped, not fatal
+            except (
+                ValueError,
+                np.linalg.LinAlgError,
+            ) as exc:  # a candidate that cannot be fitted is skipped, not fatal
                 note = f"left out: {exc}"
         err = np.abs(mean - held)
         ok = held != 0
@@ -594,7 +697,11 @@ def forecast(series: pd.Series, horizon: int = 12, backtest: int = 12, exclude_b
     table = pd.DataFrame(rows)
     usable = table[table["note"] == ""]
     if usable.empty:
-        raise InputError("no candidate model could be fitted to the series", column="series", expected="a monthly count with a regular pattern")
+        raise InputError(
+            "no candidate model could be fitted to the series",
+            column="series",
+            expected="a monthly count with a regular pattern",
+        )
     # lowest MAPE, then lowest MAE; NaN MAPE (every held-back month 0) ranks last
     chosen = str(usable.sort_values(["MAPE", "MAE"], na_position="last", kind="stable").iloc[0]["model"])
     with _quiet():
@@ -653,7 +760,12 @@ def _quiet() -> Iterator[None]:
 def _monthly(series: pd.Series, need: int, what: str, expected: str | None = None) -> tuple[np.ndarray, pd.PeriodIndex]:
     """Values (float) and index of a gap-free monthly series with at least ``need`` months."""
     if not isinstance(series, pd.Series):
-        raise InputError(f"{what} needs a pandas Series", column="series", value=type(series).__name__, expected="a pd.Series indexed by month")
+        raise InputError(
+            f"{what} needs a pandas Series",
+            column="series",
+            value=type(series).__name__,
+            expected="a pd.Series indexed by month",
+        )
     index = series.index
     if not isinstance(index, pd.PeriodIndex) or index.freqstr != "M":
         raise InputError(
@@ -663,13 +775,21 @@ def _monthly(series: pd.Series, need: int, what: str, expected: str | None = Non
             expected='a PeriodIndex with freq "M" (for dates: series.index.to_period("M"))',
         )
     if index.has_duplicates:
-        raise InputError("a month appears more than once", column="series", value=str(index[index.duplicated()][0]), expected="one value a month")
+        raise InputError(
+            "a month appears more than once",
+            column="series",
+            value=str(index[index.duplicated()][0]),
+            expected="one value a month",
+        )
     if len(index) > 1 and not index.is_monotonic_increasing:
-        raise InputError("the months are not in order", column="series", expected="months in increasing order (series.sort_index())")
+        raise InputError(
+            "the months are not in order", column="series", expected="months in increasing order (series.sort_index())"
+        )
     if len(index) and len(index) != index[-1].ordinal - index[0].ordinal + 1:
         missing = pd.period_range(index[0], index[-1], freq="M").difference(index)
         raise InputError(
-            f"{len(missing)} month(s) missing between {_label(index[0])} and {_label(index[-1])}, first {_label(missing[0])}",
+            f"{len(missing)} month(s) missing between {_label(index[0])} and {_label(index[-1])}, first "
+            f"{_label(missing[0])}",
             column="series",
             value=str(missing[0]),
             expected="every month from the first to the last (a month with none: 0)",
@@ -677,12 +797,24 @@ def _monthly(series: pd.Series, need: int, what: str, expected: str | None = Non
     try:
         v = series.to_numpy(dtype=float, na_value=np.nan)
     except (TypeError, ValueError) as exc:
-        raise InputError("the series values are not all numbers", column="series", expected="a count for every month") from exc
+        raise InputError(
+            "the series values are not all numbers", column="series", expected="a count for every month"
+        ) from exc
     bad = ~np.isfinite(v)
     if bad.any():
-        raise InputError(f"the value for {_label(index[int(np.argmax(bad))])} is missing", column="series", value=str(index[int(np.argmax(bad))]), expected="a count for every month (a month with none: 0)")
+        raise InputError(
+            f"the value for {_label(index[int(np.argmax(bad))])} is missing",
+            column="series",
+            value=str(index[int(np.argmax(bad))]),
+            expected="a count for every month (a month with none: 0)",
+        )
     if len(v) < need:
-        raise InputError(f"{what} needs at least {need} months; the series has {len(v)}", column="series", value=len(v), expected=expected or f"at least {need} months")
+        raise InputError(
+            f"{what} needs at least {need} months; the series has {len(v)}",
+            column="series",
+            value=len(v),
+            expected=expected or f"at least {need} months",
+        )
     return v, index
 
 
@@ -691,9 +823,16 @@ def _month(x: object, name: str) -> pd.Period:
     try:
         p = x.asfreq("M") if isinstance(x, pd.Period) else pd.Period(x, freq="M")
     except (TypeError, ValueError) as exc:  # pandas' DateParseError is a ValueError
-        raise InputError(f"{name} is not a month or a date", column=name, value=x, expected='a month or a date, e.g. "2020-03" or "2020-03-23"') from exc
+        raise InputError(
+            f"{name} is not a month or a date",
+            column=name,
+            value=x,
+            expected='a month or a date, e.g. "2020-03" or "2020-03-23"',
+        ) from exc
     if p is pd.NaT or pd.isna(p):
-        raise InputError(f"{name} is not a month or a date", column=name, value=x, expected='a month or a date, e.g. "2020-03"')
+        raise InputError(
+            f"{name} is not a month or a date", column=name, value=x, expected='a month or a date, e.g. "2020-03"'
+        )
     return p
 
 

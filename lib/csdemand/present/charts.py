@@ -7,13 +7,13 @@ import matplotlib
 
 matplotlib.use("Agg")  # rendering to PNG only; no display needed under a scheduler
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from csdemand.core import numbers  # noqa: E402
-from csdemand.methods import funnel  # noqa: E402
-from csdemand.present.html import Chart, figure_png, fmt_number  # noqa: E402
+from csdemand.core import numbers
+from csdemand.methods import funnel
+from csdemand.present.html import Chart, figure_png, fmt_number
 
 #: Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
 PALETTE = {
@@ -75,8 +75,18 @@ def trend_chart(
 
     rebased = sorted(int(p) for p in (rebased_periods or []))
     computed_only = [int(p) for p in computed_periods if int(p) not in rebased]
-    labels = {"la": la_name, "neighbours_mean": "Statistical neighbours (mean)", "region": region_name, "england": "England"}
-    colours = {"la": PALETTE["la"], "neighbours_mean": PALETTE["neighbours"], "region": PALETTE["region"], "england": PALETTE["england"]}
+    labels = {
+        "la": la_name,
+        "neighbours_mean": "Statistical neighbours (mean)",
+        "region": region_name,
+        "england": "England",
+    }
+    colours = {
+        "la": PALETTE["la"],
+        "neighbours_mean": PALETTE["neighbours"],
+        "region": PALETTE["region"],
+        "england": PALETTE["england"],
+    }
     styles = {"la": "-", "neighbours_mean": "--", "region": "-.", "england": ":"}
     fig, ax = plt.subplots(figsize=(8, 4.2))
     wide = comparison.pivot(index="period", columns="comparator", values="value")
@@ -89,18 +99,35 @@ def trend_chart(
         s = wide[key] if key in wide else pd.Series(dtype=float)
         if s.dropna().empty:
             continue
-        ax.plot(s.index, s.values, styles[key], color=colours[key], linewidth=2.6 if key == "la" else 1.6, label=labels[key], marker="o", markersize=4 if key == "la" else 0)
+        ax.plot(
+            s.index,
+            s.values,
+            styles[key],
+            color=colours[key],
+            linewidth=2.6 if key == "la" else 1.6,
+            label=labels[key],
+            marker="o",
+            markersize=4 if key == "la" else 0,
+        )
         if key == "la":
             hollow = s[s.index.isin(list(computed_periods) + rebased)].dropna()
             if not hollow.empty:
-                ax.plot(hollow.index, hollow.values, "o", markerfacecolor="white", markeredgecolor=colours[key], markersize=6, linestyle="none",
-                        label="Computed or re-based here (hollow)")
+                ax.plot(
+                    hollow.index,
+                    hollow.values,
+                    "o",
+                    markerfacecolor="white",
+                    markeredgecolor=colours[key],
+                    markersize=6,
+                    linestyle="none",
+                    label="Computed or re-based here (hollow)",
+                )
     for a, b in _runs(computed_only):
         ax.axvspan(a - 0.5, b + 0.5, color="#f2f2f2", zorder=0)
     top = ax.get_ylim()[1]
-    for a, b in _runs(computed_only):
+    for a, _ in _runs(computed_only):
         ax.text(a - 0.3, top, "computed here", fontsize=7.5, va="top", color="#555555")
-    for a, b in _runs(rebased):
+    for a, _ in _runs(rebased):
         ax.text(a - 0.3, top, "re-based", fontsize=7.5, va="top", color="#555555")
     ax.set_ylabel(measure_label, fontsize=9)
     ax.set_ylim(bottom=0)
@@ -120,18 +147,28 @@ def trend_chart(
         la_words = f"{la_name} has no published figure in these years."
     else:
         first, last = int(la_s.index.min()), int(la_s.index.max())
-        la_words = f"{la_name} went from {numbers.fmt(la_s[first], decimals)} in {first}{mark(first)} to {numbers.fmt(la_s[last], decimals)} in {last}{mark(last)}."
+        la_words = (
+            f"{la_name} went from {numbers.fmt(la_s[first], decimals)} in {first}{mark(first)} to "
+            f"{numbers.fmt(la_s[last], decimals)} in {last}{mark(last)}."
+        )
         if last < last_year:
             la_words += f" Its {last_year} figure is {fmt_number(np.nan, status=str(st.get(last_year, '') or 'x'))}."
     end = wide.loc[last_year]
     alt = (
-        f"Line chart of {measure_label.lower()} from {first_year} to {last_year}. {la_words} In {last_year} its statistical neighbours' mean was "
-        f"{fmt_number(end.get('neighbours_mean', np.nan), 1)}, {region_name} {fmt_number(end.get('region', np.nan), decimals)} and England "
+        f"Line chart of {measure_label.lower()} from {first_year} to {last_year}. {la_words} In {last_year} its "
+        "statistical neighbours' mean was "
+        f"{fmt_number(end.get('neighbours_mean', np.nan), 1)}, {region_name} "
+        f"{fmt_number(end.get('region', np.nan), decimals)} and England "
         f"{fmt_number(end.get('england', np.nan), decimals)}."
     )
     table = wide.dropna(how="all").reindex(columns=["la", "neighbours_mean", "neighbours_median", "region", "england"])
-    cells = pd.DataFrame({"Year": [f"{p}{' r' if p in rebased else (' *' if p in computed_only else '')}" for p in table.index]})
-    cells[la_name] = [numbers.fmt(v, decimals, status=("" if not numbers.is_missing(v) else str(st.get(p, "") or "x"))) for p, v in table["la"].items()]
+    cells = pd.DataFrame(
+        {"Year": [f"{p}{' r' if p in rebased else (' *' if p in computed_only else '')}" for p in table.index]}
+    )
+    cells[la_name] = [
+        numbers.fmt(v, decimals, status=("" if not numbers.is_missing(v) else str(st.get(p, "") or "x")))
+        for p, v in table["la"].items()
+    ]
     cells["Neighbours (mean)"] = [numbers.fmt(v, max(1, decimals)) for v in table["neighbours_mean"]]
     cells["Neighbours (median)"] = [numbers.fmt(v, max(1, decimals)) for v in table["neighbours_median"]]
     cells[region_name] = [numbers.fmt(v, decimals) for v in table["region"]]
@@ -142,10 +179,20 @@ def trend_chart(
     if computed_only:
         notes.append("*: computed here (DfE printed no rate).")
     cells.attrs["footnotes"] = notes
-    return Chart(figure_png(fig), alt, f"{measure_label}, {first_year} to {last_year}: {la_name} against comparators", cells)
+    return Chart(
+        figure_png(fig), alt, f"{measure_label}, {first_year} to {last_year}: {la_name} against comparators", cells
+    )
 
 
-def neighbour_bars(values: pd.DataFrame, la_number: int, england: float, neighbour_mean: float, measure_label: str, period: int, decimals: int = 0) -> Chart:
+def neighbour_bars(
+    values: pd.DataFrame,
+    la_number: int,
+    england: float,
+    neighbour_mean: float,
+    measure_label: str,
+    period: int,
+    decimals: int = 0,
+) -> Chart:
     """Horizontal bars for the LA and its neighbours in one year, lowest at the top, with England
     and the neighbour mean as reference lines. ``values``: la_number, area_name, value and,
     optionally, status: a withheld figure gets no bar, its marker printed where the bar would start."""
@@ -154,7 +201,10 @@ def neighbour_bars(values: pd.DataFrame, la_number: int, england: float, neighbo
     v = values.copy()
     if "status" not in v:
         v["status"] = ""
-    v["status"] = [("" if not numbers.is_missing(x) else (str(s) if s and not numbers.is_missing(s) else "x")) for x, s in zip(v["value"], v["status"])]
+    v["status"] = [
+        ("" if not numbers.is_missing(x) else (str(s) if s and not numbers.is_missing(s) else "x"))
+        for x, s in zip(v["value"], v["status"])
+    ]
     v = v.sort_values("value", ascending=True, na_position="last").reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(8, 0.34 * len(v) + 1.2))
     colours = [PALETTE["la"] if n == la_number else PALETTE["neighbours"] for n in v["la_number"]]
@@ -164,9 +214,21 @@ def neighbour_bars(values: pd.DataFrame, la_number: int, england: float, neighbo
     for yi, val, st in zip(y, v["value"], v["status"]):
         ax.text((0 if st else val) + 0.5, yi, numbers.fmt(val, decimals, status=st), va="center", fontsize=8)
     if not numbers.is_missing(england):
-        ax.axvline(england, color=PALETTE["england"], linestyle=":", linewidth=1.5, label=f"England {numbers.fmt(england, decimals)}")
+        ax.axvline(
+            england,
+            color=PALETTE["england"],
+            linestyle=":",
+            linewidth=1.5,
+            label=f"England {numbers.fmt(england, decimals)}",
+        )
     if not numbers.is_missing(neighbour_mean):
-        ax.axvline(neighbour_mean, color=PALETTE["neighbours"], linestyle="--", linewidth=1.2, label=f"Neighbours' mean {numbers.fmt(neighbour_mean, 1)}")
+        ax.axvline(
+            neighbour_mean,
+            color=PALETTE["neighbours"],
+            linestyle="--",
+            linewidth=1.2,
+            label=f"Neighbours' mean {numbers.fmt(neighbour_mean, 1)}",
+        )
     ax.set_xlabel(f"{measure_label}, {period}", fontsize=9)
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(labelsize=9)
@@ -179,13 +241,19 @@ def neighbour_bars(values: pd.DataFrame, la_number: int, england: float, neighbo
         where = f"{la_row['area_name']} is {fmt_number(np.nan, status=la_row['status'])}, so it is not ranked"
     else:
         rank = int((shown["value"] < la_row["value"]).sum()) + 1
-        where = f"{la_row['area_name']} is {numbers.fmt(la_row['value'], decimals)}, rank {rank} of {len(shown)} (1 = lowest)"
+        where = (
+            f"{la_row['area_name']} is {numbers.fmt(la_row['value'], decimals)}, rank {rank} of {len(shown)} (1 "
+            "= lowest)"
+        )
     span = (
-        f"range {numbers.fmt(shown['value'].min(), decimals)} ({shown.iloc[0]['area_name']}) to {numbers.fmt(shown['value'].max(), decimals)} ({shown.iloc[-1]['area_name']})"
-        if len(shown) else "no authority in the group has a published figure"
+        f"range {numbers.fmt(shown['value'].min(), decimals)} ({shown.iloc[0]['area_name']}) to "
+        f"{numbers.fmt(shown['value'].max(), decimals)} ({shown.iloc[-1]['area_name']})"
+        if len(shown)
+        else "no authority in the group has a published figure"
     )
     alt = (
-        f"Bar chart of {measure_label.lower()} in {period} for {la_row['area_name']} and its {len(v) - 1} statistical neighbours, "
+        f"Bar chart of {measure_label.lower()} in {period} for {la_row['area_name']} and its {len(v) - 1} "
+        "statistical neighbours, "
         f"lowest first. {where}; {span}; England {fmt_number(england, decimals)}."
     )
     ranks = v["value"].rank(method="min")
@@ -196,10 +264,23 @@ def neighbour_bars(values: pd.DataFrame, la_number: int, england: float, neighbo
             measure_label: [numbers.fmt(x, decimals, status=s) for x, s in zip(v["value"], v["status"])],
         }
     )
-    return Chart(figure_png(fig), alt, f"{measure_label} in {period}: {la_row['area_name']} and its statistical neighbours", table)
+    return Chart(
+        figure_png(fig),
+        alt,
+        f"{measure_label} in {period}: {la_row['area_name']} and its statistical neighbours",
+        table,
+    )
 
 
-def funnel_chart(points: pd.DataFrame, la_number: int, neighbour_numbers: list[int], target_rate: float, tau2: float, measure_label: str, period: int) -> Chart:
+def funnel_chart(
+    points: pd.DataFrame,
+    la_number: int,
+    neighbour_numbers: list[int],
+    target_rate: float,
+    tau2: float,
+    measure_label: str,
+    period: int,
+) -> Chart:
     """Funnel plot: every LA's rate against its child population, England's rate as the target,
     95% and 99.8% limits allowing for the spread between authorities (solid; drawn on the log
     scale of :mod:`csdemand.methods.funnel`, so asymmetric: wider above England than below) and
@@ -209,26 +290,60 @@ def funnel_chart(points: pd.DataFrame, la_number: int, neighbour_numbers: list[i
     adj = funnel.limits(target_rate, n, tau2)
     poi = funnel.limits(target_rate, n, 0.0)
     for tag, colour, label in (("95", PALETTE["limit95"], "95% limits"), ("99_8", PALETTE["limit998"], "99.8% limits")):
-        ax.plot(n, adj[f"upper_{tag}"], color=colour, linewidth=1.4, label=f"{label}, allowing for the spread between authorities")
+        ax.plot(
+            n,
+            adj[f"upper_{tag}"],
+            color=colour,
+            linewidth=1.4,
+            label=f"{label}, allowing for the spread between authorities",
+        )
         ax.plot(n, adj[f"lower_{tag}"], color=colour, linewidth=1.4)
-        ax.plot(n, poi[f"upper_{tag}"], color=colour, linewidth=0.8, linestyle=":", label=f"{label}, chance alone" if tag == "95" else None)
+        ax.plot(
+            n,
+            poi[f"upper_{tag}"],
+            color=colour,
+            linewidth=0.8,
+            linestyle=":",
+            label=f"{label}, chance alone" if tag == "95" else None,
+        )
         ax.plot(n, poi[f"lower_{tag}"], color=colour, linewidth=0.8, linestyle=":")
     ax.axhline(target_rate, color=PALETTE["england"], linewidth=1, label=f"England {numbers.fmt(target_rate, 0)}")
     others = points[~points["la_number"].isin(neighbour_numbers + [la_number])]
     nb = points[points["la_number"].isin(neighbour_numbers)]
     me = points[points["la_number"] == la_number]
-    ax.scatter(others["denominator"], others["rate"], s=14, color=PALETTE["other"], label="Other local authorities", zorder=2)
-    ax.scatter(nb["denominator"], nb["rate"], s=26, color=PALETTE["neighbours"], label="Statistical neighbours", zorder=3)
-    ax.scatter(me["denominator"], me["rate"], s=60, color=PALETTE["la"], edgecolor="black", label=me["area_name"].iloc[0] if len(me) else "", zorder=4)
+    ax.scatter(
+        others["denominator"], others["rate"], s=14, color=PALETTE["other"], label="Other local authorities", zorder=2
+    )
+    ax.scatter(
+        nb["denominator"], nb["rate"], s=26, color=PALETTE["neighbours"], label="Statistical neighbours", zorder=3
+    )
+    ax.scatter(
+        me["denominator"],
+        me["rate"],
+        s=60,
+        color=PALETTE["la"],
+        edgecolor="black",
+        label=me["area_name"].iloc[0] if len(me) else "",
+        zorder=4,
+    )
     for _, r in me.iterrows():
-        ax.annotate(r["area_name"], (r["denominator"], r["rate"]), xytext=(6, 6), textcoords="offset points", fontsize=9, fontweight="bold")
+        ax.annotate(
+            r["area_name"],
+            (r["denominator"], r["rate"]),
+            xytext=(6, 6),
+            textcoords="offset points",
+            fontsize=9,
+            fontweight="bold",
+        )
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: numbers.fmt(x, 0)))
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("Children aged 0-17 (ONS mid-year estimate, log scale)", fontsize=9)
     ax.set_ylabel(measure_label, fontsize=9)
     # The upper 99.8% limit of the smallest authorities runs far above every point: keep the points in view.
-    top = np.nanmax([points["rate"].max() * 1.15, float(np.nanmin([adj["upper_99_8"].max(), points["rate"].max() * 1.6]))])
+    top = np.nanmax(
+        [points["rate"].max() * 1.15, float(np.nanmin([adj["upper_99_8"].max(), points["rate"].max() * 1.6]))]
+    )
     ax.set_ylim(0, top)
     _style(ax)
     ax.legend(frameon=False, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3)
@@ -238,14 +353,19 @@ def funnel_chart(points: pd.DataFrame, la_number: int, neighbour_numbers: list[i
     below = int(points["position"].str.startswith("below").sum())
     outside = int(points["position"].str.contains("99.8").sum())
     alt = (
-        f"Funnel plot of {measure_label.lower()} in {period} for {len(points)} local authorities against their child population. "
+        f"Funnel plot of {measure_label.lower()} in {period} for {len(points)} local authorities against their child "
+        "population. "
         f"England's rate is {numbers.fmt(target_rate, 0)}. "
         + (f"{me['area_name'].iloc[0]} ({numbers.fmt(me['rate'].iloc[0], 0)}) is {pos}. " if len(me) else "")
         + f"Allowing for the spread between authorities, {above} lie above the 95% limits and {below} below; "
         + (f"{outside} outside the 99.8% limits." if outside else "none outside the 99.8% limits.")
     )
     table = points.assign(
-        group=np.where(points["la_number"] == la_number, "This authority", np.where(points["la_number"].isin(neighbour_numbers), "Neighbour", "")),
+        group=np.where(
+            points["la_number"] == la_number,
+            "This authority",
+            np.where(points["la_number"].isin(neighbour_numbers), "Neighbour", ""),
+        ),
     ).sort_values("rate", ascending=False)[["area_name", "group", "denominator", "count", "rate", "position"]]
     table.columns = ["Local authority", "", "Children 0-17", "Looked after", "Rate per 10,000", "Position"]
     for c in ("Children 0-17", "Looked after", "Rate per 10,000"):
@@ -256,7 +376,12 @@ def funnel_chart(points: pd.DataFrame, la_number: int, neighbour_numbers: list[i
 #: Making Data Count's colour for each kind of point: grey common cause, blue improvement, orange
 #: concern, purple special cause that is neither (the MDC SPC tool's scheme; the blue is the
 #: Okabe-Ito blue, darker than MDC's sky blue, so small points stand out on white).
-MDC_COLOURS: dict[str, str] = {"common_cause": "#7B7D7D", "improvement": "#0072B2", "concern": "#E46C0A", "neither": "#490092"}
+MDC_COLOURS: dict[str, str] = {
+    "common_cause": "#7B7D7D",
+    "improvement": "#0072B2",
+    "concern": "#E46C0A",
+    "neither": "#490092",
+}
 #: Legend text size for the early help and SPC charts: about 8 pt when the 8-inch figure prints
 #: at A4 width, no smaller than the tick labels.
 LEGEND_FONTSIZE = 9
@@ -273,8 +398,15 @@ def _withheld(t: pd.DataFrame, withheld) -> np.ndarray:
     return mask
 
 
-def spc_chart(table: pd.DataFrame, label: str, title: str, percent: bool = False, interval: pd.DataFrame | None = None,
-              polarity: str | None = None, withheld=None) -> Chart:
+def spc_chart(
+    table: pd.DataFrame,
+    label: str,
+    title: str,
+    percent: bool = False,
+    interval: pd.DataFrame | None = None,
+    polarity: str | None = None,
+    withheld=None,
+) -> Chart:
     """A Making Data Count control chart: the series, the mean and process limits of each phase
     (broken where the limits were recalculated), and each point coloured by what it means for
     the measure (:data:`MDC_COLOURS`): common cause, special cause improvement or concern, or
@@ -292,29 +424,62 @@ def spc_chart(table: pd.DataFrame, label: str, title: str, percent: bool = False
     t = table.reset_index(drop=True)
     hidden = _withheld(t, withheld)
     values = t["value"].astype(float).where(~hidden)
-    kinds = t["variation"] if "variation" in t.columns else t["side"].map(lambda s_: spc.variation(s_, polarity or "neither"))
+    kinds = (
+        t["variation"]
+        if "variation" in t.columns
+        else t["side"].map(lambda s_: spc.variation(s_, polarity or "neither"))
+    )
     phases = t["phase"] if "phase" in t.columns else pd.Series(1, index=t.index)
     x = np.arange(len(t))
     fig, ax = plt.subplots(figsize=(8, 4.4))
     if interval is not None:
         keep = ~hidden
-        ax.vlines(x[keep], interval["lower"].to_numpy()[keep] * scale, interval["upper"].to_numpy()[keep] * scale, color="#cccccc", linewidth=1.2, label="95% interval (Wilson)")
+        ax.vlines(
+            x[keep],
+            interval["lower"].to_numpy()[keep] * scale,
+            interval["upper"].to_numpy()[keep] * scale,
+            color="#cccccc",
+            linewidth=1.2,
+            label="95% interval (Wilson)",
+        )
     ax.plot(x, values * scale, color="#9a9a9a", linewidth=1.1, label=label)
     first_phase = True
-    for k, seg in t.groupby(phases, sort=True):
+    for _k, seg in t.groupby(phases, sort=True):
         idx = seg.index.to_numpy()
         ax.plot(idx, seg["centre"] * scale, color="#000000", linewidth=1.1, label="Mean" if first_phase else None)
-        ax.plot(idx, seg["upper"] * scale, color="#555555", linewidth=1, linestyle="--", label="Process limits" if first_phase else None)
+        ax.plot(
+            idx,
+            seg["upper"] * scale,
+            color="#555555",
+            linewidth=1,
+            linestyle="--",
+            label="Process limits" if first_phase else None,
+        )
         ax.plot(idx, seg["lower"] * scale, color="#555555", linewidth=1, linestyle="--")
         if not first_phase:
             ax.axvline(idx[0] - 0.5, color="#000000", linewidth=0.8, linestyle=":")
-            ax.text(idx[0] - 0.3, 1.0, "limits recalculated", transform=ax.get_xaxis_transform(), fontsize=8, va="top", color="#333333")
+            ax.text(
+                idx[0] - 0.3,
+                1.0,
+                "limits recalculated",
+                transform=ax.get_xaxis_transform(),
+                fontsize=8,
+                va="top",
+                color="#333333",
+            )
         first_phase = False
     for kind in ("common_cause", "improvement", "concern", "neither"):
         pts = ((kinds == kind).to_numpy()) & values.notna().to_numpy()
         if pts.any():
             words = spc.VARIATION_WORDS[kind]
-            ax.scatter(x[pts], values[pts] * scale, color=MDC_COLOURS[kind], s=18 if kind == "common_cause" else 30, zorder=3, label=words[:1].upper() + words[1:])
+            ax.scatter(
+                x[pts],
+                values[pts] * scale,
+                color=MDC_COLOURS[kind],
+                s=18 if kind == "common_cause" else 30,
+                zorder=3,
+                label=words[:1].upper() + words[1:],
+            )
     step = max(1, len(t) // 8)
     ticks = x[::step]
     ax.set_xticks(ticks, [_month_label(v).replace(" ", "\n") for v in t["x"].iloc[::step]], rotation=0, fontsize=9)
@@ -323,19 +488,33 @@ def spc_chart(table: pd.DataFrame, label: str, title: str, percent: bool = False
     ax.legend(frameon=False, fontsize=LEGEND_FONTSIZE, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=2)
     fig.tight_layout()
 
-    fmt = (lambda v: "x" if pd.isna(v) else f"{v * 100:.1f}%") if percent else (lambda v: "x" if pd.isna(v) else f"{v:,.0f}")
+    fmt = (
+        (lambda v: "x" if pd.isna(v) else f"{v * 100:.1f}%")
+        if percent
+        else (lambda v: "x" if pd.isna(v) else f"{v:,.0f}")
+    )
     shown = ~hidden
     special = shown & (kinds != "common_cause").to_numpy()
     counts = pd.Series(kinds[special]).value_counts()
-    kinds_text = "; ".join(f"{spc.VARIATION_WORDS[k]}: {int(counts[k])}" for k in ("improvement", "concern", "neither") if k in counts)
+    kinds_text = "; ".join(
+        f"{spc.VARIATION_WORDS[k]}: {int(counts[k])}" for k in ("improvement", "concern", "neither") if k in counts
+    )
     restarts = [t.at[i, "x"] for i in t.index[phases.diff().fillna(0).to_numpy() > 0]]
     last = t.iloc[-1]
-    latest = "c (withheld: 1 to 5)" if hidden[-1] else f"{fmt(last['value'])}, {spc.VARIATION_WORDS.get(str(kinds.iloc[-1]), '')}"
+    latest = (
+        "c (withheld: 1 to 5)"
+        if hidden[-1]
+        else f"{fmt(last['value'])}, {spc.VARIATION_WORDS.get(str(kinds.iloc[-1]), '')}"
+    )
     alt = (
         f"Control chart of {label.lower()} by month from {_month_label(t['x'].iloc[0])} to {_month_label(last['x'])}. "
         + (f"Limits recalculated from {', '.join(_month_label(r) for r in restarts)}. " if restarts else "")
-        + f"Latest month {latest}; mean {fmt(last['centre'])}, process limits {fmt(last['lower'])} to {fmt(last['upper'])}. "
-        + f"{int(special.sum())} of {int(shown.sum())} months show special-cause variation" + (f" ({kinds_text})." if kinds_text else ".")
+        + (
+            f"Latest month {latest}; mean {fmt(last['centre'])}, process limits {fmt(last['lower'])} to "
+            f"{fmt(last['upper'])}. "
+        )
+        + f"{int(special.sum())} of {int(shown.sum())} months show special-cause variation"
+        + (f" ({kinds_text})." if kinds_text else ".")
     )
     data = pd.DataFrame(
         {
@@ -351,7 +530,12 @@ def spc_chart(table: pd.DataFrame, label: str, title: str, percent: bool = False
     return Chart(figure_png(fig), alt, title, data)
 
 
-_RULE_WORDS = {"outside_limits": "outside the limits", "shift": "run of 7 on one side", "trend": "7 rising or falling", "two_of_three": "2 of 3 close to a limit"}
+_RULE_WORDS = {
+    "outside_limits": "outside the limits",
+    "shift": "run of 7 on one side",
+    "trend": "7 rising or falling",
+    "two_of_three": "2 of 3 close to a limit",
+}
 
 
 def _rule_words(rules: str) -> str:
@@ -368,7 +552,15 @@ def _month_label(v) -> str:
         return str(v)
 
 
-def grouped_bars(table: pd.DataFrame, category: str, series: list[str], label: str, title: str, decimals: int = 1, status: pd.DataFrame | None = None) -> Chart:
+def grouped_bars(
+    table: pd.DataFrame,
+    category: str,
+    series: list[str],
+    label: str,
+    title: str,
+    decimals: int = 1,
+    status: pd.DataFrame | None = None,
+) -> Chart:
     """Grouped horizontal bars: one group per ``category`` value, one bar per column in ``series``
     (the first is the authority, drawn in its colour).
 
@@ -390,8 +582,16 @@ def grouped_bars(table: pd.DataFrame, category: str, series: list[str], label: s
         values = pd.to_numeric(table[col], errors="coerce").to_numpy(dtype=float)
         drawn = values.copy()
         if status is not None and col in status:
-            drawn[(status[col].reindex(table.index).fillna("") != "").to_numpy()] = np.nan  # a withheld value draws no bar
-        ax.barh(y + (len(series) / 2 - i - 0.5) * h, np.nan_to_num(drawn, nan=0.0), height=h, color=colours[i % len(colours)], label=col)
+            drawn[(status[col].reindex(table.index).fillna("") != "").to_numpy()] = (
+                np.nan
+            )  # a withheld value draws no bar
+        ax.barh(
+            y + (len(series) / 2 - i - 0.5) * h,
+            np.nan_to_num(drawn, nan=0.0),
+            height=h,
+            color=colours[i % len(colours)],
+            label=col,
+        )
         for yi, v, t in zip(y + (len(series) / 2 - i - 0.5) * h, drawn, text[col]):
             ax.text((0 if np.isnan(v) else v) + 0.3, yi, t, va="center", fontsize=7.5)
     ax.set_yticks(y, table[category], fontsize=9)
@@ -399,7 +599,9 @@ def grouped_bars(table: pd.DataFrame, category: str, series: list[str], label: s
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncols=len(series))
     fig.tight_layout()
-    parts = "; ".join(f"{r[category]}: " + ", ".join(f"{c} {text[c][k]}" for c in series) for k, (_, r) in enumerate(table.iterrows()))
+    parts = "; ".join(
+        f"{r[category]}: " + ", ".join(f"{c} {text[c][k]}" for c in series) for k, (_, r) in enumerate(table.iterrows())
+    )
     alt = f"Bar chart of {label.lower()}. {parts}."
     data = table[[category] + series].copy()
     for c in series:
@@ -421,16 +623,32 @@ def its_chart(series: pd.Series, its, change: pd.Period, what: str, shown: pd.Se
     from csdemand.present.html import Html
 
     if its is None:
-        return Html('<p class="footnote">Too few months either side of the change date to estimate the change in level and trend.</p>')
+        return Html(
+            '<p class="footnote">Too few months either side of the change date to estimate the change in level and '
+            "trend.</p>"
+        )
     series = series[series.index <= its.fitted.index.max()]
     visible = (series if shown is None else shown.reindex(series.index)).astype(float)
     fitted, counterfactual = its.fitted, its.counterfactual
     x = np.arange(len(series))
     fig, ax = plt.subplots(figsize=(8, 4.2))
     ax.plot(x, visible.to_numpy(), color="#777777", linewidth=1, marker="o", markersize=2.5, label=f"{what} (actual)")
-    ax.plot(x, fitted.reindex(series.index).to_numpy(), color=PALETTE["la"], linewidth=2, label="Fitted: trend, seasons and the change")
+    ax.plot(
+        x,
+        fitted.reindex(series.index).to_numpy(),
+        color=PALETTE["la"],
+        linewidth=2,
+        label="Fitted: trend, seasons and the change",
+    )
     cf = counterfactual.reindex(series.index)
-    ax.plot(x, cf.to_numpy(), color=PALETTE["neighbours"], linewidth=1.6, linestyle="--", label="Had the earlier trend continued")
+    ax.plot(
+        x,
+        cf.to_numpy(),
+        color=PALETTE["neighbours"],
+        linewidth=1.6,
+        linestyle="--",
+        label="Had the earlier trend continued",
+    )
     ci = list(series.index).index(change) if change in series.index else None
     if ci is not None:
         ax.axvline(ci - 0.5, color="#000000", linewidth=1, linestyle=":")
@@ -444,17 +662,29 @@ def its_chart(series: pd.Series, its, change: pd.Period, what: str, shown: pd.Se
     last = series.index[-1]
     actual = "c (withheld)" if pd.isna(visible.iloc[-1]) else f"{visible.iloc[-1]:,.0f}"
     alt = (
-        f"Line chart of {what.lower()} a month from {series.index[0].strftime('%B %Y')} to {last.strftime('%B %Y')}, with the fitted "
-        f"trend, seasons and change, and the earlier trend continued after {change.strftime('%B %Y')}. In {last.strftime('%B %Y')} the actual was "
-        f"{actual}, the fit {fitted.reindex(series.index).iloc[-1]:,.0f} and the earlier trend continued {cf.iloc[-1]:,.0f}."
+        f"Line chart of {what.lower()} a month from {series.index[0].strftime('%B %Y')} to {last.strftime('%B %Y')}, "
+        "with the fitted "
+        f"trend, seasons and change, and the earlier trend continued after {change.strftime('%B %Y')}. In "
+        f"{last.strftime('%B %Y')} the actual was "
+        f"{actual}, the fit {fitted.reindex(series.index).iloc[-1]:,.0f} and the earlier trend continued "
+        f"{cf.iloc[-1]:,.0f}."
     )
-    data = pd.DataFrame({"Month": [m.strftime("%b %Y") for m in series.index], "Actual": visible.map(lambda v: "c" if pd.isna(v) else f"{v:,.0f}").to_numpy(),
-                         "Fitted": fitted.reindex(series.index).map(lambda v: f"{v:,.0f}").to_numpy(),
-                         "Earlier trend continued": cf.map(lambda v: "" if pd.isna(v) else f"{v:,.0f}").to_numpy()})
-    return Chart(figure_png(fig), alt, f"{what} a month: the change in level and trend at {change.strftime('%B %Y')}", data)
+    data = pd.DataFrame(
+        {
+            "Month": [m.strftime("%b %Y") for m in series.index],
+            "Actual": visible.map(lambda v: "c" if pd.isna(v) else f"{v:,.0f}").to_numpy(),
+            "Fitted": fitted.reindex(series.index).map(lambda v: f"{v:,.0f}").to_numpy(),
+            "Earlier trend continued": cf.map(lambda v: "" if pd.isna(v) else f"{v:,.0f}").to_numpy(),
+        }
+    )
+    return Chart(
+        figure_png(fig), alt, f"{what} a month: the change in level and trend at {change.strftime('%B %Y')}", data
+    )
 
 
-def forecast_chart(series: pd.Series, fc: pd.DataFrame, what: str, history: int = 48, shown: pd.Series | None = None) -> Chart:
+def forecast_chart(
+    series: pd.Series, fc: pd.DataFrame, what: str, history: int = 48, shown: pd.Series | None = None
+) -> Chart:
     """The last ``history`` months and the forecast with 80% and 95% intervals for each month.
 
     The alt text gives the 12-month total without an interval: summing monthly bounds would
@@ -463,11 +693,23 @@ def forecast_chart(series: pd.Series, fc: pd.DataFrame, what: str, history: int 
     hist = (series if shown is None else shown.reindex(series.index)).astype(float).iloc[-history:]
     idx = hist.index.append(fc.index)
     x = np.arange(len(idx))
-    xf = x[len(hist):]
+    xf = x[len(hist) :]
     fig, ax = plt.subplots(figsize=(8, 4.2))
-    ax.plot(x[: len(hist)], hist.to_numpy(), color="#555555", linewidth=1.4, marker="o", markersize=2.5, label=f"{what} (actual)")
-    ax.fill_between(xf, fc["lower_95"], fc["upper_95"], color=PALETTE["limit95"], alpha=0.25, label="95% interval, each month")
-    ax.fill_between(xf, fc["lower_80"], fc["upper_80"], color=PALETTE["limit95"], alpha=0.5, label="80% interval, each month")
+    ax.plot(
+        x[: len(hist)],
+        hist.to_numpy(),
+        color="#555555",
+        linewidth=1.4,
+        marker="o",
+        markersize=2.5,
+        label=f"{what} (actual)",
+    )
+    ax.fill_between(
+        xf, fc["lower_95"], fc["upper_95"], color=PALETTE["limit95"], alpha=0.25, label="95% interval, each month"
+    )
+    ax.fill_between(
+        xf, fc["lower_80"], fc["upper_80"], color=PALETTE["limit95"], alpha=0.5, label="80% interval, each month"
+    )
     ax.plot(xf, fc["mean"], color=PALETTE["neighbours"], linewidth=2, label="Forecast")
     _month_axis(ax, idx)
     ax.set_ylabel(f"{what} a month", fontsize=9)
@@ -479,12 +721,22 @@ def forecast_chart(series: pd.Series, fc: pd.DataFrame, what: str, history: int 
     alt = (
         f"Line chart of {what.lower()} a month for the last {len(hist)} months and a {len(fc)}-month forecast from "
         f"{fc.index[0].strftime('%B %Y')} to {fc.index[-1].strftime('%B %Y')}: about {fc['mean'].sum():,.0f} in total, "
-        f"{fc['mean'].mean():,.0f} a month on average. Each month's 95% interval widens from {first['lower_95']:,.0f}-{first['upper_95']:,.0f} "
-        f"in {fc.index[0].strftime('%B %Y')} to {last['lower_95']:,.0f}-{last['upper_95']:,.0f} in {fc.index[-1].strftime('%B %Y')}."
+        f"{fc['mean'].mean():,.0f} a month on average. Each month's 95% interval widens from "
+        f"{first['lower_95']:,.0f}-{first['upper_95']:,.0f} "
+        f"in {fc.index[0].strftime('%B %Y')} to {last['lower_95']:,.0f}-{last['upper_95']:,.0f} in "
+        f"{fc.index[-1].strftime('%B %Y')}."
     )
-    data = pd.DataFrame({"Month": [m.strftime("%b %Y") for m in fc.index], "Forecast": fc["mean"].map(lambda v: f"{v:,.0f}").to_numpy(),
-                         "95% lower": fc["lower_95"].map(lambda v: f"{v:,.0f}").to_numpy(), "95% upper": fc["upper_95"].map(lambda v: f"{v:,.0f}").to_numpy()})
-    return Chart(figure_png(fig), alt, f"{what}: forecast for the next {len(fc)} months, with each month's intervals", data)
+    data = pd.DataFrame(
+        {
+            "Month": [m.strftime("%b %Y") for m in fc.index],
+            "Forecast": fc["mean"].map(lambda v: f"{v:,.0f}").to_numpy(),
+            "95% lower": fc["lower_95"].map(lambda v: f"{v:,.0f}").to_numpy(),
+            "95% upper": fc["upper_95"].map(lambda v: f"{v:,.0f}").to_numpy(),
+        }
+    )
+    return Chart(
+        figure_png(fig), alt, f"{what}: forecast for the next {len(fc)} months, with each month's intervals", data
+    )
 
 
 def seasonal_chart(by_month: pd.DataFrame, what: str) -> Chart:
@@ -499,8 +751,11 @@ def seasonal_chart(by_month: pd.DataFrame, what: str) -> Chart:
     _style(ax)
     fig.tight_layout()
     order = np.argsort(pct)
-    alt = (f"Bar chart of the seasonal pattern in {what.lower()}: highest {months[order[-1]]} ({pct[order[-1]]:+.0f}% of trend), "
-           f"lowest {months[order[0]]} ({pct[order[0]]:+.0f}%).")
+    alt = (
+        f"Bar chart of the seasonal pattern in {what.lower()}: highest {months[order[-1]]} ({pct[order[-1]]:+.0f}% "
+        "of trend), "
+        f"lowest {months[order[0]]} ({pct[order[0]]:+.0f}%)."
+    )
     data = pd.DataFrame({"Month": months, "% of trend": [f"{v:+.1f}%" for v in pct]})
     return Chart(figure_png(fig), alt, f"{what}: how far each calendar month runs above or below the trend", data)
 
@@ -529,15 +784,33 @@ def mix_chart(shares: pd.DataFrame, what: str, by: str, table: pd.DataFrame | No
         bottom += v
     rest = np.where(share.isna().any(axis=1).to_numpy(), np.clip(100 - bottom, 0, None), 0.0)
     if rest.any():
-        ax.bar(labels, rest, bottom=bottom, color=WITHHELD_COLOUR, hatch="///", edgecolor="#999999", linewidth=0, label="Withheld (c)", width=0.7)
+        ax.bar(
+            labels,
+            rest,
+            bottom=bottom,
+            color=WITHHELD_COLOUR,
+            hatch="///",
+            edgecolor="#999999",
+            linewidth=0,
+            label="Withheld (c)",
+            width=0.7,
+        )
     ax.set_ylabel(f"% of {what.lower()}", fontsize=9)
     ax.set_xlabel("Year to 31 March", fontsize=9)
     ax.tick_params(axis="x", labelsize=9)
     _style(ax)
-    ax.legend(frameon=False, fontsize=LEGEND_FONTSIZE, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=min(4, len(share.columns) + int(rest.any())))
+    ax.legend(
+        frameon=False,
+        fontsize=LEGEND_FONTSIZE,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.22),
+        ncols=min(4, len(share.columns) + int(rest.any())),
+    )
     fig.tight_layout()
     first, last = labels[0], labels[-1]
-    parts = ", ".join(f"{c} {'c' if pd.isna(share.iloc[-1][c]) else format(share.iloc[-1][c], '.0f') + '%'}" for c in share.columns)
+    parts = ", ".join(
+        f"{c} {'c' if pd.isna(share.iloc[-1][c]) else format(share.iloc[-1][c], '.0f') + '%'}" for c in share.columns
+    )
     alt = f"Stacked bar chart of {what.lower()} by {by} each reporting year from {first} to {last}. In {last}: {parts}."
     if table is None:
         table = share.apply(lambda col: col.map(lambda v: "c" if pd.isna(v) else f"{v:.1f}%")).reset_index(names="Year")

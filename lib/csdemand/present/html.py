@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 import re
 from dataclasses import dataclass, field
 
@@ -19,7 +18,9 @@ PROVENANCE_MIME = "application/vnd.csdemand.provenance+json"
 
 #: Cells that read as figures (right-aligned in tables): 1,280  -3.0%  +18  88.9 (10 of 10)  9 of 11
 #: and the markers DfE prints in place of a figure (c, x, z, u, k).
-_NUMERIC = re.compile(r"[+-]?[\d,]+(\.\d+)?%?( pts)?( \(\d+ of \d+\))?( of \d+)?|[cxzuk]( \(\d+ of \d+\))?|not available")
+_NUMERIC = re.compile(
+    r"[+-]?[\d,]+(\.\d+)?%?( pts)?( \(\d+ of \d+\))?( of \d+)?|[cxzuk]( \(\d+ of \d+\))?|not available"
+)
 _MARKER_CELL = re.compile(r"([cxzuk])( \(\d+ of \d+\))?")
 
 
@@ -28,7 +29,16 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def fmt_number(value: object, decimals: int = 0, *, status: str | None = "", unit: str = "", sign: bool = False, noun: str = "children", note: str = "") -> str:
+def fmt_number(
+    value: object,
+    decimals: int = 0,
+    *,
+    status: str | None = "",
+    unit: str = "",
+    sign: bool = False,
+    noun: str = "children",
+    note: str = "",
+) -> str:
     """A figure for a sentence or a tile (:mod:`csdemand.core.numbers`: half up, never nan):
     ``1,280``, ``88.9``, ``20.5%``; a withheld or missing one in words ("c (suppressed: fewer
     than 6 children)", "not applicable (published with Cornwall)", "not available")."""
@@ -61,7 +71,9 @@ def table_html(df: pd.DataFrame, caption: str | None = None, *, index: bool = Fa
     right-aligned, and a footnote row saying what each marker shown (``c``, ``x``, ``z``...)
     means; ``df.attrs["marker_notes"]`` (e.g. ``{"z": "published with Cornwall"}``) adds words
     to a marker's meaning, ``df.attrs["footnotes"]`` further lines (e.g. what ``r`` marks)."""
-    head = "".join(f'<th scope="col">{esc(c)}</th>' for c in ([df.index.name or ""] if index else []) + list(df.columns))
+    head = "".join(
+        f'<th scope="col">{esc(c)}</th>' for c in ([df.index.name or ""] if index else []) + list(df.columns)
+    )
     body = []
     cells_seen: list[str] = []
     for idx, row in df.iterrows():
@@ -75,7 +87,11 @@ def table_html(df: pd.DataFrame, caption: str | None = None, *, index: bool = Fa
     notes = [marker_footnote(cells_seen, df.attrs.get("marker_notes"))] + list(df.attrs.get("footnotes", []))
     notes = [n for n in notes if n]
     width = len(df.columns) + (1 if index else 0)
-    foot = f'<tfoot><tr><td class="footnote" colspan="{width}">{"<br>".join(esc(n) for n in notes)}</td></tr></tfoot>' if notes else ""
+    foot = (
+        f'<tfoot><tr><td class="footnote" colspan="{width}">{"<br>".join(esc(n) for n in notes)}</td></tr></tfoot>'
+        if notes
+        else ""
+    )
     return f'<table class="{classes}">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody>{foot}</table>'
 
 
@@ -111,7 +127,10 @@ class Chart:
         b64 = base64.b64encode(self.png).decode("ascii")
         table = ""
         if not self.data.empty:
-            table = f'<details class="as-table"><summary>View as table</summary>{table_html(self.data, self.caption)}</details>'
+            table = (
+                '<details class="as-table"><summary>View as '
+                f"table</summary>{table_html(self.data, self.caption)}</details>"
+            )
         return (
             f'<figure class="chart"><img src="data:image/png;base64,{b64}" alt="{esc(self.alt)}">'
             f"<figcaption>{esc(self.caption)}</figcaption>{table}</figure>"
@@ -131,7 +150,9 @@ def figure_png(fig, dpi: int = 110) -> bytes:
 def key_messages(messages: list[str]) -> Html:
     """The key messages box that opens a briefing."""
     items = "".join(f"<li>{esc(m)}</li>" for m in messages)
-    return Html(f'<section class="key-messages" aria-labelledby="km"><h2 id="km">Key messages</h2><ul>{items}</ul></section>')
+    return Html(
+        f'<section class="key-messages" aria-labelledby="km"><h2 id="km">Key messages</h2><ul>{items}</ul></section>'
+    )
 
 
 def headline_figures(figures: list[tuple[str, str, str]]) -> Html:
@@ -236,7 +257,16 @@ def sources_used(df: pd.DataFrame) -> list[dict]:
     for i in sorted(ids, key=lambda k: (cat.loc[k, "release"] if k in cat.index else "", k), reverse=True):
         if i in cat.index:
             r = cat.loc[i]
-            out.append({"id": i, "title": r["title"], "publisher": r["publisher"], "published": r["published"], "licence": r["licence"], "url": r["url"]})
+            out.append(
+                {
+                    "id": i,
+                    "title": r["title"],
+                    "publisher": r["publisher"],
+                    "published": r["published"],
+                    "licence": r["licence"],
+                    "url": r["url"],
+                }
+            )
     return out
 
 

@@ -53,7 +53,9 @@ class LocalAuthority:
 
     def existed_in(self, year: int) -> bool:
         """True if the authority existed in reporting year ``year``."""
-        return (self.first_year is None or year >= self.first_year) and (self.last_year is None or year <= self.last_year)
+        return (self.first_year is None or year >= self.first_year) and (
+            self.last_year is None or year <= self.last_year
+        )
 
     def note_for(self, status: str, table: str, year: int) -> str:
         """Words explaining a marker for this authority (``"published with Cornwall"`` for the
@@ -92,7 +94,13 @@ def _date(text: str) -> dt.date | None:
 def _authority(row: pd.Series) -> LocalAuthority:
     """A LocalAuthority from an ``areas.csv`` row and the code list."""
     n = int(row["la_number"])
-    base = dict(la_number=n, area_code=str(row["area_code"]), name=str(row["area_name"]), region_code=str(row["region_code"]), region_name=str(row["region_name"]))
+    base = dict(
+        la_number=n,
+        area_code=str(row["area_code"]),
+        name=str(row["area_name"]),
+        region_code=str(row["region_code"]),
+        region_name=str(row["region_name"]),
+    )
     ch = changes()
     if n not in ch.index:
         return LocalAuthority(**base)
@@ -164,15 +172,27 @@ def check_year(auth: LocalAuthority, year: int) -> None:
     """Raise :class:`InputError` (exit 2 on the command line) for a reporting year in which the
     authority did not exist: "Cumberland was created in 2023: its first year is 2024"."""
     year = int(year)
-    span = (f"a reporting year from {auth.first_year}" if auth.first_year else "a reporting year") + (f" to {auth.last_year}" if auth.last_year and auth.first_year else f" up to {auth.last_year}" if auth.last_year else "")
+    span = (f"a reporting year from {auth.first_year}" if auth.first_year else "a reporting year") + (
+        f" to {auth.last_year}"
+        if auth.last_year and auth.first_year
+        else f" up to {auth.last_year}"
+        if auth.last_year
+        else ""
+    )
     if auth.first_year is not None and year < auth.first_year:
         created = _date(auth.created)
-        raise InputError(f"{auth.name} was created in {created.year}: its first year is {auth.first_year}", column="period", value=str(year), expected=span)
+        raise InputError(
+            f"{auth.name} was created in {created.year}: its first year is {auth.first_year}",
+            column="period",
+            value=str(year),
+            expected=span,
+        )
     if auth.last_year is not None and year > auth.last_year:
         ended = _date(auth.abolished) + dt.timedelta(days=1)
         by = _and([name_of(n) for n in auth.successors])
         raise InputError(
-            f"{auth.name} was {'replaced by ' + by if by else 'abolished'} in {ended.year}: its last year is {auth.last_year}",
+            f"{auth.name} was {'replaced by ' + by if by else 'abolished'} in {ended.year}: its last year is "
+            f"{auth.last_year}",
             column="period",
             value=str(year),
             expected=span,
@@ -207,7 +227,12 @@ def briefing_year(auth: LocalAuthority, period: object, years: list[int], what: 
         return held[-1]
     check_year(auth, year)
     if year not in held:
-        raise InputError(f"no {what} for {year}", column="period", value=period, expected=f"a year from {held[0]} to {held[-1]}" if held else "a year with data")
+        raise InputError(
+            f"no {what} for {year}",
+            column="period",
+            value=period,
+            expected=f"a year from {held[0]} to {held[-1]}" if held else "a year with data",
+        )
     return year
 
 
@@ -236,8 +261,10 @@ def lifecycle_caveat(auth: LocalAuthority, year: int, horizon: int = 5) -> str:
     if auth.first_year is not None and auth.first_year <= year < auth.first_year + horizon:
         before = _and([name_of(n) for n in auth.predecessors]) or "the authorities it replaced"
         return (
-            f"{auth.note} Its first year is {auth.first_year}: changes from before {auth.first_year} are not available, "
-            f"and the figures of {before} before then cover a different area, so they are not comparable with {auth.name}'s."
+            f"{auth.note} Its first year is {auth.first_year}: changes from before {auth.first_year} are not "
+            "available, "
+            f"and the figures of {before} before then cover a different area, so they are not comparable with "
+            f"{auth.name}'s."
         ).strip()
     if auth.last_year is not None and year == auth.last_year:
         return f"{auth.note} {year} is its last year.".strip()

@@ -17,12 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from csdemand.core import atomic
-from csdemand.core import codes
-from csdemand.published import lait, sources
-from csdemand.core import tidy
+from csdemand.core import atomic, codes, tidy
 from csdemand.core.errors import InputError
 from csdemand.core.text import open_regular
+from csdemand.published import lait, sources
 
 TABLES = ("cla", "cin", "population", "statistical_neighbours", "areas")
 LONDON = "E12000007"
@@ -36,7 +34,7 @@ class ImportResult:
     read: list[tuple[str, str]] = field(default_factory=list)  # (file, kind)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
     written: dict[str, int] = field(default_factory=dict)  # table -> rows
-    losses: list["TableLoss"] = field(default_factory=list)  # rows dropped with allow_loss
+    losses: list[TableLoss] = field(default_factory=list)  # rows dropped with allow_loss
 
 
 def area_key(df: pd.DataFrame) -> pd.Series:
@@ -53,7 +51,11 @@ def prefer_newest_release(df: pd.DataFrame) -> pd.DataFrame:
     out = df.assign(_key=area_key(df), _has_value=df["status"] == "")
     out = out.sort_values(["release", "_has_value"], kind="stable")
     out = out.drop_duplicates(["_key", "period", "measure"], keep="last")
-    return out.drop(columns=["_key", "_has_value"]).sort_values(["measure", "period", "geographic_level", "area_code"], kind="stable").reset_index(drop=True)
+    return (
+        out.drop(columns=["_key", "_has_value"])
+        .sort_values(["measure", "period", "geographic_level", "area_code"], kind="stable")
+        .reset_index(drop=True)
+    )
 
 
 def build_areas(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -95,7 +97,9 @@ def fill_geography(df: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
     return tidy.conform(out)
 
 
-def computed_rates(counts: pd.DataFrame, population: pd.DataFrame, rate_measure: str, existing: pd.DataFrame) -> pd.DataFrame:
+def computed_rates(
+    counts: pd.DataFrame, population: pd.DataFrame, rate_measure: str, existing: pd.DataFrame
+) -> pd.DataFrame:
     """Rates per 10,000 aged 0-17 for counts the publication gave no rate for.
 
     Reporting year t is divided by the estimate for mid-(t-1), as DfE does. Rows are marked
@@ -120,7 +124,10 @@ def computed_rates(counts: pd.DataFrame, population: pd.DataFrame, rate_measure:
         numerator=np.where(ok, need["value"], np.nan),
         denominator=denom,
         computed=True,
-        source=[f"computed: {s} / {p}" if p else f"computed: {s} (no population)" for s, p in zip(need["source"], pop_source)],
+        source=[
+            f"computed: {s} / {p}" if p else f"computed: {s} (no population)"
+            for s, p in zip(need["source"], pop_source)
+        ],
     )
     return tidy.conform(out)
 
@@ -139,7 +146,9 @@ def computed_shares(df: pd.DataFrame, count_measure: str, base_measure: str, sha
     den = np.array([base["value"].get(k, np.nan) for k in keys], dtype=float)
     den_status = np.array([base["status"].get(k, "x") for k in keys], dtype=object)
     ok = (counts["status"] == "").to_numpy() & ~np.isnan(den) & (den > 0)
-    status = np.where(ok, "", np.where(counts["status"] != "", counts["status"], np.where(den_status != "", den_status, "x")))
+    status = np.where(
+        ok, "", np.where(counts["status"] != "", counts["status"], np.where(den_status != "", den_status, "x"))
+    )
     out = counts.drop(columns="_key").assign(
         measure=share_measure,
         value=np.where(ok, counts["value"].to_numpy() / np.where(ok, den, 1) * 100, np.nan),
@@ -163,7 +172,11 @@ def build_cin(frames: list[pd.DataFrame], population: pd.DataFrame, areas: pd.Da
     cin.loc[is_rate, "denominator"] = [pop.get(k, np.nan) for k in keys]
     extra = []
     for count_measure, rate_measure in CIN_RATES:
-        extra.append(computed_rates(cin[cin["measure"] == count_measure], population, rate_measure, cin[cin["measure"] == rate_measure]))
+        extra.append(
+            computed_rates(
+                cin[cin["measure"] == count_measure], population, rate_measure, cin[cin["measure"] == rate_measure]
+            )
+        )
     for count_measure, share_measure in CIN_SHARES:
         extra.append(computed_shares(cin, count_measure, "assessments_with_factor", share_measure))
     out = pd.concat([cin] + [e for e in extra if not e.empty], ignore_index=True)
@@ -190,7 +203,11 @@ def build_tables(folder: str | Path) -> tuple[dict[str, pd.DataFrame], ImportRes
         if not stat.S_ISREG(mode):  # a FIFO would block the import, a device never end
             result.skipped.append((name, "not a regular file"))
             continue
-        if lait_folder is not None and path.parent == lait_folder and path.name in (lait.DATA_FILE, lait.DICTIONARY_FILE):
+        if (
+            lait_folder is not None
+            and path.parent == lait_folder
+            and path.name in (lait.DATA_FILE, lait.DICTIONARY_FILE)
+        ):
             continue  # read below, with LAIT's data set
         if path.suffix.lower() != ".csv":
             result.skipped.append((name, "not a CSV file"))
@@ -220,7 +237,11 @@ def build_tables(folder: str | Path) -> tuple[dict[str, pd.DataFrame], ImportRes
     population = fill_geography(prefer_newest_release(raw_pop), areas)
     cla = fill_geography(prefer_newest_release(raw_cla), areas)
     extra = []
-    for count_measure, rate_measure in (("cla_count", "cla_rate"), ("cla_starts", "cla_starts_rate"), ("cla_ceased", "cla_ceased_rate")):
+    for count_measure, rate_measure in (
+        ("cla_count", "cla_rate"),
+        ("cla_starts", "cla_starts_rate"),
+        ("cla_ceased", "cla_ceased_rate"),
+    ):
         counts = cla[cla["measure"] == count_measure]
         rates = cla[(cla["measure"] == rate_measure)]
         extra.append(computed_rates(counts, population, rate_measure, rates))
@@ -240,7 +261,9 @@ def build_tables(folder: str | Path) -> tuple[dict[str, pd.DataFrame], ImportRes
             expected="neighbours that are English local authorities",
         )
     names = areas.set_index("la_number")["area_name"]
-    neighbours.insert(neighbours.columns.get_loc("sn_la_number") + 1, "sn_la_name", neighbours["sn_la_number"].map(names))
+    neighbours.insert(
+        neighbours.columns.get_loc("sn_la_number") + 1, "sn_la_name", neighbours["sn_la_number"].map(names)
+    )
     tables = {"cla": cla, "population": population, "statistical_neighbours": neighbours, "areas": areas}
     if tables_cin is not None:
         tables["cin"] = tables_cin
@@ -277,7 +300,10 @@ class TableLoss:
         """One line: rows before and after, and the areas, years and measures that would go."""
         if self.note:
             return f"{self.table}: {self.note}"
-        head = f"{self.table}: {self.before:,} rows in {self.file}, {self.after:,} after this import; {len(self.lost):,} would disappear"
+        head = (
+            f"{self.table}: {self.before:,} rows in {self.file}, {self.after:,} after this import; "
+            f"{len(self.lost):,} would disappear"
+        )
         parts = []
         if "area_label" in self.lost:
             parts.append(_some("area", "areas", self.lost["area_label"].drop_duplicates().tolist()))
@@ -321,7 +347,9 @@ def _text(values: pd.Series) -> pd.Series:
     if pd.api.types.is_integer_dtype(values.dtype):
         return values.astype("Int64").astype("string").fillna("").astype(str)
     if pd.api.types.is_float_dtype(values.dtype):
-        return values.map(lambda v: "" if pd.isna(v) else str(int(v)) if float(v).is_integer() else repr(float(v))).astype(str)
+        return values.map(
+            lambda v: "" if pd.isna(v) else str(int(v)) if float(v).is_integer() else repr(float(v))
+        ).astype(str)
     return values.astype(object).where(values.notna(), "").astype(str)
 
 
@@ -360,7 +388,10 @@ def rows_lost(tables: dict[str, pd.DataFrame], out_dir: str | Path) -> list[Tabl
         if not file.exists():
             continue
         keys = list(TABLE_KEYS[name])
-        need = sorted({k for k in keys if k != "area"} | ({"la_number", "geographic_level", "area_code"} if "area" in keys else set()))
+        need = sorted(
+            {k for k in keys if k != "area"}
+            | ({"la_number", "geographic_level", "area_code"} if "area" in keys else set())
+        )
         try:
             with open_regular(file) as fh:  # a FIFO or device in its place must not hang the import
                 if file.suffix == ".parquet":
@@ -371,7 +402,16 @@ def rows_lost(tables: dict[str, pd.DataFrame], out_dir: str | Path) -> list[Tabl
             if missing:
                 raise ValueError(f"it has no column {missing[0]!r}")
         except Exception as exc:  # unreadable, damaged or another table: nothing to compare with
-            losses.append(TableLoss(name, file, 0, len(new), tidy.empty(), note=f"the existing {file} cannot be compared with the new table ({exc})"))
+            losses.append(
+                TableLoss(
+                    name,
+                    file,
+                    0,
+                    len(new),
+                    tidy.empty(),
+                    note=f"the existing {file} cannot be compared with the new table ({exc})",
+                )
+            )
             continue
         old_keys = row_keys(name, old)
         new_keys = row_keys(name, new)
@@ -389,8 +429,8 @@ class DataLossError(InputError):
         super().__init__(
             "this import would lose rows of the tables it replaces, so nothing was written",
             file=out_dir,
-            expected="every row of the existing tables kept (is a published file missing from the folder, or does a new "
-            "release drop years?); run import-dfe with --allow-loss to replace them anyway",
+            expected="every row of the existing tables kept (is a published file missing from the folder, "
+            "or does a new release drop years?); run import-dfe with --allow-loss to replace them anyway",
         )
 
     def describe(self) -> str:
@@ -398,7 +438,9 @@ class DataLossError(InputError):
         return "\n".join(lines + [f"  expected {self.expected}"])
 
 
-def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | Path, extra: dict[str, str] | None = None) -> dict[str, int]:
+def write_tables(
+    tables: dict[str, pd.DataFrame], out_dir: str | Path, extra: dict[str, str] | None = None
+) -> dict[str, int]:
     """Write each table as ``<name>.csv`` (the large LAIT table as ``<name>.parquet``) and each
     ``extra`` file name with its text, atomically: all are written to temporary files first and
     moved into place only when every one has been written, so a failure leaves old files intact."""
@@ -426,6 +468,8 @@ def import_dfe(folder: str | Path, out_dir: str | Path, *, allow_loss: bool = Fa
         raise DataLossError(losses, out_dir)
     result.losses = losses
     # No date in it: the same files give byte-identical output, so git shows only real changes.
-    imported = "Tables built by `python -m csdemand import-dfe` from these published files:\n" + "".join(f"  {f}  ({k})\n" for f, k in result.read)
+    imported = "Tables built by `python -m csdemand import-dfe` from these published files:\n" + "".join(
+        f"  {f}  ({k})\n" for f, k in result.read
+    )
     result.written = write_tables(tables, out_dir, {"IMPORTED.txt": imported})
     return result

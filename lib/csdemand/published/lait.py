@@ -39,8 +39,20 @@ NOT_PUBLISHED = "-"
 NOT_PUBLISHED_MEANING = "not published: suppressed, not available or not applicable (LAIT does not say which)"
 
 DATA_COLUMNS = ["Short Desc", "Data item", "Years", "LA and Regions", "Values", "LA Number", "Region"]
-DICTIONARY_COLUMNS = ["Measure_short", "Topic", "Measure", "Chart_title", "Polarity", "y_axis_name", "Description",
-                      "Last Update", "Next Update", "dps", "Year_Type", "No_Quartile"]
+DICTIONARY_COLUMNS = [
+    "Measure_short",
+    "Topic",
+    "Measure",
+    "Chart_title",
+    "Polarity",
+    "y_axis_name",
+    "Description",
+    "Last Update",
+    "Next Update",
+    "dps",
+    "Year_Type",
+    "No_Quartile",
+]
 
 #: Extra column the LAIT table carries besides the tidy columns.
 EXTRA_COLUMNS = ("period_label",)
@@ -48,8 +60,17 @@ EXTRA_COLUMNS = ("period_label",)
 #: LAIT's numbers for England and the regions, and their GSS codes.
 ENGLAND_NUMBER = 970
 REGION_NUMBERS: dict[int, str] = {
-    980: "E12000001", 981: "E12000002", 982: "E12000003", 983: "E12000004", 984: "E12000005", 985: "E12000006",
-    986: "E12000007", 987: "E13000001", 988: "E13000002", 989: "E12000008", 990: "E12000009",
+    980: "E12000001",
+    981: "E12000002",
+    982: "E12000003",
+    983: "E12000004",
+    984: "E12000005",
+    985: "E12000006",
+    986: "E12000007",
+    987: "E13000001",
+    988: "E13000002",
+    989: "E12000008",
+    990: "E12000009",
 }
 
 _POLARITY = {"high": "high_is_good", "low": "low_is_good"}
@@ -95,17 +116,33 @@ def read_dictionary(path: str | Path) -> pd.DataFrame:
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InputError(f"the LAIT data dictionary cannot be read ({exc})", file=path, expected="LAIT's lait_data_dictionary.csv in UTF-8") from None
+        raise InputError(
+            f"the LAIT data dictionary cannot be read ({exc})",
+            file=path,
+            expected="LAIT's lait_data_dictionary.csv in UTF-8",
+        ) from None
     missing = [c for c in DICTIONARY_COLUMNS if c not in raw.columns]
     if missing:
-        raise InputError(f"missing column(s) {', '.join(map(repr, missing))} for the LAIT data dictionary", file=path, row=1, column=missing[0],
-                         expected="LAIT's header: " + ", ".join(DICTIONARY_COLUMNS))
+        raise InputError(
+            f"missing column(s) {', '.join(map(repr, missing))} for the LAIT data dictionary",
+            file=path,
+            row=1,
+            column=missing[0],
+            expected="LAIT's header: " + ", ".join(DICTIONARY_COLUMNS),
+        )
     na = lambda s: "" if s.strip() in ("NA", "") else s.strip()  # noqa: E731
     dps = raw["dps"].map(na)
     bad = ~dps.isin(["", "0", "1", "2", "3", "0.0", "1.0", "2.0", "3.0"])
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError("decimal places not a small whole number", file=path, row=i + 2, column="dps", value=raw["dps"].iloc[i], expected="0, 1, 2, 3 or empty")
+        raise InputError(
+            "decimal places not a small whole number",
+            file=path,
+            row=i + 2,
+            column="dps",
+            value=raw["dps"].iloc[i],
+            expected="0, 1, 2, 3 or empty",
+        )
     out = pd.DataFrame(
         {
             "measure": raw["Measure_short"].map(str.strip),
@@ -128,7 +165,11 @@ def read_dictionary(path: str | Path) -> pd.DataFrame:
     out["topics"] = out.groupby("measure", sort=False)["topic"].transform(lambda s: "; ".join(dict.fromkeys(s)))
     stated = pd.Series([d != "" for d in dps], index=out.index)
     out["_stated"] = stated
-    first = out.sort_values("_stated", ascending=False, kind="stable").drop_duplicates("measure")[["measure", "decimals"]].set_index("measure")["decimals"]
+    first = (
+        out.sort_values("_stated", ascending=False, kind="stable")
+        .drop_duplicates("measure")[["measure", "decimals"]]
+        .set_index("measure")["decimals"]
+    )
     out = out.drop_duplicates("measure").drop(columns="_stated")
     out["decimals"] = out["measure"].map(first).astype(int)
     return out.reset_index(drop=True)
@@ -139,7 +180,9 @@ def _geography(numbers: np.ndarray, names: pd.Series, regions: pd.Series, areas:
     reg = codes.regions().set_index("region_code")["region_name"]
     lookup = areas.set_index("la_number")
     out = pd.DataFrame(index=range(len(numbers)))
-    level = np.where(numbers == ENGLAND_NUMBER, "national", np.where(np.isin(numbers, list(REGION_NUMBERS)), "regional", "la"))
+    level = np.where(
+        numbers == ENGLAND_NUMBER, "national", np.where(np.isin(numbers, list(REGION_NUMBERS)), "regional", "la")
+    )
     code = np.array([REGION_NUMBERS.get(int(n), "") for n in numbers], dtype=object)
     code[numbers == ENGLAND_NUMBER] = tidy_england()
     is_la = level == "la"
@@ -169,27 +212,49 @@ def read_data(path: str | Path, dictionary: pd.DataFrame, areas: pd.DataFrame) -
     try:
         import pyarrow.parquet as pq
     except ImportError:  # pragma: no cover - pyarrow is a pinned dependency
-        raise InputError("reading LAIT's parquet file needs pyarrow", file=path, expected="pip install pyarrow") from None
+        raise InputError(
+            "reading LAIT's parquet file needs pyarrow", file=path, expected="pip install pyarrow"
+        ) from None
     try:
         table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises several types for a damaged or non-parquet file
-        raise InputError(f"not a readable parquet file ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})", file=path,
-                         expected="LAIT's bds_long_0.parquet") from None
+        raise InputError(
+            f"not a readable parquet file ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})",
+            file=path,
+            expected="LAIT's bds_long_0.parquet",
+        ) from None
     missing = [c for c in DATA_COLUMNS if c not in table.column_names]
     if missing:
-        raise InputError(f"missing column(s) {', '.join(map(repr, missing))} for the LAIT data set", file=path, column=missing[0],
-                         expected="LAIT's columns: " + ", ".join(DATA_COLUMNS))
+        raise InputError(
+            f"missing column(s) {', '.join(map(repr, missing))} for the LAIT data set",
+            file=path,
+            column=missing[0],
+            expected="LAIT's columns: " + ", ".join(DATA_COLUMNS),
+        )
     raw = table.select(DATA_COLUMNS).to_pandas()
     unknown = sorted(set(raw["Short Desc"]) - set(dictionary["measure"]))
     if unknown:
         i = int(np.flatnonzero(raw["Short Desc"].isin(unknown))[0])
-        raise InputError(f"{len(unknown)} measure code(s) not in the LAIT data dictionary", file=path, row=i + 1, column="Short Desc", value=unknown[0],
-                         expected="a Measure_short of lait_data_dictionary.csv")
+        raise InputError(
+            f"{len(unknown)} measure code(s) not in the LAIT data dictionary",
+            file=path,
+            row=i + 1,
+            column="Short Desc",
+            value=unknown[0],
+            expected="a Measure_short of lait_data_dictionary.csv",
+        )
     numbers = pd.to_numeric(raw["LA Number"], errors="coerce").to_numpy(dtype=float)
     bad = np.isnan(numbers) | (numbers != np.round(numbers))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError("LA number not a whole number", file=path, row=i + 1, column="LA Number", value=raw["LA Number"].iloc[i], expected="a DfE LA number such as 352.0")
+        raise InputError(
+            "LA number not a whole number",
+            file=path,
+            row=i + 1,
+            column="LA Number",
+            value=raw["LA Number"].iloc[i],
+            expected="a DfE LA number such as 352.0",
+        )
     numbers = numbers.astype(int)
     labels = raw["Years"].astype(str)
     periods = np.empty(len(raw), dtype=int)
@@ -199,8 +264,14 @@ def read_data(path: str | Path, dictionary: pd.DataFrame, areas: pd.DataFrame) -
             try:
                 cache[lab] = period_end(lab)
             except ValueError:
-                raise InputError("not a LAIT year", file=path, row=i + 1, column="Years", value=lab,
-                                 expected="a year such as 2025, 2024-25 (OT), 2023/24, 2014-16 or 2021/22-23/24") from None
+                raise InputError(
+                    "not a LAIT year",
+                    file=path,
+                    row=i + 1,
+                    column="Years",
+                    value=lab,
+                    expected="a year such as 2025, 2024-25 (OT), 2023/24, 2014-16 or 2021/22-23/24",
+                ) from None
         periods[i] = cache[lab]
     text = raw["Values"].astype(str).str.strip()
     dash = text.eq("-") | text.eq("")
@@ -208,7 +279,14 @@ def read_data(path: str | Path, dictionary: pd.DataFrame, areas: pd.DataFrame) -
     bad = ~(dash | good)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError("not a number or LAIT's '-'", file=path, row=i + 1, column="Values", value=raw["Values"].iloc[i], expected="a number (e.g. 18.399999999999999) or '-'")
+        raise InputError(
+            "not a number or LAIT's '-'",
+            file=path,
+            row=i + 1,
+            column="Values",
+            value=raw["Values"].iloc[i],
+            expected="a number (e.g. 18.399999999999999) or '-'",
+        )
     values = pd.to_numeric(text.where(~dash), errors="coerce").to_numpy(dtype=float)
     geo = _geography(numbers, raw["LA and Regions"], raw["Region"], areas)
     out = pd.DataFrame(
@@ -234,8 +312,14 @@ def read_data(path: str | Path, dictionary: pd.DataFrame, areas: pd.DataFrame) -
     key = out.duplicated(["measure", "geographic_level", "area_name", "la_number", "period"], keep=False)
     if key.any():
         i = int(np.flatnonzero(key)[0])
-        raise InputError("a measure has two values for one area and period", file=path, row=i + 1, column="Years", value=labels.iloc[i],
-                         expected="one row per measure, area and period")
+        raise InputError(
+            "a measure has two values for one area and period",
+            file=path,
+            row=i + 1,
+            column="Years",
+            value=labels.iloc[i],
+            expected="one row per measure, area and period",
+        )
     return conform(out)
 
 
@@ -244,7 +328,9 @@ def conform(df: pd.DataFrame) -> pd.DataFrame:
     out = tidy.conform(df)
     out["period_label"] = df["period_label"].astype("string").to_numpy()
     out["period"] = pd.to_numeric(df["period"]).astype(int).to_numpy()
-    return out.sort_values(["measure", "geographic_level", "la_number", "area_code", "period"], kind="stable", na_position="first").reset_index(drop=True)
+    return out.sort_values(
+        ["measure", "geographic_level", "la_number", "area_code", "period"], kind="stable", na_position="first"
+    ).reset_index(drop=True)
 
 
 def read(folder: str | Path, areas: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -271,7 +357,11 @@ def find(folder: str | Path) -> Path | None:
     where = hits[0].parent
     for name in (DATA_FILE, DICTIONARY_FILE):
         if not (where / name).is_file():
-            raise InputError(f"LAIT's {name} is missing beside {hits[0].name}", file=where, expected=f"both {DATA_FILE} and {DICTIONARY_FILE}")
+            raise InputError(
+                f"LAIT's {name} is missing beside {hits[0].name}",
+                file=where,
+                expected=f"both {DATA_FILE} and {DICTIONARY_FILE}",
+            )
     return where
 
 

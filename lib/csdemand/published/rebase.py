@@ -31,8 +31,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from csdemand.core import codes
-from csdemand.core import numbers
+from csdemand.core import codes, numbers
 
 #: The count each rate per 10,000 is built on (used where a rate row carries no numerator).
 RATE_COUNTS: dict[str, str] = {
@@ -68,7 +67,9 @@ def newest_base(population: pd.DataFrame) -> pd.DataFrame:
     ``pop_release``, ``pop_mid_year``. Only the newest release's series is used: an older series
     (e.g. the mid-2009 figure printed in the 2010 SFR) is a different base and is not mixed in.
     """
-    pop = population[(population["measure"] == POPULATION_MEASURE) & (population["status"].fillna("") == "")].dropna(subset=["value"])
+    pop = population[(population["measure"] == POPULATION_MEASURE) & (population["status"].fillna("") == "")].dropna(
+        subset=["value"]
+    )
     if pop.empty:
         return pd.DataFrame(columns=["_key", "period", "pop", "pop_source", "pop_release", "pop_mid_year"])
     newest = pop["release"].max()
@@ -109,14 +110,30 @@ def rebase(df: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
     r = out.loc[is_rate].assign(_key=_key(out.loc[is_rate]))
     # The count behind each rate: the row's own numerator, else the count measure's row.
     counts = out[out["measure"].isin(set(RATE_COUNTS.values())) & (out["status"] == "")]
-    counts = pd.DataFrame({"_count_measure": counts["measure"].to_numpy(), "_key": _key(counts).to_numpy(), "period": counts["period"].to_numpy(),
-                           "_count": counts["value"].to_numpy(dtype=float)}).drop_duplicates(["_count_measure", "_key", "period"], keep="last")
-    wanted = pd.DataFrame({"_count_measure": r["measure"].map(RATE_COUNTS).to_numpy(), "_key": r["_key"].to_numpy(), "period": r["period"].to_numpy()})
-    from_count = wanted.merge(counts, on=["_count_measure", "_key", "period"], how="left")["_count"].to_numpy(dtype=float)
+    counts = pd.DataFrame(
+        {
+            "_count_measure": counts["measure"].to_numpy(),
+            "_key": _key(counts).to_numpy(),
+            "period": counts["period"].to_numpy(),
+            "_count": counts["value"].to_numpy(dtype=float),
+        }
+    ).drop_duplicates(["_count_measure", "_key", "period"], keep="last")
+    wanted = pd.DataFrame(
+        {
+            "_count_measure": r["measure"].map(RATE_COUNTS).to_numpy(),
+            "_key": r["_key"].to_numpy(),
+            "period": r["period"].to_numpy(),
+        }
+    )
+    from_count = wanted.merge(counts, on=["_count_measure", "_key", "period"], how="left")["_count"].to_numpy(
+        dtype=float
+    )
     num = r["numerator"].to_numpy(dtype=float)
     num = np.where(np.isnan(num), from_count, num)
 
-    merged = pd.DataFrame({"_key": r["_key"].to_numpy(), "period": r["period"].to_numpy()}).merge(base, on=["_key", "period"], how="left")
+    merged = pd.DataFrame({"_key": r["_key"].to_numpy(), "period": r["period"].to_numpy()}).merge(
+        base, on=["_key", "period"], how="left"
+    )
     pop = merged["pop"].to_numpy(dtype=float)
     ok = (r["status"] == "").to_numpy() & ~np.isnan(num) & ~np.isnan(pop) & (pop > 0)
     new = np.where(ok, num / np.where(ok, pop, 1.0) * 10_000, np.nan)
@@ -144,7 +161,9 @@ def rebase(df: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
         out.loc[hit, "value"] = new[change]
         out.loc[hit, "computed"] = True
         out.loc[hit, "rebased"] = True
-        out.loc[hit, "source"] = [f"computed: {s} / {p} (re-based)" for s, p in zip(r.loc[change, "source"].astype(str), pop_src[change])]
+        out.loc[hit, "source"] = [
+            f"computed: {s} / {p} (re-based)" for s, p in zip(r.loc[change, "source"].astype(str), pop_src[change])
+        ]
     return out
 
 

@@ -16,10 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from csdemand.core import tidy
+from csdemand.core import codes, tidy
 from csdemand.core.errors import InputError
-from csdemand.core.text import decode_text, open_regular, read_text_table, require_columns  # noqa: F401  (re-exported for readers)
-from csdemand.core import codes
+from csdemand.core.text import decode_text, open_regular, read_text_table, require_columns
 
 ENGLAND_CODE = "E92000001"
 
@@ -66,7 +65,9 @@ def _int_or_raise(raw: str, *, file: Path, row: int, column: str) -> int:
     try:
         return int(str(raw).strip())
     except ValueError:
-        raise InputError("not a whole number", file=file, row=row, column=column, value=raw, expected="a year or code such as 2025") from None
+        raise InputError(
+            "not a whole number", file=file, row=row, column=column, value=raw, expected="a year or code such as 2025"
+        ) from None
 
 
 # --------------------------------------------------------------------------- EES geography
@@ -148,7 +149,12 @@ def read_ees_cla(path: str | Path) -> pd.DataFrame:
         label_col, count_col = "population_type", "children_count"
     else:
         label_col, count_col = "population_count", "number"
-    require_columns(df, EES_GEOGRAPHY + [label_col, "population_estimate", count_col, "rate_per_10000"], path, "children looked after (EES)")
+    require_columns(
+        df,
+        EES_GEOGRAPHY + [label_col, "population_estimate", count_col, "rate_per_10000"],
+        path,
+        "children looked after (EES)",
+    )
     labels = df[label_col].str.strip().str.lower()
     unknown = ~labels.isin(list(CLA_POPULATIONS))
     if unknown.any():
@@ -195,7 +201,12 @@ def read_cla_national_time_series(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     df = read_text_table(path)
-    require_columns(df, ["time_period", "geographic_level", "country_code", "country_name", "population_count", "number"], path, "national CLA time series")
+    require_columns(
+        df,
+        ["time_period", "geographic_level", "country_code", "country_name", "population_count", "number"],
+        path,
+        "national CLA time series",
+    )
     periods = [_int_or_raise(v, file=path, row=i + 2, column="time_period") for i, v in enumerate(df["time_period"])]
     release = max(periods)
     values, status = parse_column(df, "number", path)
@@ -250,7 +261,14 @@ def read_sfr_cla(path: str | Path) -> pd.DataFrame:
     unknown = ~raw_level.isin(list(_SFR_LEVELS))
     if unknown.any():
         i = int(np.flatnonzero(unknown.to_numpy())[0])
-        raise InputError("unknown geography level", file=path, row=i + 2, column="geog_l", value=df["geog_l"].iloc[i], expected="NATIONAL, REGION/GOR or LA")
+        raise InputError(
+            "unknown geography level",
+            file=path,
+            row=i + 2,
+            column="geog_l",
+            value=df["geog_l"].iloc[i],
+            expected="NATIONAL, REGION/GOR or LA",
+        )
     level = raw_level.map(_SFR_LEVELS)
     letter_to_code = codes.region_letter_to_code()
     if "New_geog_code" in df.columns:
@@ -297,12 +315,23 @@ def read_ons_population(path: str | Path) -> pd.DataFrame:
     require_columns(df, EES_GEOGRAPHY + ["age_group", "population_estimate"], path, "ONS population")
     ages = df["age_group"].str.strip().unique().tolist()
     if ages != ["Children aged 0 to 17 years"]:
-        raise InputError("unexpected age group", file=path, column="age_group", value=ages, expected="'Children aged 0 to 17 years' only")
+        raise InputError(
+            "unexpected age group",
+            file=path,
+            column="age_group",
+            value=ages,
+            expected="'Children aged 0 to 17 years' only",
+        )
     periods = [_int_or_raise(v, file=path, row=i + 2, column="time_period") for i, v in enumerate(df["time_period"])]
     release = max(periods)
     values, status = parse_column(df, "population_estimate", path)
     out = _ees_geography(df, path).assign(
-        period=periods, measure="population_0_17", value=values, status=status, source=f"ons_pop_{release}", release=release
+        period=periods,
+        measure="population_0_17",
+        value=values,
+        status=status,
+        source=f"ons_pop_{release}",
+        release=release,
     )
     return tidy.conform(out)
 
@@ -312,7 +341,9 @@ def read_ons_population(path: str | Path) -> pd.DataFrame:
 NEIGHBOUR_COLUMNS = ["model", "la_number", "la_name", "region_name", "sn_rank", "sn_la_number", "closeness", "pre_lgr"]
 
 
-def _neighbour_rows(df: pd.DataFrame, path: Path, model: str, la_col: str, name_col: str, region_col: str, pairs: list[tuple[str, str]]) -> pd.DataFrame:
+def _neighbour_rows(
+    df: pd.DataFrame, path: Path, model: str, la_col: str, name_col: str, region_col: str, pairs: list[tuple[str, str]]
+) -> pd.DataFrame:
     rows = []
     after_old = False  # the 2021 file lists pre-reorganisation LAs after a row reading "Old SNs:"
     for i, rec in enumerate(df.to_dict("records")):
@@ -345,7 +376,12 @@ def read_neighbours_2025(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     df = read_text_table(path)
     pairs = [(f"SN_{k}", f"SN_{k}P") for k in range(1, 11)]
-    require_columns(df, ["old_la_code", "la_name", "region_name"] + [c for p in pairs for c in p], path, "statistical neighbour (2025)")
+    require_columns(
+        df,
+        ["old_la_code", "la_name", "region_name"] + [c for p in pairs for c in p],
+        path,
+        "statistical neighbour (2025)",
+    )
     return _neighbour_rows(df, path, "2025", "old_la_code", "la_name", "region_name", pairs)
 
 
@@ -355,7 +391,9 @@ def read_neighbours_2021(path: str | Path) -> pd.DataFrame:
     df = read_text_table(path)
     # pandas names the repeated SNP headers SNP, SNP.1, ... SNP.9
     pairs = [(f"SN{k}", "SNP" if k == 1 else f"SNP.{k - 1}") for k in range(1, 11)]
-    require_columns(df, ["LA num", "LA Name", "GOReg"] + [c for p in pairs for c in p], path, "statistical neighbour (April 2021)")
+    require_columns(
+        df, ["LA num", "LA Name", "GOReg"] + [c for p in pairs for c in p], path, "statistical neighbour (April 2021)"
+    )
     return _neighbour_rows(df, path, "2021", "LA num", "LA Name", "GOReg", pairs)
 
 
@@ -415,7 +453,9 @@ def read_ees_cin(path: str | Path, layout: str) -> pd.DataFrame:
     require_columns(df, EES_GEOGRAPHY + list(spec), path, f"children in need ({layout})")
     periods = [_int_or_raise(v, file=path, row=i + 2, column="time_period") for i, v in enumerate(df["time_period"])]
     release = max(periods)
-    geo = _ees_geography(df, path).assign(period=periods, source=f"cin_{layout.split('_')[0]}_{release}", release=release, computed=False)
+    geo = _ees_geography(df, path).assign(
+        period=periods, source=f"cin_{layout.split('_')[0]}_{release}", release=release, computed=False
+    )
     parsed = {col: parse_column(df, col, path) for col in spec}
     frames = []
     for col, (measure, num_col, den_col) in spec.items():
@@ -463,28 +503,115 @@ _SN_2025 = tuple(c for k in range(1, 11) for c in (f"SN_{k}", f"SN_{k}P"))
 _SN_2021 = tuple(c for k in range(1, 11) for c in (f"SN{k}", "SNP" if k == 1 else f"SNP.{k - 1}"))
 
 KINDS: list[Kind] = [
-    Kind("cla_ees_2025_layout", "the EES children looked after file (2025 layout)", "cla", _ees("population_type", "population_estimate", "children_count", "rate_per_10000"), read_ees_cla),
-    Kind("cla_ees_2022_layout", "the EES children looked after file (2022 layout)", "cla", _ees("population_count", "population_estimate", "number", "rate_per_10000"), read_ees_cla),
+    Kind(
+        "cla_ees_2025_layout",
+        "the EES children looked after file (2025 layout)",
+        "cla",
+        _ees("population_type", "population_estimate", "children_count", "rate_per_10000"),
+        read_ees_cla,
+    ),
+    Kind(
+        "cla_ees_2022_layout",
+        "the EES children looked after file (2022 layout)",
+        "cla",
+        _ees("population_count", "population_estimate", "number", "rate_per_10000"),
+        read_ees_cla,
+    ),
     Kind(
         "cla_national_time_series",
         "the national children looked after time series",
         "cla",
-        ("time_period", "time_identifier", "geographic_level", "country_code", "country_name", "population_count", "number"),
+        (
+            "time_period",
+            "time_identifier",
+            "geographic_level",
+            "country_code",
+            "country_name",
+            "population_count",
+            "number",
+        ),
         read_cla_national_time_series,
     ),
-    Kind("sfr_cla", "an SFR children looked after underlying-data file (2010-2017)", "cla", ("geog_l", "geog_c", "geog_n"), read_sfr_cla, ((r"CLA_Mar\d{4}|MarTotal_\d{4}", "CLA_Mar<YYYY> (or MarTotal_2010)"),)),
-    Kind("cin_c1_2024_layout", "the EES children in need referrals file c1 (2024 layout)", "cin", _ees(*CIN_LAYOUTS["c1_2024"]), lambda p: read_ees_cin(p, "c1_2024")),
-    Kind("cin_c1_2025_layout", "the EES children in need referrals file c1 (2025 layout)", "cin", _ees(*CIN_LAYOUTS["c1_2025"]), lambda p: read_ees_cin(p, "c1_2025")),
-    Kind("cin_c3_factors", "the EES factors at the end of assessment file c3", "cin", _ees(*CIN_LAYOUTS["c3"]), lambda p: read_ees_cin(p, "c3")),
-    Kind("cin_b1_2024_layout", "the EES children in need file b1 (2024 layout)", "cin", _ees(*CIN_LAYOUTS["b1_2024"]), lambda p: read_ees_cin(p, "b1_2024")),
+    Kind(
+        "sfr_cla",
+        "an SFR children looked after underlying-data file (2010-2017)",
+        "cla",
+        ("geog_l", "geog_c", "geog_n"),
+        read_sfr_cla,
+        ((r"CLA_Mar\d{4}|MarTotal_\d{4}", "CLA_Mar<YYYY> (or MarTotal_2010)"),),
+    ),
+    Kind(
+        "cin_c1_2024_layout",
+        "the EES children in need referrals file c1 (2024 layout)",
+        "cin",
+        _ees(*CIN_LAYOUTS["c1_2024"]),
+        lambda p: read_ees_cin(p, "c1_2024"),
+    ),
+    Kind(
+        "cin_c1_2025_layout",
+        "the EES children in need referrals file c1 (2025 layout)",
+        "cin",
+        _ees(*CIN_LAYOUTS["c1_2025"]),
+        lambda p: read_ees_cin(p, "c1_2025"),
+    ),
+    Kind(
+        "cin_c3_factors",
+        "the EES factors at the end of assessment file c3",
+        "cin",
+        _ees(*CIN_LAYOUTS["c3"]),
+        lambda p: read_ees_cin(p, "c3"),
+    ),
+    Kind(
+        "cin_b1_2024_layout",
+        "the EES children in need file b1 (2024 layout)",
+        "cin",
+        _ees(*CIN_LAYOUTS["b1_2024"]),
+        lambda p: read_ees_cin(p, "b1_2024"),
+    ),
     # awaiting_assessment (lower case) is not read: it tells the 2025 layout from the 2024 one.
-    Kind("cin_b1_2025_layout", "the EES children in need file b1 (2025 layout)", "cin", _ees(*CIN_LAYOUTS["b1_2025"], "awaiting_assessment"), lambda p: read_ees_cin(p, "b1_2025")),
-    Kind("cin_d3_cpp_starts", "the EES child protection plans starting file d3", "cin", _ees(*CIN_LAYOUTS["d3"]), lambda p: read_ees_cin(p, "d3")),
+    Kind(
+        "cin_b1_2025_layout",
+        "the EES children in need file b1 (2025 layout)",
+        "cin",
+        _ees(*CIN_LAYOUTS["b1_2025"], "awaiting_assessment"),
+        lambda p: read_ees_cin(p, "b1_2025"),
+    ),
+    Kind(
+        "cin_d3_cpp_starts",
+        "the EES child protection plans starting file d3",
+        "cin",
+        _ees(*CIN_LAYOUTS["d3"]),
+        lambda p: read_ees_cin(p, "d3"),
+    ),
     # 3_months_or_less is not read: it marks the duration file d5.
-    Kind("cin_d5_cpp_at31", "the EES child protection plans at 31 March file d5", "cin", _ees(*CIN_LAYOUTS["d5"], "3_months_or_less"), lambda p: read_ees_cin(p, "d5")),
-    Kind("ons_population", "the ONS mid-year population estimates file", "population", _ees("age_group", "population_estimate"), read_ons_population),
-    Kind("neighbours_2025", "the statistical neighbour file (May 2025 model)", "statistical_neighbours", ("old_la_code", "la_name", "region_name") + _SN_2025, read_neighbours_2025),
-    Kind("neighbours_2021", "the statistical neighbour file (April 2021 model)", "statistical_neighbours", ("LA num", "LA Name", "GOReg") + _SN_2021, read_neighbours_2021),
+    Kind(
+        "cin_d5_cpp_at31",
+        "the EES child protection plans at 31 March file d5",
+        "cin",
+        _ees(*CIN_LAYOUTS["d5"], "3_months_or_less"),
+        lambda p: read_ees_cin(p, "d5"),
+    ),
+    Kind(
+        "ons_population",
+        "the ONS mid-year population estimates file",
+        "population",
+        _ees("age_group", "population_estimate"),
+        read_ons_population,
+    ),
+    Kind(
+        "neighbours_2025",
+        "the statistical neighbour file (May 2025 model)",
+        "statistical_neighbours",
+        ("old_la_code", "la_name", "region_name") + _SN_2025,
+        read_neighbours_2025,
+    ),
+    Kind(
+        "neighbours_2021",
+        "the statistical neighbour file (April 2021 model)",
+        "statistical_neighbours",
+        ("LA num", "LA Name", "GOReg") + _SN_2021,
+        read_neighbours_2021,
+    ),
 ]
 
 #: Most bytes read for a header line when recognising a file (1,000 columns of 1,000 characters).
@@ -592,5 +719,6 @@ def recognise(path: str | Path) -> Kind | None:
         file=path,
         row=1,
         column=best.missing[0],
-        expected="the published header, with every column of that layout: " + ", ".join(list(best.kind.columns) + [w for _, w in best.kind.patterns]),
+        expected="the published header, with every column of that layout: "
+        + ", ".join(list(best.kind.columns) + [w for _, w in best.kind.patterns]),
     )

@@ -16,9 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from csdemand.core import disclosure
-from csdemand.core import paths
-from csdemand.core import tidy
+from csdemand.core import disclosure, paths, tidy
 from csdemand.core.errors import InputError
 from csdemand.published import rebase
 
@@ -27,7 +25,9 @@ from csdemand.published import rebase
 def _load(path: str, mtime: float) -> pd.DataFrame:
     if path.endswith(".parquet"):
         return pd.read_parquet(path)
-    return pd.read_csv(path, dtype={"status": "string", "area_code": "string", "region_code": "string"}, keep_default_na=True)
+    return pd.read_csv(
+        path, dtype={"status": "string", "area_code": "string", "region_code": "string"}, keep_default_na=True
+    )
 
 
 @lru_cache(maxsize=8)

@@ -26,8 +26,8 @@ from pathlib import Path
 import nbformat
 
 from csdemand.core import paths
-from csdemand.published import areas as areas_mod
 from csdemand.core.errors import InputError, RenderError
+from csdemand.published import areas as areas_mod
 from csdemand.published.areas import resolve
 from csdemand.render import index as _index
 from csdemand.render import interrupt, output
@@ -44,7 +44,7 @@ from csdemand.render.execution import (  # noqa: F401  (re-exported: callers use
 )
 from csdemand.render.index import _period_key, _when, catalogue, write_indexes  # noqa: F401  (re-exported)
 from csdemand.render.output import OutputError
-from csdemand.render.page import body_html, for_report, git_commit, page, provenance_of  # noqa: F401  (re-exported)
+from csdemand.render.page import body_html, for_report, git_commit, page, provenance_of
 
 
 @dataclass(frozen=True)
@@ -87,8 +87,13 @@ def discover(nb_dir: Path | None = None) -> list[Briefing]:
             reads = meta.get("reads_local")
             found.append(
                 Briefing(
-                    path.stem, path, meta.get("title", path.stem), meta.get("period_kind", "year"), int(meta.get("order", 99)),
-                    meta.get("local_data", ""), tuple(reads) if isinstance(reads, list) else None,
+                    path.stem,
+                    path,
+                    meta.get("title", path.stem),
+                    meta.get("period_kind", "year"),
+                    int(meta.get("order", 99)),
+                    meta.get("local_data", ""),
+                    tuple(reads) if isinstance(reads, list) else None,
                 )
             )
     return sorted(found, key=lambda b: (b.order, b.name))
@@ -107,7 +112,9 @@ def render_one(briefing: Briefing, la: str, period: str, out_dir: Path, executor
     resolved_period = str(prov.get("parameters", {}).get("resolved period", period))
     if not _index.PERIOD.fullmatch(resolved_period):
         # It names a folder: only a year or a month may.
-        raise RenderError(f"{briefing.name}: the notebook reported the period {resolved_period[:40]!r}, not a year or a month")
+        raise RenderError(
+            f"{briefing.name}: the notebook reported the period {resolved_period[:40]!r}, not a year or a month"
+        )
     rendered_at = dt.datetime.now().astimezone()
     html = page(prov, body_html(for_report(executed)), rendered_at, git_commit())
     target = Path(out_dir) / auth.slug / resolved_period / f"{briefing.name}.html"
@@ -122,7 +129,14 @@ def render_one(briefing: Briefing, la: str, period: str, out_dir: Path, executor
         "rendered_at": rendered_at.isoformat(timespec="seconds"),
         "figures": prov.get("figures", []),
     }
-    output.write(Path(out_dir), {target: html, target.with_suffix(".ipynb"): nbformat.writes(executed), target.with_suffix(".json"): json.dumps(record, indent=1)})
+    output.write(
+        Path(out_dir),
+        {
+            target: html,
+            target.with_suffix(".ipynb"): nbformat.writes(executed),
+            target.with_suffix(".json"): json.dumps(record, indent=1),
+        },
+    )
     return target
 
 
@@ -152,7 +166,11 @@ def choose(briefings: list[str] | None) -> list[Briefing]:
         return available
     unknown = [b for b in briefings if b not in {x.name for x in available}]
     if unknown:
-        raise InputError(f"no briefing notebook named {', '.join(unknown)}", column="--briefing", expected="one of " + ", ".join(x.name for x in available))
+        raise InputError(
+            f"no briefing notebook named {', '.join(unknown)}",
+            column="--briefing",
+            expected="one of " + ", ".join(x.name for x in available),
+        )
     return [x for x in available if x.name in briefings]
 
 
@@ -176,11 +194,18 @@ def check_period(period: str, chosen: list[Briefing], say=print) -> list[Briefin
     first, last = published_years()
     today = dt.date.today()
     this_year = reporting_year(today)
-    expected = f"a reporting year from {first} to {last} (the years in the data), a month such as {last}-03, or 'latest'"
+    expected = (
+        f"a reporting year from {first} to {last} (the years in the data), a month such as {last}-03, or 'latest'"
+    )
     if kind == "month":
         this_month = f"{today:%Y-%m}"
         if str(value) > this_month:
-            raise InputError(f"{value} is in the future: no data can exist for it", column="--period", value=period, expected=f"a month up to {this_month}, or 'latest'")
+            raise InputError(
+                f"{value} is in the future: no data can exist for it",
+                column="--period",
+                value=period,
+                expected=f"a month up to {this_month}, or 'latest'",
+            )
         year = reporting_year(value)
     else:
         year = int(value)
@@ -188,15 +213,27 @@ def check_period(period: str, chosen: list[Briefing], say=print) -> list[Briefin
     monthly = [b for b in chosen if b.period_kind == "month"]
     if annual and not first <= year <= last:
         if kind == "month" and monthly:
-            say(f"skipped  {', '.join(b.name for b in annual)}: no published data for the reporting year {year} that holds {value} ({first} to {last})")
+            say(
+                f"skipped  {', '.join(b.name for b in annual)}: no published data for the reporting year {year} that "
+                f"holds {value} ({first} to {last})"
+            )
             return monthly
-        raise InputError(f"no published data for the reporting year {year}", column="--period", value=period, expected=expected)
+        raise InputError(
+            f"no published data for the reporting year {year}", column="--period", value=period, expected=expected
+        )
     if not annual and kind == "year" and year > this_year:
-        raise InputError(f"the reporting year {year} is in the future: no data can exist for it", column="--period", value=period, expected=f"a year up to {this_year}, a month, or 'latest'")
+        raise InputError(
+            f"the reporting year {year} is in the future: no data can exist for it",
+            column="--period",
+            value=period,
+            expected=f"a year up to {this_year}, a month, or 'latest'",
+        )
     return chosen
 
 
-def refuse_invalid_data(las: list[str], slugs: dict[str, str], chosen: list[Briefing] | None = None, say=print) -> dict[tuple[str, str], str]:
+def refuse_invalid_data(
+    las: list[str], slugs: dict[str, str], chosen: list[Briefing] | None = None, say=print
+) -> dict[tuple[str, str], str]:
     """Run the checks of ``python -m csdemand validate`` on the data this run would read: the
     shipped tables, and the configured local sources of these authorities that the chosen
     briefings read. Problems in the shipped tables refuse the whole run (:class:`RenderError`);
@@ -218,7 +255,9 @@ def refuse_invalid_data(las: list[str], slugs: dict[str, str], chosen: list[Brie
         errors = [p for p in problems if p.level != validation.WARNING]
         if not errors:
             continue
-        owner = next(((la, t) for la in with_local for t in tables if str(label).endswith(f" ({t}, {names[la]})")), None)
+        owner = next(
+            ((la, t) for la in with_local for t in tables if str(label).endswith(f" ({t}, {names[la]})")), None
+        )
         if owner is None:
             shipped.extend(errors)
         else:
@@ -309,7 +348,11 @@ def render_many(
     timeout = float(timeout) if timeout is not None else default_timeout()
     if int(jobs) < 1:
         raise InputError("not a number of processes", column="--jobs", value=jobs, expected="1 or more")
-    say = log or (lambda line: print(line, file=sys.stderr if line.startswith(("FAILED", "INVALID", "ignored")) else sys.stdout, flush=True))
+    say = log or (
+        lambda line: print(
+            line, file=sys.stderr if line.startswith(("FAILED", "INVALID", "ignored")) else sys.stdout, flush=True
+        )
+    )
     chosen = choose(briefings)
     if [x.lower() for x in las] == ["all"]:
         las = all_authorities(period)
@@ -327,22 +370,37 @@ def render_many(
             stale = output.clean_stale(out_dir)
             kernels = clean_stale_kernel_dirs()
             if stale or kernels:
-                say(f"cleaned  {_plural(len(stale), 'temporary file')} in {out_dir} and {_plural(len(kernels), 'kernel folder')} left by a render that was stopped")
+                say(
+                    f"cleaned  {_plural(len(stale), 'temporary file')} in {out_dir} and "
+                    f"{_plural(len(kernels), 'kernel folder')} left by a render that was stopped"
+                )
             if _index.is_stale(out_dir) and write_indexes(out_dir, say=lambda line: None):
-                say(f"rebuilt  {out_dir / 'index.html'}: reports newer than it were missing (a run stopped before rebuilding it)")
+                say(
+                    f"rebuilt  {out_dir / 'index.html'}: reports newer than it were missing (a run stopped before "
+                    "rebuilding it)"
+                )
             slugs = {la: resolve(la).slug for la in las}
-            tasks = [(b.name, la, period, str(out_dir), timeout) for la in las for b in chosen if b.available_for(slugs[la])]
+            tasks = [
+                (b.name, la, period, str(out_dir), timeout) for la in las for b in chosen if b.available_for(slugs[la])
+            ]
             skipped = [(b, la) for la in las for b in chosen if not b.available_for(slugs[la])]
             if skipped and len(las) <= 20:
                 for b, la in skipped:
-                    say(f"skipped  {b.name} for LA {la}: no local {b.local_data} source for this authority in config/data.yml")
+                    say(
+                        f"skipped  {b.name} for LA {la}: no local {b.local_data} source for this authority in "
+                        "config/data.yml"
+                    )
             elif skipped:
                 say(f"skipped  {len(skipped)} briefings for authorities with no local source in config/data.yml")
             refused = refuse_invalid_data(las, slugs, chosen, say=say) if check else {}
             by_name = {b.name: b for b in chosen}
             blocked = {}
             for task in tasks:
-                reasons = [msg for (la, table), msg in sorted(refused.items()) if la == task[1] and table in by_name[task[0]].local_tables()]
+                reasons = [
+                    msg
+                    for (la, table), msg in sorted(refused.items())
+                    if la == task[1] and table in by_name[task[0]].local_tables()
+                ]
                 if reasons:
                     blocked[task] = "; ".join(reasons)
             tasks = [t for t in tasks if t not in blocked]
@@ -385,7 +443,15 @@ def render_many(
                     executor.close()
             else:
                 _pool.run(
-                    tasks, jobs, _worker_render, _task_label, record, _worker_failure, timeout, init=None, close=_close_worker,
+                    tasks,
+                    jobs,
+                    _worker_render,
+                    _task_label,
+                    record,
+                    _worker_failure,
+                    timeout,
+                    init=None,
+                    close=_close_worker,
                 )
             if bar is not None:
                 bar.close()
@@ -396,7 +462,11 @@ def render_many(
             stop = getattr(exc, "pool", None)
             abandoned = stop.abandoned if stop is not None else ([state["current"]] if state["current"] else [])
             left = stop.not_started if stop is not None else state["left"]
-            parts = [f"abandoned {', '.join(abandoned)} (nothing of {'it' if len(abandoned) == 1 else 'them'} was written)" if abandoned else "no briefing was being rendered"]
+            parts = [
+                f"abandoned {', '.join(abandoned)} (nothing of {'it' if len(abandoned) == 1 else 'them'} was written)"
+                if abandoned
+                else "no briefing was being rendered"
+            ]
             if left:
                 parts.append(f"{_plural(left, 'briefing')} not started")
             parts.append(f"{len(outcome.rendered)} rendered before the stop")

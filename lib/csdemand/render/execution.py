@@ -58,7 +58,12 @@ def parse_timeout(value: object, where: str = "--timeout") -> float:
     except ValueError:
         seconds = float("nan")
     if not seconds > 0 or seconds == float("inf"):
-        raise InputError("not a time limit", column=where, value=str(value), expected="a number of seconds greater than 0, such as 600")
+        raise InputError(
+            "not a time limit",
+            column=where,
+            value=str(value),
+            expected="a number of seconds greater than 0, such as 600",
+        )
     return seconds
 
 
@@ -94,7 +99,10 @@ def clean_stale_kernel_dirs(tmp: str | Path | None = None, owner: int | None = N
         elif m:
             stale = not atomic.process_alive(int(m[1]), mtime)
         else:
-            stale = bool(re.fullmatch(re.escape(KERNEL_DIR_PREFIX) + r"[A-Za-z0-9_]{8}", path.name)) and time.time() - mtime > atomic.LEGACY_AGE
+            stale = (
+                bool(re.fullmatch(re.escape(KERNEL_DIR_PREFIX) + r"[A-Za-z0-9_]{8}", path.name))
+                and time.time() - mtime > atomic.LEGACY_AGE
+            )
         if stale:
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
@@ -169,7 +177,10 @@ class Executor:
         # IPC (Unix sockets) rather than TCP on localhost: nothing listens on a port, and the
         # kernel has no "running over TCP without encryption" warning to print into cron logs.
         self.km = AsyncKernelManager(
-            kernel_name=kernel_name, transport="ipc", ip=os.path.join(self.folder, "k"), connection_file=os.path.join(self.folder, "kernel.json")
+            kernel_name=kernel_name,
+            transport="ipc",
+            ip=os.path.join(self.folder, "k"),
+            connection_file=os.path.join(self.folder, "kernel.json"),
         )
         # Small statsmodels fits run slower, not faster, with a BLAS thread pool fighting the
         # other render process for 2 cores: one thread each (measured: a SARIMA fit 3.6 s -> 0.3 s).
@@ -255,7 +266,7 @@ class Executor:
         with ThreadPoolExecutor(1, thread_name_prefix="csdemand-kernel") as helper:
             return helper.submit(self.loop.run_until_complete, coro).result()
 
-    def __enter__(self) -> "Executor":
+    def __enter__(self) -> Executor:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -294,7 +305,13 @@ class Executor:
             await self._watch(start, loop.time() + START_TIMEOUT, briefing, nb, None, starting=True)
         deadline = loop.time() + self.timeout  # the notebook's own time: a kernel start is bounded apart
         where: dict[str, int | None] = {"cell": None}
-        client = _client_class()(nb, km=self.km, timeout=None, kernel_name=kernel, resources={"metadata": {"path": str(briefing.path.parent)}})
+        client = _client_class()(
+            nb,
+            km=self.km,
+            timeout=None,
+            kernel_name=kernel,
+            resources={"metadata": {"path": str(briefing.path.parent)}},
+        )
         client.kc = self.kc  # reuse our client: nbclient would open (and leak) a new one per notebook
         client.on_cell_execute = lambda cell, cell_index: where.update(cell=cell_index)
         task = asyncio.ensure_future(client.async_execute(reset_kc=False))
@@ -306,7 +323,10 @@ class Executor:
             status = await self._exit_status()
             await self._aclose()
             oom = "; the out-of-memory killer sends SIGKILL" if status == -signal.SIGKILL else ""
-            raise RenderError(f"{briefing.name}: the kernel died while running {_cell_words(nb, where['cell'])} ({describe_exit(status)}{oom})") from None
+            raise RenderError(
+                f"{briefing.name}: the kernel died while running {_cell_words(nb, where['cell'])} "
+                f"({describe_exit(status)}{oom})"
+            ) from None
 
     async def _watch(self, task: asyncio.Future, deadline: float, briefing, nb, where, starting: bool = False) -> None:
         """Wait for ``task``, looking at the clock and for a stop signal every :data:`TICK` seconds."""
@@ -324,7 +344,8 @@ class Executor:
                         raise RenderError(f"{briefing.name}: the kernel did not start within {_seconds(START_TIMEOUT)}")
                     raise RenderError(
                         f"{briefing.name}: stopped at the time limit of {_seconds(self.timeout)} while running "
-                        f"{_cell_words(nb, where['cell'] if where else None)} (render --timeout or ${TIMEOUT_ENV} sets the limit)"
+                        f"{_cell_words(nb, where['cell'] if where else None)} (render --timeout or ${TIMEOUT_ENV} "
+                        "sets the limit)"
                     )
         except BaseException:
             if not task.done():
@@ -401,7 +422,9 @@ def _first_error(briefing, nb: nbformat.NotebookNode) -> str:
     return f"{briefing.name}: a cell raised an error"
 
 
-def execute(briefing, parameters: dict, workdir: Path | None = None, timeout: float | None = None) -> nbformat.NotebookNode:
+def execute(
+    briefing, parameters: dict, workdir: Path | None = None, timeout: float | None = None
+) -> nbformat.NotebookNode:
     """Run one notebook in a fresh kernel (see :class:`Executor`); ``workdir`` is unused, kept for callers."""
     with Executor(timeout=timeout) as ex:
         return ex.run(briefing, parameters)

@@ -42,7 +42,9 @@ def _known(data_dir: str) -> dict[str, str]:
 
     areas = store.load("areas", data_dir)
     return {
-        LocalAuthority(int(r.la_number), str(r.area_code), str(r.area_name), str(r.region_code), str(r.region_name)).slug: str(r.area_name)
+        LocalAuthority(
+            int(r.la_number), str(r.area_code), str(r.area_name), str(r.region_code), str(r.region_name)
+        ).slug: str(r.area_name)
         for r in areas.itertuples()
     }
 
@@ -124,21 +126,29 @@ def _index_page(title: str, subtitle: str, rows_html: str, back: bool = False) -
     return f"""<!DOCTYPE html>
 <html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{esc(title)}</title><style>{stylesheet()}</style></head>
-<body><header class="banner" role="banner"><div class="banner-inner"><span class="service">Children's services</span> <span class="kind">Briefings</span></div></header>
+<body><header class="banner" role="banner"><div class="banner-inner">
+<span class="service">Children's services</span> <span class="kind">Briefings</span></div></header>
 <main id="main"><div class="title-block"><h1>{esc(title)}</h1><p class="subtitle">{esc(subtitle)}</p>{nav}</div>
 {rows_html}
 </main>
-<footer class="provenance" role="contentinfo"><p class="build">Produced by csdemand {esc(__version__)}, commit {esc(git_commit())}, index built {esc(dt.datetime.now().astimezone().strftime('%d %B %Y %H:%M %Z'))}.</p></footer>
+<footer class="provenance" role="contentinfo"><p class="build">Produced by csdemand {esc(__version__)},
+commit {esc(git_commit())}, index built
+{esc(dt.datetime.now().astimezone().strftime("%d %B %Y %H:%M %Z"))}.</p></footer>
 </body></html>
 """
 
 
 def _table(rows: list[dict], prefix: str = "", show_la: bool = True) -> str:
-    head = ("<th scope='col'>Authority</th>" if show_la else "") + "<th scope='col'>Period</th><th scope='col'>Briefing</th><th scope='col'>Rendered</th>"
+    head = (
+        "<th scope='col'>Authority</th>" if show_la else ""
+    ) + "<th scope='col'>Period</th><th scope='col'>Briefing</th><th scope='col'>Rendered</th>"
     body = "".join(
         "<tr>"
         + (f"<td><a href='{esc(r['la_slug'])}/index.html'>{esc(r['authority'])}</a></td>" if show_la else "")
-        + f"<td>{esc(r['period'])}</td><td><a href='{esc(prefix + r['href'])}'>{esc(r['title'])}</a></td><td>{esc(_when(r['rendered_at']))}</td></tr>"
+        + (
+            f"<td>{esc(r['period'])}</td><td><a "
+            f"href='{esc(prefix + r['href'])}'>{esc(r['title'])}</a></td><td>{esc(_when(r['rendered_at']))}</td></tr>"
+        )
         for r in rows
     )
     return f"<table class='data'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -184,14 +194,23 @@ def write_indexes(out_dir: Path, say=None) -> list[Path]:
         ordered = sorted(ordered, key=lambda r: r["authority"])
         files[out_dir / "index.html"] = _index_page(
             "Briefings",
-            f"{len(cat)} briefing{'s' if len(cat) != 1 else ''} for {len(by_la)} authorit{'ies' if len(by_la) != 1 else 'y'}. Newest period first within each authority.",
+            f"{len(cat)} briefing{'s' if len(cat) != 1 else ''} for {len(by_la)} "
+            f"authorit{'ies' if len(by_la) != 1 else 'y'}. Newest period first within each authority.",
             _table(ordered),
         )
         for slug, rows in by_la.items():
             rows = sorted(rows, key=lambda r: (_period_key(r["period"]), -r["order"]), reverse=True)
             periods = sorted({r["period"] for r in rows}, key=_period_key, reverse=True)
-            sections = "".join(f"<h2>{esc(p)}</h2>" + _table([r for r in rows if r["period"] == p], prefix="../", show_la=False) for p in periods)
-            files[out_dir / slug / "index.html"] = _index_page(f"Briefings: {rows[0]['authority']}", "Every period rendered for this authority, newest first.", sections, back=True)
+            sections = "".join(
+                f"<h2>{esc(p)}</h2>" + _table([r for r in rows if r["period"] == p], prefix="../", show_la=False)
+                for p in periods
+            )
+            files[out_dir / slug / "index.html"] = _index_page(
+                f"Briefings: {rows[0]['authority']}",
+                "Every period rendered for this authority, newest first.",
+                sections,
+                back=True,
+            )
         output.write(out_dir, files)
     return list(files)
 

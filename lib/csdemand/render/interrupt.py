@@ -44,7 +44,7 @@ _state = {"pending": None, "defer": 0, "stopping": False, "acknowledged": False,
 _previous: dict[int, object] = {}
 
 
-def _handler(signum: int, frame) -> None:  # noqa: ARG001  (signal handler signature)
+def _handler(signum: int, frame) -> None:
     if _state["pending"] is None:
         _state["pending"] = signum
     if _state["defer"] or _state["stopping"] or _state["acknowledged"]:

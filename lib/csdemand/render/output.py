@@ -8,6 +8,7 @@ line, exit status 2, with the reports already there left as they were.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 from pathlib import Path
@@ -36,7 +37,10 @@ def output_error(out_dir: Path, exc: OSError) -> OutputError:
         errno.EACCES: "choose a folder this user may write, with --out",
         errno.EPERM: "choose a folder this user may write, with --out",
     }.get(exc.errno or 0, "check the folder, or choose another with --out")
-    return OutputError(f"cannot write to the output folder ({_why(exc)}); {hint}. Reports already there were left as they were", file=out_dir)
+    return OutputError(
+        f"cannot write to the output folder ({_why(exc)}); {hint}. Reports already there were left as they were",
+        file=out_dir,
+    )
 
 
 def write(out_dir: Path, files: dict[Path, str]) -> None:
@@ -59,7 +63,9 @@ def check_writable(out_dir: Path) -> None:
     read-only or full filesystem, no permission)."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
-        raise OutputError("the output folder is a file, not a folder", file=out_dir, expected="a folder for the reports (--out)")
+        raise OutputError(
+            "the output folder is a file, not a folder", file=out_dir, expected="a folder for the reports (--out)"
+        )
     probe = out_dir / f".csdemand-probe.{os.getpid()}"
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -70,10 +76,8 @@ def check_writable(out_dir: Path) -> None:
     except OSError as exc:
         raise output_error(out_dir, exc) from None
     finally:
-        try:
+        with contextlib.suppress(OSError):
             probe.unlink()
-        except OSError:
-            pass
 
 
 def clean_stale(out_dir: Path) -> list[Path]:

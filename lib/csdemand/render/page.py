@@ -44,10 +44,19 @@ def for_report(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))
     kept = []
     for cell in nb.cells:
-        if "remove-cell" in cell.get("metadata", {}).get("tags", []) or "parameters" in cell.get("metadata", {}).get("tags", []) or "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+        if (
+            "remove-cell" in cell.get("metadata", {}).get("tags", [])
+            or "parameters" in cell.get("metadata", {}).get("tags", [])
+            or "injected-parameters" in cell.get("metadata", {}).get("tags", [])
+        ):
             continue
         if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.outputs if PROVENANCE_MIME not in o.get("data", {}) and not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+            cell.outputs = [
+                o
+                for o in cell.outputs
+                if PROVENANCE_MIME not in o.get("data", {})
+                and not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
         kept.append(cell)
     nb.cells = kept
     return nb
@@ -58,7 +67,13 @@ def _exporter():
     from nbconvert import HTMLExporter
 
     # Built once per process: loading the templates is a noticeable part of a small briefing.
-    return HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, anchor_link_text="")
+    return HTMLExporter(
+        template_name="basic",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        anchor_link_text="",
+    )
 
 
 def body_html(nb: nbformat.NotebookNode) -> str:
@@ -70,8 +85,16 @@ def body_html(nb: nbformat.NotebookNode) -> str:
 def git_commit() -> str:
     """Short commit of the checkout, or 'unknown' outside git."""
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=paths.ROOT, capture_output=True, text=True, timeout=5)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=paths.ROOT, capture_output=True, text=True, timeout=5)
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=paths.ROOT, capture_output=True, text=True, timeout=5
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=paths.ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
         return out.stdout.strip() + ("+changes" if dirty.stdout.strip() else "") if out.returncode == 0 else "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -91,7 +114,11 @@ def page(prov: dict, body: str, rendered_at: dt.datetime, commit: str) -> str:
     params = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in prov.get("parameters", {}).items())
     sources = "".join(
         f"<li>{esc(s['publisher'])}: {esc(s['title'])}. "
-        + (f"Data to {esc(month_name(s['published']))}." if s.get("publisher") == "Council" else f"Published {esc(month_name(s['published']))}.")
+        + (
+            f"Data to {esc(month_name(s['published']))}."
+            if s.get("publisher") == "Council"
+            else f"Published {esc(month_name(s['published']))}."
+        )
         + (f" {esc(s['licence'])}." if s.get("licence") else "")
         + "</li>"
         for s in prov.get("sources", [])
@@ -99,10 +126,13 @@ def page(prov: dict, body: str, rendered_at: dt.datetime, commit: str) -> str:
     notes = "".join(f"<p>{esc(n)}</p>" for n in prov.get("notes", []))
     published = [s for s in prov.get("sources", []) if s.get("published") and s.get("publisher") != "Council"]
     local = [s for s in prov.get("sources", []) if s.get("published") and s.get("publisher") == "Council"]
-    stamp_data = " · ".join(
-        ([f"Data published: {month_name(max(s['published'] for s in published))}"] if published else [])
-        + ([f"Local data to: {month_name(max(s['published'] for s in local))}"] if local else [])
-    ) or "Data published: not stated"
+    stamp_data = (
+        " · ".join(
+            ([f"Data published: {month_name(max(s['published'] for s in published))}"] if published else [])
+            + ([f"Local data to: {month_name(max(s['published'] for s in local))}"] if local else [])
+        )
+        or "Data published: not stated"
+    )
     stamp = rendered_at.strftime("%d %B %Y %H:%M %Z").strip()
     return f"""<!DOCTYPE html>
 <html lang="en-GB">
@@ -110,7 +140,7 @@ def page(prov: dict, body: str, rendered_at: dt.datetime, commit: str) -> str:
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="csdemand {esc(__version__)} ({esc(commit)})">
-<title>{esc(prov['title'])}</title>
+<title>{esc(prov["title"])}</title>
 <style>{css}</style>
 </head>
 <body>
@@ -119,8 +149,8 @@ def page(prov: dict, body: str, rendered_at: dt.datetime, commit: str) -> str:
 </header>
 <main id="main">
 <div class="title-block">
-  <h1>{esc(prov['title'])}</h1>
-  <p class="subtitle">{esc(prov.get('subtitle', ''))}</p>
+  <h1>{esc(prov["title"])}</h1>
+  <p class="subtitle">{esc(prov.get("subtitle", ""))}</p>
   <p class="meta">{esc(stamp_data)} &middot; Rendered: {esc(stamp)}</p>
 </div>
 {body}

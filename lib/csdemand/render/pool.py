@@ -17,6 +17,7 @@ removes their kernel folders.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import signal
@@ -179,14 +180,20 @@ def run(
                         halted = True
                 elif not w.proc.is_alive():
                     w.proc.join(5)
-                    lost(w, f"worker {describe_exit(w.proc.exitcode)} while rendering this briefing (a fresh worker takes the next)")
+                    lost(
+                        w,
+                        f"worker {describe_exit(w.proc.exitcode)} while rendering this briefing (a fresh worker "
+                        "takes the next)",
+                    )
                 elif time.monotonic() - w.started > timeout + GRACE:
-                    lost(w, f"worker gave no answer {timeout + GRACE:g} s after the briefing started (time limit {timeout:g} s) and was killed")
+                    lost(
+                        w,
+                        f"worker gave no answer {timeout + GRACE:g} s after the briefing started (time limit "
+                        f"{timeout:g} s) and was killed",
+                    )
         for w in workers:
-            try:
+            with contextlib.suppress(OSError):
                 w.conn.send(None)
-            except OSError:
-                pass
         for w in workers:
             w.proc.join(30)
             _kill_tree(w.proc)
@@ -202,10 +209,8 @@ def _stop_all(workers: list[_Worker]) -> None:
     """SIGTERM every worker (each abandons its briefing and shuts its kernel down), wait, then kill."""
     for w in workers:
         if w.proc.is_alive():
-            try:
+            with contextlib.suppress(OSError):
                 os.kill(w.proc.pid, signal.SIGTERM)
-            except OSError:
-                pass
     deadline = time.monotonic() + STOP_WAIT
     for w in workers:
         w.proc.join(max(0.0, deadline - time.monotonic()))
@@ -221,10 +226,8 @@ def _kill_tree(proc) -> None:
             import psutil
 
             for child in psutil.Process(proc.pid).children(recursive=True):
-                try:
+                with contextlib.suppress(psutil.Error):
                     child.kill()
-                except psutil.Error:
-                    pass
         except Exception:
             pass
         proc.kill()

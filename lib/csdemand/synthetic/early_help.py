@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from csdemand.local import early_help as eh
 from csdemand.core.errors import InputError
+from csdemand.local import early_help as eh
 from csdemand.synthetic.referrals import CHRISTMAS_WEIGHT, WEEKEND_WEIGHT, day_weights, write_sidecar
 
 #: Reported totals the generated extract reproduces exactly: (first month, last month) -> requests.
@@ -101,10 +101,14 @@ def expected_monthly(start: str = "2017-04", end: str = "2026-10") -> pd.Series:
     """
     first, last = _month(start, "start"), _month(end, "end")
     if first > last:
-        raise InputError("start is after end", column="start", value=f"{first} to {last}", expected="start no later than end")
+        raise InputError(
+            "start is after end", column="start", value=f"{first} to {last}", expected="start no later than end"
+        )
     ref = pd.period_range(*SEASON_REFERENCE, freq="M")
     windows = [pd.period_range(a, b, freq="M") for a, b in CALIBRATION]
-    months = pd.period_range(min(first, ref[0], *(w[0] for w in windows)), max(last, ref[-1], *(w[-1] for w in windows)), freq="M")
+    months = pd.period_range(
+        min(first, ref[0], *(w[0] for w in windows)), max(last, ref[-1], *(w[-1] for w in windows)), freq="M"
+    )
 
     season = _season(months)
     season = season / season[ref].mean()
@@ -125,21 +129,29 @@ def expected_monthly(start: str = "2017-04", end: str = "2026-10") -> pd.Series:
     return out
 
 
-def generate_requests(seed: int = 2020, start: str = "2017-04", end: str = "2026-10", scale: float = 1.0) -> pd.DataFrame:
+def generate_requests(
+    seed: int = 2020, start: str = "2017-04", end: str = "2026-10", scale: float = 1.0
+) -> pd.DataFrame:
     """A synthetic early help requests extract, one row per request; deterministic for a seed.
 
     Monthly counts are Poisson around :func:`expected_monthly` times ``scale``, except that each
     :data:`CALIBRATION` window lying wholly inside ``start``-``end`` gets exactly its reported
     total (times ``scale``, rounded half up), spread over its three months in proportion to their
     expected values (largest remainder). A ``scale`` of 0.01 makes a small authority's extract
-    (about 7 requests a month, some months of 1 to 5) for testing disclosure control. Each request then gets a day in its month (weekdays far likelier), a hub, a reason
-    (shares drifting after 2020), an outcome and a family (some families ask more than once).
+    (about 7 requests a month, some months of 1 to 5) for testing disclosure control. Each request
+    then gets a day in its month (weekdays far likelier), a hub, a reason (shares drifting after
+    2020), an outcome and a family (some families ask more than once).
 
     Returns the columns of :data:`early_help_data.COLUMNS`, typed as ``read_requests`` returns
     them, sorted by date and request_id; ``df.attrs["synthetic"]`` holds the settings.
     """
     if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not 0 < scale <= 100:
-        raise InputError("scale must be a number above 0 and at most 100", column="scale", value=scale, expected="e.g. 1 (Manchester) or 0.01 (a small authority)")
+        raise InputError(
+            "scale must be a number above 0 and at most 100",
+            column="scale",
+            value=scale,
+            expected="e.g. 1 (Manchester) or 0.01 (a small authority)",
+        )
     rng = np.random.default_rng(seed)
     expected = expected_monthly(start, end) * scale
     months = expected.index
@@ -153,7 +165,9 @@ def generate_requests(seed: int = 2020, start: str = "2017-04", end: str = "2026
             calibrated[f"{a} to {b}"] = total
     n = int(counts.sum())
     if n >= MAX_REQUESTS:
-        raise InputError("too many requests for 7-digit synthetic ids", value=n, expected=f"fewer than {MAX_REQUESTS:,}")
+        raise InputError(
+            "too many requests for 7-digit synthetic ids", value=n, expected=f"fewer than {MAX_REQUESTS:,}"
+        )
 
     dates = _dates(counts, rng)
     month_of_row = np.repeat(np.arange(len(months)), counts.to_numpy())
@@ -163,7 +177,11 @@ def generate_requests(seed: int = 2020, start: str = "2017-04", end: str = "2026
     family = _families(dates, rng)
     n_families = int(family.max(initial=-1)) + 1
     if n_families > MAX_FAMILIES:
-        raise InputError("too many families for 6-digit synthetic ids", value=n_families, expected=f"at most {MAX_FAMILIES:,} families")
+        raise InputError(
+            "too many families for 6-digit synthetic ids",
+            value=n_families,
+            expected=f"at most {MAX_FAMILIES:,} families",
+        )
     # Random (not sequential) ids, so an id says nothing about when the family first asked.
     id_numbers = rng.choice(MAX_FAMILIES, size=n_families, replace=False)
 
@@ -209,7 +227,7 @@ def write_requests(df: pd.DataFrame, path: str | Path, meta: dict | None = None)
         "generator": "csdemand.synthetic.early_help.generate_requests",
         "seed": settings.get("seed"),
         "description": DESCRIPTION,
-        "rows": int(len(df)),
+        "rows": len(df),
         **{k: v for k, v in settings.items() if k != "seed"},
     }
     return path, write_sidecar(path, sidecar, meta)
@@ -220,7 +238,11 @@ def apportion(total: int, weights: np.ndarray) -> np.ndarray:
     (largest remainder; ties go to the earlier entry)."""
     w = np.asarray(weights, dtype=float)
     if total < 0 or w.size == 0 or (w < 0).any() or w.sum() <= 0:
-        raise InputError("cannot apportion", value=(total, w.tolist()), expected="a total of 0 or more and non-negative weights, not all 0")
+        raise InputError(
+            "cannot apportion",
+            value=(total, w.tolist()),
+            expected="a total of 0 or more and non-negative weights, not all 0",
+        )
     exact = total * w / w.sum()
     out = np.floor(exact).astype("int64")
     rest = int(total - out.sum())

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from csdemand.local import referrals as lr
 from csdemand.core.errors import InputError
+from csdemand.local import referrals as lr
 
 #: Source shares of referrals, roughly England's in the CIN census (Police largest).
 SOURCE_SHARES: dict[str, float] = {
@@ -63,7 +63,9 @@ MAX_CHILDREN = 1_000_000
 TARGET_COLUMNS = ["period", "referrals", "rereferral_pct", "nfa_pct"]
 
 
-def generate_referrals(targets: pd.DataFrame, seed: int = 2017, start_year: int = 2017, da_share: float = 0.20) -> pd.DataFrame:
+def generate_referrals(
+    targets: pd.DataFrame, seed: int = 2017, start_year: int = 2017, da_share: float = 0.20
+) -> pd.DataFrame:
     """A synthetic referrals extract meeting annual targets; deterministic for a given seed.
 
     ``targets`` has one row per reporting year: ``period`` (int), ``referrals`` (count),
@@ -96,11 +98,20 @@ def generate_referrals(targets: pd.DataFrame, seed: int = 2017, start_year: int 
     design = {y: round(int(t.loc[y, "referrals"]) * float(t.loc[y, "rereferral_pct"]) / 100) for y in years}
     child, shortfall = _assign_children(all_dates.astype("int64"), years, sizes, design, rng)
     for y, short in shortfall.items():
-        warnings.warn(f"synthetic referrals: {y} has {short} fewer re-referrals than its target of {design[y]} (no eligible child earlier in the extract)", stacklevel=2)
+        warnings.warn(
+            f"synthetic referrals: {y} has {short} fewer re-referrals than its target of {design[y]} (no eligible "
+            "child earlier in the extract)",
+            stacklevel=2,
+        )
 
     n = len(all_dates)
     if child.max(initial=-1) + 1 > MAX_CHILDREN:
-        raise InputError("too many children for 6-digit synthetic ids", column="referrals", value=int(child.max()) + 1, expected=f"at most {MAX_CHILDREN:,} children")
+        raise InputError(
+            "too many children for 6-digit synthetic ids",
+            column="referrals",
+            value=int(child.max()) + 1,
+            expected=f"at most {MAX_CHILDREN:,} children",
+        )
     # Random (not sequential) ids, so an id says nothing about when the child first appeared.
     id_numbers = rng.choice(MAX_CHILDREN, size=int(child.max(initial=-1)) + 1, replace=False)
 
@@ -157,8 +168,11 @@ def write_extract(df: pd.DataFrame, path: str | Path, meta: dict | None = None) 
         "synthetic": True,
         "generator": "csdemand.synthetic.referrals.generate_referrals",
         "seed": settings.get("seed"),
-        "description": f"Synthetic referrals extract: not real children. Annual totals calibrated to DfE published figures for {area}, {span}.",
-        "rows": int(len(df)),
+        "description": (
+            "Synthetic referrals extract: not real children. Annual totals calibrated to DfE published "
+            f"figures for {area}, {span}."
+        ),
+        "rows": len(df),
         **{k: v for k, v in settings.items() if k != "seed"},
     }
     return path, write_sidecar(path, sidecar, meta)
@@ -185,22 +199,47 @@ def _check_targets(targets: pd.DataFrame, start_year: int, da_share: float) -> l
     """The years to generate; InputError for anything the generator cannot honour."""
     missing = [c for c in TARGET_COLUMNS if c not in targets.columns]
     if missing:
-        raise InputError(f"the targets have no column {missing[0]!r}", column=missing[0], expected="columns " + ", ".join(TARGET_COLUMNS))
+        raise InputError(
+            f"the targets have no column {missing[0]!r}",
+            column=missing[0],
+            expected="columns " + ", ".join(TARGET_COLUMNS),
+        )
     if not 0 <= da_share <= 1:
-        raise InputError("domestic abuse share out of range", column="da_share", value=da_share, expected="a proportion from 0 to 1")
+        raise InputError(
+            "domestic abuse share out of range", column="da_share", value=da_share, expected="a proportion from 0 to 1"
+        )
     t = targets[targets["period"].astype(int) >= start_year]
     years = sorted(int(p) for p in t["period"])
     if not years:
-        raise InputError(f"no target years from {start_year}", column="period", expected=f"at least one reporting year >= {start_year}")
+        raise InputError(
+            f"no target years from {start_year}",
+            column="period",
+            expected=f"at least one reporting year >= {start_year}",
+        )
     if len(set(years)) != len(years) or years != list(range(years[0], years[-1] + 1)):
-        raise InputError("target years repeat or have gaps", column="period", value=years, expected="each reporting year once, consecutive")
+        raise InputError(
+            "target years repeat or have gaps",
+            column="period",
+            value=years,
+            expected="each reporting year once, consecutive",
+        )
     for col in ("referrals", "rereferral_pct", "nfa_pct"):
         v = t[col].astype(float)
         hi = np.inf if col == "referrals" else 100
         if v.isna().any() or (v < 0).any() or (v > hi).any():
-            raise InputError("target out of range", column=col, value=v.tolist(), expected="0 or more" if col == "referrals" else "a percentage from 0 to 100")
+            raise InputError(
+                "target out of range",
+                column=col,
+                value=v.tolist(),
+                expected="0 or more" if col == "referrals" else "a percentage from 0 to 100",
+            )
     if (t["referrals"].astype(float) % 1 != 0).any():
-        raise InputError("referral target not a whole number", column="referrals", value=t["referrals"].tolist(), expected="whole numbers")
+        raise InputError(
+            "referral target not a whole number",
+            column="referrals",
+            value=t["referrals"].tolist(),
+            expected="whole numbers",
+        )
     return years
 
 
@@ -274,7 +313,9 @@ class _Pool:
         return c
 
 
-def _assign_children(day: np.ndarray, years: list[int], sizes: list[int], design: dict[int, int], rng: np.random.Generator) -> tuple[np.ndarray, dict[int, int]]:
+def _assign_children(
+    day: np.ndarray, years: list[int], sizes: list[int], design: dict[int, int], rng: np.random.Generator
+) -> tuple[np.ndarray, dict[int, int]]:
     """Child number of each referral (``day``: sorted day numbers) so the re-referral flag is as designed.
 
     Walks referrals in date order keeping two pools: *recent* children, last referred 1-365 days
@@ -336,7 +377,9 @@ def _assign_children(day: np.ndarray, years: list[int], sizes: list[int], design
     return child, shortfall
 
 
-def _domestic_abuse(police: np.ndarray, year_of_row: np.ndarray, da_share: float, rng: np.random.Generator) -> np.ndarray:
+def _domestic_abuse(
+    police: np.ndarray, year_of_row: np.ndarray, da_share: float, rng: np.random.Generator
+) -> np.ndarray:
     """Domestic abuse flags: Police referrals at a higher rate, others calibrated per year so the
     expected share of each year's referrals is ``da_share`` whatever the realised Police share."""
     p_police = min(1.0, POLICE_DA_AT_20PCT * da_share / 0.20)
@@ -350,9 +393,13 @@ def _domestic_abuse(police: np.ndarray, year_of_row: np.ndarray, da_share: float
     return rng.random(len(police)) < p
 
 
-def _outcomes(year_of_row: np.ndarray, years: list[int], sizes: list[int], t: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+def _outcomes(
+    year_of_row: np.ndarray, years: list[int], sizes: list[int], t: pd.DataFrame, rng: np.random.Generator
+) -> np.ndarray:
     """Outcomes: exactly the target number of NFA per year, the rest assessment or advice."""
-    out = np.where(rng.random(len(year_of_row)) < ASSESSMENT_SHARE, "Assessment", "Information and advice").astype(object)
+    out = np.where(rng.random(len(year_of_row)) < ASSESSMENT_SHARE, "Assessment", "Information and advice").astype(
+        object
+    )
     start = 0
     for y, n in zip(years, sizes):
         k = round(n * float(t.loc[y, "nfa_pct"]) / 100)
@@ -370,7 +417,12 @@ def _json_default(v: object) -> object:
 
 def targets_from_published(cin: pd.DataFrame, la_number: int, start_year: int) -> pd.DataFrame:
     """Annual targets (referrals, re-referral %, NFA %) from an LA's DfE published figures."""
-    rows = cin[(cin["la_number"] == la_number) & (cin["period"] >= start_year) & cin["measure"].isin(["referrals", "rereferral_pct", "nfa_pct"]) & (cin["status"] == "")]
+    rows = cin[
+        (cin["la_number"] == la_number)
+        & (cin["period"] >= start_year)
+        & cin["measure"].isin(["referrals", "rereferral_pct", "nfa_pct"])
+        & (cin["status"] == "")
+    ]
     wide = rows.pivot_table(index="period", columns="measure", values="value").dropna()
     if wide.empty:
         raise InputError(f"no published referral figures for LA {la_number} from {start_year}", column="la")

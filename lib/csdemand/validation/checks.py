@@ -59,14 +59,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from csdemand.core import codes
-from csdemand.local import early_help as early_help_data
-from csdemand.local import referrals as local_referrals
-from csdemand.core import paths
+from csdemand.core import codes, paths, tidy
 from csdemand.core import text as text_io
-from csdemand.core import tidy
 from csdemand.core.errors import InputError
 from csdemand.core.text import TextLines
+from csdemand.local import early_help as early_help_data
+from csdemand.local import referrals as local_referrals
 
 #: Problems listed per source; the rest are counted in a final "... and N more" line.
 LIMIT = 200
@@ -148,9 +146,20 @@ class _Report:
         self.total = 0
         self.quote = quote  # False: quote nothing of the source (not yet known to be the layout)
 
-    def add(self, message: str, *, row: int | None = None, column: str | None = None, value: object = None, expected: str = "", level: str = ERROR) -> None:
+    def add(
+        self,
+        message: str,
+        *,
+        row: int | None = None,
+        column: str | None = None,
+        value: object = None,
+        expected: str = "",
+        level: str = ERROR,
+    ) -> None:
         self.total += 1
-        self.items.append(Problem(self.source, row, column, _short(value) if self.quote else None, expected, message, level))
+        self.items.append(
+            Problem(self.source, row, column, _short(value) if self.quote else None, expected, message, level)
+        )
 
     def mask(
         self,
@@ -174,10 +183,21 @@ class _Report:
             self.items.append(Problem(self.source, int(self.rows[pos]), column, value, expected, text, level))
 
     def finish(self) -> list[Problem]:
-        items = sorted(self.items, key=lambda p: (p.row if p.row is not None else 0))[:LIMIT]
+        items = sorted(self.items, key=lambda p: p.row if p.row is not None else 0)[:LIMIT]
         more = self.total - len(items)
         if more > 0:
-            items.append(Problem(self.source, None, None, None, "", f"... and {more:,} more problem{'s' if more != 1 else ''} (only the first {LIMIT} are listed)", MORE, more))
+            items.append(
+                Problem(
+                    self.source,
+                    None,
+                    None,
+                    None,
+                    "",
+                    f"... and {more:,} more problem{'s' if more != 1 else ''} (only the first {LIMIT} are listed)",
+                    MORE,
+                    more,
+                )
+            )
         return items
 
 
@@ -220,7 +240,11 @@ SCHEMAS: dict[str, Schema] = {
         ids=("referral_id", "child_id"),
         unique=("referral_id",),
         date="referral_date",
-        codes={"source": local_referrals.SOURCES, "domestic_abuse": local_referrals.DA_ACCEPTED, "outcome": local_referrals.OUTCOMES},
+        codes={
+            "source": local_referrals.SOURCES,
+            "domestic_abuse": local_referrals.DA_ACCEPTED,
+            "outcome": local_referrals.OUTCOMES,
+        },
         recorded_throughout=("domestic_abuse",),
         same_day=("child_id", "referral_date"),
         signature=("referral_id", "referral_date"),
@@ -248,7 +272,10 @@ SCHEMAS: dict[str, Schema] = {
         unique=("month",) + tuple(early_help_data.BREAKDOWNS),
         month="month",
         counts=("requests",),
-        codes={c: _with_not_recorded(getattr(early_help_data, "ACCEPTED", early_help_data.CODES))[c] for c in early_help_data.BREAKDOWNS},
+        codes={
+            c: _with_not_recorded(getattr(early_help_data, "ACCEPTED", early_help_data.CODES))[c]
+            for c in early_help_data.BREAKDOWNS
+        },
         signature=("month",),
     ),
     "tidy": Schema(
@@ -278,14 +305,22 @@ try:  # the looked-after extract (one row per period of care), where the module 
 except ImportError:  # pragma: no cover
     pass
 
-ALIASES: dict[str, str] = {t: "tidy" for t in TIDY_TABLES} | {"early_help": "early_help_requests", "requests": "early_help_requests"}
+ALIASES: dict[str, str] = {t: "tidy" for t in TIDY_TABLES} | {
+    "early_help": "early_help_requests",
+    "requests": "early_help_requests",
+}
 
 
 def schema(table: str) -> Schema:
     """The schema of a table name (or alias); InputError naming the known tables otherwise."""
     name = ALIASES.get(table, table)
     if name not in SCHEMAS:
-        raise InputError(f"unknown table {table!r}", column="table", value=table, expected="one of " + ", ".join(repr(t) for t in list(SCHEMAS) + list(ALIASES)))
+        raise InputError(
+            f"unknown table {table!r}",
+            column="table",
+            value=table,
+            expected="one of " + ", ".join(repr(t) for t in list(SCHEMAS) + list(ALIASES)),
+        )
     return SCHEMAS[name]
 
 
@@ -316,7 +351,9 @@ def _one_of(allowed: Iterable[str]) -> str:
 # --------------------------------------------------------------------------- frames
 
 
-def check_frame(df: pd.DataFrame, table: str, source: str, *, today: date | str | None = None, quote: bool = True) -> list[Problem]:
+def check_frame(
+    df: pd.DataFrame, table: str, source: str, *, today: date | str | None = None, quote: bool = True
+) -> list[Problem]:
     """Every problem in a table of strings (as read from a CSV, all cells text).
 
     ``table`` is a :data:`SCHEMAS` key or alias (``cla``, ``cin``, ``population`` are ``tidy``);
@@ -383,11 +420,19 @@ def _check(df: pd.DataFrame, s: Schema, rep: _Report, today: pd.Timestamp) -> No
             f"missing column {c!r}: the {s.label} needs it",
             row=1,
             column=c,
-            expected="a header with " + ", ".join(s.columns) + (" (optionally " + ", ".join(s.optional) + ")" if s.optional else ""),
+            expected="a header with "
+            + ", ".join(s.columns)
+            + (" (optionally " + ", ".join(s.optional) + ")" if s.optional else ""),
         )
     if len(df) == 0:
         what = local_referrals.NO_ROWS if s.layout != "tidy" else "the table has no rows"
-        rep.add(what, row=None, expected=local_referrals.NO_ROWS_EXPECTED if s.layout != "tidy" else "at least one row of data below the header")
+        rep.add(
+            what,
+            row=None,
+            expected=local_referrals.NO_ROWS_EXPECTED
+            if s.layout != "tidy"
+            else "at least one row of data below the header",
+        )
         return
     if s.layout == "record":
         _check_records(df, s, rep, today)
@@ -410,7 +455,8 @@ def _check(df: pd.DataFrame, s: Schema, rep: _Report, today: pd.Timestamp) -> No
     for col in MAYBE_NOT_RECORDED:
         if col in df.columns and col in s.codes and bool((df[col] == NOT_RECORDED).all()):
             rep.add(
-                f"the source does not record {col.replace('_', ' ')} ({NOT_RECORDED!r} on every row): the briefings leave out what needs it",
+                f"the source does not record {col.replace('_', ' ')} ({NOT_RECORDED!r} on every row): the briefings "
+                "leave out what needs it",
                 column=col,
                 level=INFO,
             )
@@ -448,7 +494,16 @@ def _key_codes(df: pd.DataFrame, columns: list[str]) -> np.ndarray:
     return codes
 
 
-def _check_repeats(df: pd.DataFrame, rep: _Report, columns: list[str], among: np.ndarray, message: Callable[[int, int], str], expected: str, level: str = ERROR, column: str | None = None) -> None:
+def _check_repeats(
+    df: pd.DataFrame,
+    rep: _Report,
+    columns: list[str],
+    among: np.ndarray,
+    message: Callable[[int, int], str],
+    expected: str,
+    level: str = ERROR,
+    column: str | None = None,
+) -> None:
     """Flag rows (within ``among``) whose key repeats an earlier row's; the message gets (pos, first row)."""
     if not columns:
         return
@@ -468,7 +523,8 @@ def _check_repeats(df: pd.DataFrame, rep: _Report, columns: list[str], among: np
 
 
 def _check_dates(df: pd.DataFrame, col: str, rep: _Report, today: pd.Timestamp) -> pd.Series:
-    """Parse a date column, reporting empty, unparseable, future and pre-2000 dates; valid dates returned (NaT elsewhere)."""
+    """Parse a date column, reporting empty, unparseable, future and pre-2000 dates; valid dates
+    returned (NaT elsewhere)."""
     values = df[col]
     expected = "a date YYYY-MM-DD"
     dates = pd.to_datetime(values, format=local_referrals.DATE_FORMAT, errors="coerce")
@@ -491,7 +547,14 @@ def _check_records(df: pd.DataFrame, s: Schema, rep: _Report, today: pd.Timestam
     key = [c for c in s.unique if c in df.columns]
     if key:
         among = (df[key[0]] != "").to_numpy()
-        _check_repeats(df, rep, key, among, lambda pos, first: f"{key[0]} repeats the one on row {first}", "each record once (ids unique)")
+        _check_repeats(
+            df,
+            rep,
+            key,
+            among,
+            lambda pos, first: f"{key[0]} repeats the one on row {first}",
+            "each record once (ids unique)",
+        )
 
     if s.same_day and dates is not None and s.same_day[0] in df.columns:
         person, day = s.same_day
@@ -501,7 +564,10 @@ def _check_records(df: pd.DataFrame, s: Schema, rep: _Report, today: pd.Timestam
             rep,
             [person, day],
             among,
-            lambda pos, first: f"{person} {df[person].iloc[pos]} has another record on the same day (row {first}): both count, and the later one counts as a re-referral",
+            lambda pos, first: (
+                f"{person} {df[person].iloc[pos]} has another record on the same day (row {first}): both count, and "
+                "the later one counts as a re-referral"
+            ),
             "one record per person per day, unless there really were two",
             WARNING,
             column=person,
@@ -512,9 +578,21 @@ def _check_records(df: pd.DataFrame, s: Schema, rep: _Report, today: pd.Timestam
         given = (values != "").to_numpy()
         ends = pd.to_datetime(values, format=local_referrals.DATE_FORMAT, errors="coerce")
         rep.mask(given & ends.isna().to_numpy(), s.end_date, values, "not a date", "a date YYYY-MM-DD, or empty")
-        rep.mask((ends > today).to_numpy(), s.end_date, values, "date in the future", f"a date no later than today ({today:%Y-%m-%d})")
+        rep.mask(
+            (ends > today).to_numpy(),
+            s.end_date,
+            values,
+            "date in the future",
+            f"a date no later than today ({today:%Y-%m-%d})",
+        )
         if dates is not None:
-            rep.mask((ends < dates).to_numpy(), s.end_date, values, f"{s.end_date} is before {s.date}", f"a date on or after {s.date!r}")
+            rep.mask(
+                (ends < dates).to_numpy(),
+                s.end_date,
+                values,
+                f"{s.end_date} is before {s.date}",
+                f"a date on or after {s.date!r}",
+            )
 
     if s.gap_warning and dates is not None and dates.notna().any():
         months = dates.dropna().dt.to_period("M")
@@ -545,10 +623,18 @@ def _check_counts(df: pd.DataFrame, col: str, rep: _Report) -> None:
     shaped = values.str.fullmatch(_COUNT_RE).fillna(False).to_numpy(dtype=bool)
     rep.mask(empty, col, values, "missing count", expected + " (0 if none)")
     rep.mask(~shaped & ~empty, col, values, "text in a count", expected)
-    numbers = pd.to_numeric(values.where(shaped, "").str.replace(",", "", regex=False), errors="coerce").astype("float64")
+    numbers = pd.to_numeric(values.where(shaped, "").str.replace(",", "", regex=False), errors="coerce").astype(
+        "float64"
+    )
     rep.mask((numbers < 0).to_numpy(), col, values, "negative count", expected)
     rep.mask(((numbers % 1) != 0).to_numpy() & numbers.notna().to_numpy(), col, values, "not a whole number", expected)
-    rep.mask((numbers > MAX_COUNT).to_numpy(), col, values, "implausibly large count for one month", f"a monthly count of at most {MAX_COUNT:,}")
+    rep.mask(
+        (numbers > MAX_COUNT).to_numpy(),
+        col,
+        values,
+        "implausibly large count for one month",
+        f"a monthly count of at most {MAX_COUNT:,}",
+    )
 
 
 def _check_monthly(df: pd.DataFrame, s: Schema, rep: _Report, today: pd.Timestamp) -> None:
@@ -562,7 +648,11 @@ def _check_monthly(df: pd.DataFrame, s: Schema, rep: _Report, today: pd.Timestam
         rep.mask(~ok & ~empty, s.month, values, "not a month", expected)
         # Months as integers (year x 12 + month - 1): no Period for year 0 or 9999 to trip over.
         shaped = values.where(ok, "0000-01")
-        number = shaped.str.slice(0, 4).astype("int64").to_numpy() * 12 + shaped.str.slice(5, 7).astype("int64").to_numpy() - 1
+        number = (
+            shaped.str.slice(0, 4).astype("int64").to_numpy() * 12
+            + shaped.str.slice(5, 7).astype("int64").to_numpy()
+            - 1
+        )
         now, first = today.to_period("M"), EARLIEST.to_period("M")
         future = ok & (number > now.year * 12 + now.month - 1)
         early = ok & (number < first.year * 12 + first.month - 1)
@@ -634,31 +724,78 @@ def _check_tidy(df: pd.DataFrame, s: Schema, rep: _Report, today: pd.Timestamp) 
 
     if "status" in df.columns:
         status = df["status"]
-        rep.mask(~status.isin(("",) + STATUSES), "status", status, "unknown status marker", "empty, or one of " + ", ".join(repr(x) for x in STATUSES) + " (see csdemand.core.tidy)")
+        rep.mask(
+            ~status.isin(("",) + STATUSES),
+            "status",
+            status,
+            "unknown status marker",
+            "empty, or one of " + ", ".join(repr(x) for x in STATUSES) + " (see csdemand.core.tidy)",
+        )
         if "value" in df.columns:
             has_value = (df["value"] != "").to_numpy()
             withheld = (status != "").to_numpy()
-            rep.mask(has_value & withheld, "value", df["value"], lambda pos: f"a value withheld as {status.iloc[pos]!r} still has a figure", "an empty value where the status marks it withheld")
-            rep.mask(~has_value & ~withheld, "value", df["value"], "an empty value without a status marker", "a figure, or a status saying why there is none")
+            rep.mask(
+                has_value & withheld,
+                "value",
+                df["value"],
+                lambda pos: f"a value withheld as {status.iloc[pos]!r} still has a figure",
+                "an empty value where the status marks it withheld",
+            )
+            rep.mask(
+                ~has_value & ~withheld,
+                "value",
+                df["value"],
+                "an empty value without a status marker",
+                "a figure, or a status saying why there is none",
+            )
 
     level = df["geographic_level"] if "geographic_level" in df.columns else None
     if level is not None:
-        rep.mask(~level.isin(tidy.GEOGRAPHIC_LEVELS), "geographic_level", level, "unknown geographic level", _one_of(tidy.GEOGRAPHIC_LEVELS))
+        rep.mask(
+            ~level.isin(tidy.GEOGRAPHIC_LEVELS),
+            "geographic_level",
+            level,
+            "unknown geographic level",
+            _one_of(tidy.GEOGRAPHIC_LEVELS),
+        )
 
     if "la_number" in df.columns:
         la = df["la_number"]
         la_num = pd.to_numeric(la, errors="coerce")
         shaped = la.str.fullmatch(r"\d{3}").fillna(False).to_numpy(dtype=bool)
         empty = (la == "").to_numpy()
-        rep.mask(~shaped & ~empty, "la_number", la, "not an LA number", "a three-digit DfE LA number such as 352, or empty for England and regions")
+        rep.mask(
+            ~shaped & ~empty,
+            "la_number",
+            la,
+            "not an LA number",
+            "a three-digit DfE LA number such as 352, or empty for England and regions",
+        )
         if level is not None:
-            rep.mask(empty & (level == "la").to_numpy(), "la_number", la, "an LA row without an LA number", "a three-digit DfE LA number")
+            rep.mask(
+                empty & (level == "la").to_numpy(),
+                "la_number",
+                la,
+                "an LA row without an LA number",
+                "a three-digit DfE LA number",
+            )
         known = _known_la_numbers()
         if known is None:
-            rep.add("cannot check LA numbers: areas.csv could not be read", column="la_number", expected=f"areas.csv in {paths.data_dir()}", level=WARNING)
+            rep.add(
+                "cannot check LA numbers: areas.csv could not be read",
+                column="la_number",
+                expected=f"areas.csv in {paths.data_dir()}",
+                level=WARNING,
+            )
         else:
             unknown = shaped & ~la_num.isin(list(known)).to_numpy()
-            rep.mask(unknown, "la_number", la, "unknown local authority (not in areas.csv)", "an LA number listed in areas.csv, such as 352 for Manchester")
+            rep.mask(
+                unknown,
+                "la_number",
+                la,
+                "unknown local authority (not in areas.csv)",
+                "an LA number listed in areas.csv, such as 352 for Manchester",
+            )
 
     for col in ("period", "release"):
         if col in df.columns:
@@ -666,17 +803,35 @@ def _check_tidy(df: pd.DataFrame, s: Schema, rep: _Report, today: pd.Timestamp) 
             ok = values.str.fullmatch(r"\d{4}").fillna(False).to_numpy(dtype=bool)
             rep.mask(~ok, col, values, "not a whole number (a year)", "a year such as 2025")
             if col == "period":
-                rep.mask(ok & (pd.to_numeric(values, errors="coerce") > today.year).to_numpy(), col, values, "period in the future", f"a year no later than {today.year}")
+                rep.mask(
+                    ok & (pd.to_numeric(values, errors="coerce") > today.year).to_numpy(),
+                    col,
+                    values,
+                    "period in the future",
+                    f"a year no later than {today.year}",
+                )
 
     if "measure" in df.columns:
         measure = df["measure"]
         rep.mask(measure == "", "measure", measure, "missing measure", "a measure id from reference/measures.csv")
         known = _known_measures()
         if known is not None:
-            rep.mask(~measure.isin(list(known)) & (measure != ""), "measure", measure, "unknown measure", "a measure id from reference/measures.csv")
+            rep.mask(
+                ~measure.isin(list(known)) & (measure != ""),
+                "measure",
+                measure,
+                "unknown measure",
+                "a measure id from reference/measures.csv",
+            )
 
     if "area_code" in df.columns:
-        rep.mask(df["area_code"] == "", "area_code", df["area_code"], "missing area code", "an ONS GSS code such as E08000003")
+        rep.mask(
+            df["area_code"] == "",
+            "area_code",
+            df["area_code"],
+            "missing area code",
+            "an ONS GSS code such as E08000003",
+        )
 
     if "computed" in df.columns:
         comp = df["computed"].str.lower()
@@ -734,8 +889,14 @@ def _decode(raw: bytes, rep: _Report) -> str | None:
     nul = raw.find(b"\x00")
     if nul >= 0:
         sample = raw[:4096]
-        utf16 = sample.count(0) >= len(sample) * 0.3 and (sample[1::2].count(0) > len(sample) * 0.4 or sample[0::2].count(0) > len(sample) * 0.4)
-        what = "the file looks like UTF-16 text without a byte-order mark (NUL bytes between letters)" if utf16 else "the file is not text: it holds NUL bytes (a binary file?)"
+        utf16 = sample.count(0) >= len(sample) * 0.3 and (
+            sample[1::2].count(0) > len(sample) * 0.4 or sample[0::2].count(0) > len(sample) * 0.4
+        )
+        what = (
+            "the file looks like UTF-16 text without a byte-order mark (NUL bytes between letters)"
+            if utf16
+            else "the file is not text: it holds NUL bytes (a binary file?)"
+        )
         rep.add(what, row=_line_of(raw, nul), value=raw[max(0, nul - 4) : nul + 4], expected=_SAVE_AS)
         return None
     try:
@@ -755,12 +916,16 @@ def _decode(raw: bytes, rep: _Report) -> str | None:
             return None
     text = text.rstrip("\x1a")  # a DOS end-of-file marker
     if not text or text.isspace():
-        rep.add("the file is empty (it holds only a byte-order mark or white space)", expected="a CSV file with a header row and data rows")
+        rep.add(
+            "the file is empty (it holds only a byte-order mark or white space)",
+            expected="a CSV file with a header row and data rows",
+        )
         return None
     m = _CONTROL.search(text)
     if m:
         rep.add(
-            "the file holds control characters: it is not text in UTF-8 or Windows-1252 (a binary file, or the wrong encoding)",
+            "the file holds control characters: it is not text in UTF-8 or Windows-1252 (a binary file, or the wrong "
+            "encoding)",
             row=_line_of(text, m.start()),
             value=m.group(),
             expected=_SAVE_AS,
@@ -769,12 +934,20 @@ def _decode(raw: bytes, rep: _Report) -> str | None:
     if windows:
         high = sum(text.count(ch) for ch in set(text) if ord(ch) > 127)
         if high > max(8, len(text) * 0.1):
-            rep.add("the file is not UTF-8 and does not read as Windows-1252 text either (too many unusual characters)", expected=_SAVE_AS)
+            rep.add(
+                "the file is not UTF-8 and does not read as Windows-1252 text either (too many unusual characters)",
+                expected=_SAVE_AS,
+            )
             return None
     lead = _NOT_SPACE.search(text)  # text is not all white space (above)
     first = text[lead.start()]
     if first == "<":
-        rep.add("the file is HTML or XML (a web page or a download error?), not CSV", row=1, value=text[lead.start() : lead.start() + 40], expected="a CSV file")
+        rep.add(
+            "the file is HTML or XML (a web page or a download error?), not CSV",
+            row=1,
+            value=text[lead.start() : lead.start() + 40],
+            expected="a CSV file",
+        )
         return None
     if first in "{[":
         rep.add("the file is JSON, not CSV", row=1, value=text[lead.start() : lead.start() + 40], expected="a CSV file")
@@ -847,8 +1020,20 @@ def _parse(text: str, rep: _Report) -> _Scan | None:
         rep.add(err.message, row=err.row, value=err.value, expected=err.expected or "")
         if header is None:
             return None
-        return _Scan(header, np.frombuffer(lengths, dtype=np.int64), np.frombuffer(blank_one, dtype=np.int64), np.frombuffer(starts, dtype=np.int64), samples)
-    scan = _Scan(header, np.frombuffer(lengths, dtype=np.int64), np.frombuffer(blank_one, dtype=np.int64), np.frombuffer(starts, dtype=np.int64), samples)
+        return _Scan(
+            header,
+            np.frombuffer(lengths, dtype=np.int64),
+            np.frombuffer(blank_one, dtype=np.int64),
+            np.frombuffer(starts, dtype=np.int64),
+            samples,
+        )
+    scan = _Scan(
+        header,
+        np.frombuffer(lengths, dtype=np.int64),
+        np.frombuffer(blank_one, dtype=np.int64),
+        np.frombuffer(starts, dtype=np.int64),
+        samples,
+    )
     if text.count('"') % 2:
         last = len(lengths)  # records after the header: the last record's row is last + 1
         begin = int(scan.starts[last])
@@ -889,7 +1074,12 @@ def _shape(scan: _Scan, rep: _Report) -> tuple[np.ndarray, np.ndarray]:
                 message = f"the last row is cut short: it has {k} of the header's {n} fields (a truncated file?)"
             else:
                 message = f"the row has {k} field{'s' if k != 1 else ''}; the header has {n}"
-            rep.add(message, row=int(rownums[i]), value=scan.samples.get(int(i), ""), expected=f"{n} fields, as in the header")
+            rep.add(
+                message,
+                row=int(rownums[i]),
+                value=scan.samples.get(int(i), ""),
+                expected=f"{n} fields, as in the header",
+            )
         rep.total += max(0, len(idx) - LIMIT)
     keep = ~wrong & ~blank
     return keep, rownums[keep]
@@ -916,9 +1106,18 @@ def _frame(source: bytes | Path, encoding: str, rows: int, n: int) -> pd.DataFra
     try:
         if isinstance(source, Path):
             with text_io.open_regular(source) as fh:
-                df = pd.read_csv(fh, encoding=encoding, dtype=str, keep_default_na=False, na_filter=False, index_col=False)
+                df = pd.read_csv(
+                    fh, encoding=encoding, dtype=str, keep_default_na=False, na_filter=False, index_col=False
+                )
         else:
-            df = pd.read_csv(io.BytesIO(source), encoding=encoding, dtype=str, keep_default_na=False, na_filter=False, index_col=False)
+            df = pd.read_csv(
+                io.BytesIO(source),
+                encoding=encoding,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                index_col=False,
+            )
     except (ValueError, InputError):  # pandas' ParserError and EmptyDataError among them
         return None
     if df.shape != (rows, n):
@@ -933,7 +1132,9 @@ def _frame_by_csv(text: str, n: int) -> pd.DataFrame:
     return pd.DataFrame(body, columns=range(n), dtype=str)
 
 
-def check_file(path: str | Path, table: str | None = None, *, today: date | str | None = None, quote: bool = True) -> list[Problem]:
+def check_file(
+    path: str | Path, table: str | None = None, *, today: date | str | None = None, quote: bool = True
+) -> list[Problem]:
     """Every problem in a CSV file; ``table`` (a :data:`SCHEMAS` key or alias) is judged by the
     header when None. Also reports files that are empty, binary, in the wrong encoding, not CSV,
     or cut short, and runs the matching reader on a published DfE/ONS file. ``quote=False`` (a
@@ -949,7 +1150,9 @@ def check_file(path: str | Path, table: str | None = None, *, today: date | str 
     try:
         _check_file(path, table, rep, _today(today))
     except Exception as exc:  # never a traceback for bad data
-        rep.add(f"the check stopped unexpectedly ({type(exc).__name__}: {exc})", expected="a CSV file this check can read")
+        rep.add(
+            f"the check stopped unexpectedly ({type(exc).__name__}: {exc})", expected="a CSV file this check can read"
+        )
     return rep.finish()
 
 
@@ -978,7 +1181,12 @@ def _check_file(path: Path, table: str | None, rep: _Report, today: pd.Timestamp
         return
     header = [h.strip() for h in scan.header]
     if not any(header):
-        rep.add("the first row is blank: the header must be on row 1", row=1, value=",".join(scan.header), expected="a header row naming the columns on row 1")
+        rep.add(
+            "the first row is blank: the header must be on row 1",
+            row=1,
+            value=",".join(scan.header),
+            expected="a header row naming the columns on row 1",
+        )
         return
     if s is None:
         name = detect_table(header)
@@ -986,9 +1194,19 @@ def _check_file(path: Path, table: str | None, rep: _Report, today: pd.Timestamp
             if len(header) == 1:
                 for sep, what in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
                     if sep in header[0]:
-                        rep.add(f"the fields are separated by {what}, not commas", row=1, value=header[0][:60], expected="a comma-separated (CSV) file")
+                        rep.add(
+                            f"the fields are separated by {what}, not commas",
+                            row=1,
+                            value=header[0][:60],
+                            expected="a comma-separated (CSV) file",
+                        )
                         return
-                rep.add("not a CSV file: the header row has a single field and no commas", row=1, value=header[0][:60], expected="a comma-separated header row")
+                rep.add(
+                    "not a CSV file: the header row has a single field and no commas",
+                    row=1,
+                    value=header[0][:60],
+                    expected="a comma-separated header row",
+                )
                 return
             before = rep.total
             _shape(scan, rep)  # a published file cut short: say so, not the reader's stumble
@@ -1010,7 +1228,13 @@ def _check_file(path: Path, table: str | None, rep: _Report, today: pd.Timestamp
     keep, rownums = _shape(scan, rep)
     n, rows = len(header), int(keep.sum())
     # Every record kept: pandas reads the file itself. Else it reads the kept records' bytes.
-    whole = rows > 0 and encoding is not None and rows == len(scan.lengths) and scan.truncated_at is None and int(scan.starts[-1]) == len(text)
+    whole = (
+        rows > 0
+        and encoding is not None
+        and rows == len(scan.lengths)
+        and scan.truncated_at is None
+        and int(scan.starts[-1]) == len(text)
+    )
     kept = _kept_text(text, scan, keep).encode("utf-8") if rows and not whole else None
     del text, scan  # memory: neither the text nor the file's bytes are held beside the frame
     if rows == 0:
@@ -1023,7 +1247,10 @@ def _check_file(path: Path, table: str | None, rep: _Report, today: pd.Timestamp
         except InputError:
             same = False
         if not same:
-            rep.add("the file changed while it was being checked: check it again once nothing is writing to it", expected="a file that is not being written to")
+            rep.add(
+                "the file changed while it was being checked: check it again once nothing is writing to it",
+                expected="a file that is not being written to",
+            )
             return
         if df is None:  # pandas and the csv module disagree on this file: the csv module's records, as checked
             df = _frame_by_csv(text_io.read_bytes(path).decode(encoding), n)
@@ -1040,7 +1267,12 @@ def _check_file(path: Path, table: str | None, rep: _Report, today: pd.Timestamp
 
 
 #: The local table whose reader checks a file of each record or monthly schema.
-_READER_TABLE = {"referrals": "referrals", "early_help_requests": "early_help_requests", "early_help_monthly": "early_help_requests", "looked_after": "looked_after"}
+_READER_TABLE = {
+    "referrals": "referrals",
+    "early_help_requests": "early_help_requests",
+    "early_help_monthly": "early_help_requests",
+    "looked_after": "looked_after",
+}
 
 
 def _check_local_reader(path: Path, s: Schema, rep: _Report) -> None:
@@ -1055,7 +1287,13 @@ def _check_local_reader(path: Path, s: Schema, rep: _Report) -> None:
     try:
         local.check_raw(table, read_text_table(path), str(path))
     except InputError as exc:
-        rep.add(f"{exc.message} (the reader that render uses; only its first problem is reported)", row=exc.row, column=exc.column, value=exc.value, expected=exc.expected or "")
+        rep.add(
+            f"{exc.message} (the reader that render uses; only its first problem is reported)",
+            row=exc.row,
+            column=exc.column,
+            value=exc.value,
+            expected=exc.expected or "",
+        )
     except Exception as exc:
         rep.add(f"the reader failed ({type(exc).__name__}: {_short(str(exc))})", expected="a file the reader can read")
 
@@ -1078,9 +1316,17 @@ def _check_published(path: Path, rep: _Report, run: bool = True) -> bool:
     try:
         kind.reader(path)
     except InputError as exc:
-        rep.add(f"{exc.message} (published file, {kind.name}: only the first problem is reported)", row=exc.row, column=exc.column, value=exc.value, expected=exc.expected or "")
+        rep.add(
+            f"{exc.message} (published file, {kind.name}: only the first problem is reported)",
+            row=exc.row,
+            column=exc.column,
+            value=exc.value,
+            expected=exc.expected or "",
+        )
     except Exception as exc:
-        rep.add(f"the {kind.name} reader failed ({type(exc).__name__}: {exc})", expected=f"a {kind.name} file as published")
+        rep.add(
+            f"the {kind.name} reader failed ({type(exc).__name__}: {exc})", expected=f"a {kind.name} file as published"
+        )
     return True
 
 
@@ -1092,7 +1338,9 @@ def problem_from_error(exc: InputError, source: str) -> Problem:
 # --------------------------------------------------------------------------- everything configured
 
 
-def validate_all(config: object = None, las: Iterable[str | int] | None = None, *, today: date | str | None = None) -> dict[str, list[Problem]]:
+def validate_all(
+    config: object = None, las: Iterable[str | int] | None = None, *, today: date | str | None = None
+) -> dict[str, list[Problem]]:
     """Problems in every configured local source and in the published tidy tables, by source.
 
     Local sources come from :mod:`csdemand.local.sources` when it is there (every table of the
@@ -1170,8 +1418,20 @@ def _validate_configured(local, config, las, today) -> dict[str, list[Problem]]:
             try:
                 entry = cfg["tables"][table]
                 if not local.is_configured(table, la.slug, cfg):
-                    why = f"${entry['url_env']} is not set" if entry.get("format") == "sql" else "the file does not exist"
-                    out[label] = [Problem(label, None, None, None, f"the source that tables.{table} in {_display(cfg.get('file', 'the data config'))} names", f"nothing to check for {la.name}: {why}", WARNING)]
+                    why = (
+                        f"${entry['url_env']} is not set" if entry.get("format") == "sql" else "the file does not exist"
+                    )
+                    out[label] = [
+                        Problem(
+                            label,
+                            None,
+                            None,
+                            None,
+                            f"the source that tables.{table} in {_display(cfg.get('file', 'the data config'))} names",
+                            f"nothing to check for {la.name}: {why}",
+                            WARNING,
+                        )
+                    ]
                     continue
                 if entry.get("format") == "csv" and hasattr(local, "resolve_path"):
                     path = local.resolve_path(table, la.slug, cfg, la.la_number)
@@ -1183,12 +1443,25 @@ def _validate_configured(local, config, las, today) -> dict[str, list[Problem]]:
                         continue
                 else:
                     raw = local.read_raw(table, la.slug, la.la_number, cfg)
-                    problems = check_frame(raw, table, label, today=today, quote=False) if ALIASES.get(table, table) in SCHEMAS else []
+                    problems = (
+                        check_frame(raw, table, label, today=today, quote=False)
+                        if ALIASES.get(table, table) in SCHEMAS
+                        else []
+                    )
             except InputError as exc:
                 out[label] = [problem_from_error(exc, label)]
                 continue
             except Exception as exc:
-                out[label] = [Problem(label, None, None, None, "a readable source", f"the source cannot be read ({type(exc).__name__}: {_short(str(exc))})")]
+                out[label] = [
+                    Problem(
+                        label,
+                        None,
+                        None,
+                        None,
+                        "a readable source",
+                        f"the source cannot be read ({type(exc).__name__}: {_short(str(exc))})",
+                    )
+                ]
                 continue
             if not any(p.level in (ERROR, MORE) for p in problems):
                 problems += _check_with_reader(local, table, la, cfg, label, raw)
@@ -1209,5 +1482,14 @@ def _check_with_reader(local, table: str, la, cfg, label: str, raw: pd.DataFrame
         p.message += " (the reader that render uses; only its first problem is reported)"
         return [p]
     except Exception as exc:
-        return [Problem(label, None, None, None, "a readable source", f"the reader failed ({type(exc).__name__}: {_short(str(exc))})")]
+        return [
+            Problem(
+                label,
+                None,
+                None,
+                None,
+                "a readable source",
+                f"the reader failed ({type(exc).__name__}: {_short(str(exc))})",
+            )
+        ]
     return []
