@@ -114,10 +114,6 @@ def published(
     )
 
 
-def _fmt(v: float, d: int = 1) -> str:
-    return "not available" if v is None or pd.isna(v) else f"{v:,.{d}f}"
-
-
 def _year_label(p: int, mb: benchmarks.MeasureBenchmark) -> str:
     """'2024 r' (re-based), '2025 *' (computed here), '2022'."""
     mark = REBASED_MARK if p in mb.rebased_periods else (COMPUTED_MARK if p in mb.computed_periods else "")

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Mapping, Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
@@ -720,17 +720,10 @@ def format_value(value: float, status: str | None = "", decimals: int = 0) -> st
     """The text a briefing shows for a figure: the marker (``c``, ``x``, ``z``, ``u``, ``k``) where
     the figure is withheld, ``x`` where it is missing, else the number with thousands separators
     at ``decimals`` places, rounded half up (12.25 -> 12.3) as DfE prints."""
+    from csdemand.core import numbers
+
     st = _statuses(status, 1)[0]
-    if st in SHOWN_MARKERS:
-        return st
-    if st:
-        return "x"
-    if value is None or value is pd.NA or pd.isna(value):
-        return "x"
-    d = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-int(decimals)), rounding=ROUND_HALF_UP)
-    if d == 0:
-        d = abs(d)
-    return f"{d:,.{int(decimals)}f}"
+    return numbers.fmt(value, decimals, status=st if st in SHOWN_MARKERS else ("x" if st else ""))
 
 
 def format_table(protected: pd.DataFrame, status: pd.DataFrame, decimals: int = 0) -> pd.DataFrame:

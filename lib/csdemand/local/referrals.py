@@ -228,8 +228,9 @@ def flag_rereferrals(df: pd.DataFrame) -> pd.DataFrame:
 
 def reporting_year(dates: pd.Series | pd.DatetimeIndex | list) -> pd.Series:
     """DfE reporting year (ending 31 March) of each date: 2024-03-31 -> 2024, 2024-04-01 -> 2025."""
-    d = pd.Series(pd.to_datetime(dates)) if not isinstance(dates, pd.Series) else pd.to_datetime(dates)
-    return (d.dt.year + (d.dt.month >= 4).astype("int64")).astype("int64")
+    from csdemand.core import periods
+
+    return periods.reporting_years(pd.Series(pd.to_datetime(dates))).astype("int64")
 
 
 # --------------------------------------------------------------------------- summaries

@@ -488,11 +488,7 @@ def spc_chart(
     ax.legend(frameon=False, fontsize=LEGEND_FONTSIZE, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=2)
     fig.tight_layout()
 
-    fmt = (
-        (lambda v: "x" if pd.isna(v) else f"{v * 100:.1f}%")
-        if percent
-        else (lambda v: "x" if pd.isna(v) else f"{v:,.0f}")
-    )
+    fmt = (lambda v: numbers.fmt(v * 100, 1, unit="%")) if percent else (lambda v: numbers.fmt(v))
     shown = ~hidden
     special = shown & (kinds != "common_cause").to_numpy()
     counts = pd.Series(kinds[special]).value_counts()
@@ -660,21 +656,21 @@ def its_chart(series: pd.Series, its, change: pd.Period, what: str, shown: pd.Se
     ax.legend(frameon=False, fontsize=LEGEND_FONTSIZE, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2)
     fig.tight_layout()
     last = series.index[-1]
-    actual = "c (withheld)" if pd.isna(visible.iloc[-1]) else f"{visible.iloc[-1]:,.0f}"
+    actual = "c (withheld)" if pd.isna(visible.iloc[-1]) else numbers.fmt(visible.iloc[-1])
     alt = (
         f"Line chart of {what.lower()} a month from {series.index[0].strftime('%B %Y')} to {last.strftime('%B %Y')}, "
         "with the fitted "
         f"trend, seasons and change, and the earlier trend continued after {change.strftime('%B %Y')}. In "
         f"{last.strftime('%B %Y')} the actual was "
-        f"{actual}, the fit {fitted.reindex(series.index).iloc[-1]:,.0f} and the earlier trend continued "
-        f"{cf.iloc[-1]:,.0f}."
+        f"{actual}, the fit {numbers.fmt(fitted.reindex(series.index).iloc[-1])} and the earlier trend continued "
+        f"{numbers.fmt(cf.iloc[-1])}."
     )
     data = pd.DataFrame(
         {
             "Month": [m.strftime("%b %Y") for m in series.index],
-            "Actual": visible.map(lambda v: "c" if pd.isna(v) else f"{v:,.0f}").to_numpy(),
-            "Fitted": fitted.reindex(series.index).map(lambda v: f"{v:,.0f}").to_numpy(),
-            "Earlier trend continued": cf.map(lambda v: "" if pd.isna(v) else f"{v:,.0f}").to_numpy(),
+            "Actual": visible.map(lambda v: "c" if pd.isna(v) else numbers.fmt(v)).to_numpy(),
+            "Fitted": fitted.reindex(series.index).map(numbers.fmt).to_numpy(),
+            "Earlier trend continued": cf.map(lambda v: "" if pd.isna(v) else numbers.fmt(v)).to_numpy(),
         }
     )
     return Chart(
@@ -720,18 +716,19 @@ def forecast_chart(
     first, last = fc.iloc[0], fc.iloc[-1]
     alt = (
         f"Line chart of {what.lower()} a month for the last {len(hist)} months and a {len(fc)}-month forecast from "
-        f"{fc.index[0].strftime('%B %Y')} to {fc.index[-1].strftime('%B %Y')}: about {fc['mean'].sum():,.0f} in total, "
-        f"{fc['mean'].mean():,.0f} a month on average. Each month's 95% interval widens from "
-        f"{first['lower_95']:,.0f}-{first['upper_95']:,.0f} "
-        f"in {fc.index[0].strftime('%B %Y')} to {last['lower_95']:,.0f}-{last['upper_95']:,.0f} in "
+        f"{fc.index[0].strftime('%B %Y')} to {fc.index[-1].strftime('%B %Y')}: "
+        f"about {numbers.fmt(fc['mean'].sum())} in total, "
+        f"{numbers.fmt(fc['mean'].mean())} a month on average. Each month's 95% interval widens from "
+        f"{numbers.fmt(first['lower_95'])}-{numbers.fmt(first['upper_95'])} "
+        f"in {fc.index[0].strftime('%B %Y')} to {numbers.fmt(last['lower_95'])}-{numbers.fmt(last['upper_95'])} in "
         f"{fc.index[-1].strftime('%B %Y')}."
     )
     data = pd.DataFrame(
         {
             "Month": [m.strftime("%b %Y") for m in fc.index],
-            "Forecast": fc["mean"].map(lambda v: f"{v:,.0f}").to_numpy(),
-            "95% lower": fc["lower_95"].map(lambda v: f"{v:,.0f}").to_numpy(),
-            "95% upper": fc["upper_95"].map(lambda v: f"{v:,.0f}").to_numpy(),
+            "Forecast": fc["mean"].map(numbers.fmt).to_numpy(),
+            "95% lower": fc["lower_95"].map(numbers.fmt).to_numpy(),
+            "95% upper": fc["upper_95"].map(numbers.fmt).to_numpy(),
         }
     )
     return Chart(
@@ -752,11 +749,12 @@ def seasonal_chart(by_month: pd.DataFrame, what: str) -> Chart:
     fig.tight_layout()
     order = np.argsort(pct)
     alt = (
-        f"Bar chart of the seasonal pattern in {what.lower()}: highest {months[order[-1]]} ({pct[order[-1]]:+.0f}% "
+        f"Bar chart of the seasonal pattern in {what.lower()}: "
+        f"highest {months[order[-1]]} ({numbers.fmt(pct[order[-1]], sign=True)}% "
         "of trend), "
-        f"lowest {months[order[0]]} ({pct[order[0]]:+.0f}%)."
+        f"lowest {months[order[0]]} ({numbers.fmt(pct[order[0]], sign=True)}%)."
     )
-    data = pd.DataFrame({"Month": months, "% of trend": [f"{v:+.1f}%" for v in pct]})
+    data = pd.DataFrame({"Month": months, "% of trend": [numbers.fmt(v, 1, unit="%", sign=True) for v in pct]})
     return Chart(figure_png(fig), alt, f"{what}: how far each calendar month runs above or below the trend", data)
 
 
@@ -813,5 +811,7 @@ def mix_chart(shares: pd.DataFrame, what: str, by: str, table: pd.DataFrame | No
     )
     alt = f"Stacked bar chart of {what.lower()} by {by} each reporting year from {first} to {last}. In {last}: {parts}."
     if table is None:
-        table = share.apply(lambda col: col.map(lambda v: "c" if pd.isna(v) else f"{v:.1f}%")).reset_index(names="Year")
+        table = share.apply(
+            lambda col: col.map(lambda v: "c" if pd.isna(v) else numbers.fmt(v, 1, unit="%"))
+        ).reset_index(names="Year")
     return Chart(figure_png(fig), alt, f"{what} by {by}, share of each year's total", table)
