@@ -363,6 +363,11 @@ def scan(path: str | Path, rep: Report) -> File | None:
     return File(path, header, parsed, text, encoding, as_read)
 
 
+def report_row_lengths(file: File, rep: Report) -> None:
+    """Report the rows of another length than the header (as :func:`frame` does), reading nothing more."""
+    _shape(file.scan, rep)
+
+
 def frame(file: File, rep: Report) -> tuple[pd.DataFrame, np.ndarray] | None:
     """The rows of a scanned file with as many fields as the header, as strings named by the
     header, and the spreadsheet row of each; rows of another length are reported. None (after

@@ -118,7 +118,8 @@ class Report:
             return None
         return self.shorten(value) if self.shorten is not None and value is not None else value
 
-    def _row(self, pos: int) -> int:
+    def row_of(self, pos: int) -> int:
+        """The spreadsheet row of a position of the frame being checked."""
         return int(self.rows[pos]) if self.rows is not None else pos + 2
 
     def add(
@@ -164,7 +165,7 @@ class Report:
                 found = value.iloc[pos]
             else:
                 found = value(pos)
-            row = self._row(pos)
+            row = self.row_of(pos)
             key = (_ROWS, row, len(self.items))
             self.items.append((key, Problem(self.source, row, column, self._value(found), expected, text, level)))
 

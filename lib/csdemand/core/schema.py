@@ -265,6 +265,18 @@ def pick(name: str | Table, columns: Iterable[str]) -> Table | Problem:
     )
 
 
+def looks_like(header: Iterable[str], t: Table) -> bool:
+    """Whether a header is recognisably the layout: it holds at least half its required columns."""
+    found = {str(h).strip() for h in header} & set(t.required)
+    return len(found) * 2 >= len(t.required)
+
+
+def not_layout(t: Table, header: Iterable[str]) -> str:
+    """What is said of a header that is not recognisably the layout (see :func:`looks_like`)."""
+    found = len({str(h).strip() for h in header} & set(t.required))
+    return f"this is not {_article(t.label)}: its header has {found} of the layout's {len(t.required)} columns"
+
+
 # --------------------------------------------------------------------------- the engine
 
 
@@ -383,13 +395,8 @@ def check(
 
     present = [c.name for c in t.columns if c.name in frame.columns]
     missing = [c for c in t.required if c not in present]
-    wanted = len(t.required)
-    if wanted and (wanted - len(missing)) * 2 < wanted:  # not even half the layout: say so once
-        rep.add(
-            f"this is not {_article(t.label)}: its header has {wanted - len(missing)} of the layout's {wanted} columns",
-            row=1,
-            expected="a header with " + t.header,
-        )
+    if not looks_like(frame.columns, t):  # not even half the layout: say so once
+        rep.add(not_layout(t, frame.columns), row=1, expected="a header with " + t.header)
         return Checked(t, rep, frame)
     for c in missing:
         rep.add(f"missing column {c!r}: the {t.label} needs it", row=1, column=c, expected="a header with " + t.header)
@@ -561,18 +568,19 @@ def _check_recorded_throughout(out: Checked) -> None:
             )
 
 
-def _key_codes(out: Checked, columns: list[str]) -> np.ndarray:
-    """One integer per row, equal for rows whose ``columns`` hold equal strings.
+def key_codes(frame: pd.DataFrame, columns: list[str], values: dict[str, _Values] | None = None) -> np.ndarray:
+    """One integer per row, equal for rows whose ``columns`` hold equal strings (``values``: the
+    columns already factorized by :func:`check`).
 
     Integers, not the joined strings: joining two columns of 3 million rows makes 3 million new
     strings (about 300 MB) where these codes take 24 MB.
     """
     combined = None
     for name in columns:
-        if name in out.values:
-            codes, n = out.values[name].codes, len(out.values[name].uniques)
+        if values is not None and name in values:
+            codes, n = values[name].codes, len(values[name].uniques)
         else:
-            codes, uniques = pd.factorize(out.frame[name])
+            codes, uniques = pd.factorize(frame[name].astype(str))
             n = len(uniques)
         codes = codes.astype(np.int64)
         if combined is None:
@@ -583,8 +591,9 @@ def _key_codes(out: Checked, columns: list[str]) -> np.ndarray:
     return combined
 
 
-def _repeats(
-    out: Checked,
+def report_repeats(
+    frame: pd.DataFrame,
+    rep: Report,
     columns: list[str],
     among: np.ndarray,
     message: Callable[[int, int], str],
@@ -592,10 +601,11 @@ def _repeats(
     level: str = ERROR,
     column: str | None = None,
     value: Callable[[int], object] | None = None,
+    values: dict[str, _Values] | None = None,
 ) -> None:
-    """Report rows (within ``among``) whose key repeats an earlier row's; ``message`` gets (pos, first row)."""
-    rep = out.report
-    codes = _key_codes(out, columns)
+    """Report rows (within ``among``) whose ``columns`` repeat an earlier row's; ``message`` gets
+    the row's position and the spreadsheet row of the first of its kind."""
+    codes = key_codes(frame, columns, values)
     where = np.flatnonzero(among)
     repeat = pd.Series(codes[where]).duplicated(keep="first").to_numpy()
     if not repeat.any():
@@ -604,17 +614,23 @@ def _repeats(
     dup[where[repeat]] = True
     firsts = where[~repeat]
     first_pos = pd.Series(firsts, index=codes[firsts])
-    first_of = dict(zip(np.flatnonzero(dup)[:LIMIT], first_pos.reindex(codes[dup][:LIMIT]).to_numpy()))
+    shown = np.flatnonzero(dup)[:LIMIT]  # only these are built into problems
+    first_of = dict(zip(shown, first_pos.reindex(codes[shown]).to_numpy()))
     col = column or columns[0]
-    frame = out.frame
     rep.mask(
         dup,
         col,
         value or (lambda pos: frame[col].iloc[pos]),
-        lambda pos: message(pos, rep._row(int(first_of[pos]))),
+        lambda pos: message(pos, rep.row_of(int(first_of[pos]))),
         expected,
         level,
     )
+
+
+def _repeats(
+    out: Checked, columns: list[str], among: np.ndarray, message, expected, level=ERROR, column=None, value=None
+):
+    report_repeats(out.frame, out.report, columns, among, message, expected, level, column, value, out.values)
 
 
 def _check_unique(out: Checked) -> None:
@@ -723,6 +739,17 @@ def read_csv(
         return Checked(found, rep)
     df, rep.rows = got
     return check(df, found, today=today, report=rep)
+
+
+def read_text(path: str | Path) -> pd.DataFrame:
+    """A CSV file's rows as strings named by its (stripped) header, read as :func:`read_csv` reads
+    it but not checked against a layout; the first problem of the file itself raises
+    :class:`~csdemand.core.errors.InputError`. Blank lines are skipped."""
+    rep = Report(path)
+    file = csvfile.scan(path, rep)
+    got = csvfile.frame(file, rep) if file is not None else None
+    rep.raise_first()
+    return got[0]
 
 
 def _first_layout(layout: str | Table) -> Table:
