@@ -63,6 +63,7 @@ import pandas as pd
 from csdemand.core import paths, schema
 from csdemand.core.errors import InputError
 from csdemand.core.text import cell_text
+from csdemand.local import annex_a
 from csdemand.local import early_help as early_help_data
 from csdemand.local import looked_after as local_looked_after
 from csdemand.local import referrals as local_referrals
@@ -83,8 +84,8 @@ FILE_READERS: dict[str, Any] = {
     local_looked_after.LAYOUT.table: local_looked_after.read_extract,
 }
 
-#: The Annex A list that holds each table.
-ANNEX_A_LISTS: dict[str, int] = {"referrals": 3, "early_help_requests": 2, "looked_after": 8}
+#: The Annex A list that holds each table (``reference/tables/annex_a.yaml``).
+ANNEX_A_LISTS: dict[str, int] = {table: number for number, table in annex_a.LIST_TABLES.items()}
 
 #: Per format: (required keys, optional keys).
 FORMATS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -547,8 +548,6 @@ def read_raw(table: str, la_slug: str, la_number: int, config: dict | str | Path
         return schema.read_text(path)
     if fmt == "xlsx":
         return _read_xlsx(path, entry.get("sheet"))
-    from csdemand.local import annex_a
-
     return annex_a.read_list(path, entry["list"], sheet=entry.get("sheet"))
 
 
