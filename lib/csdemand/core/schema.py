@@ -761,16 +761,18 @@ def _first_layout(layout: str | Table) -> Table:
 # --------------------------------------------------------------------------- documents
 
 
-def _describe_type(col: Column) -> str:
+def _describe_type(col: Column, unique: bool = False) -> str:
     if col.type == "id":
-        return "text, on every row"
+        return "text, on every row" + (", each once" if unique else "")
     if col.type == "date":
         text = f"date `YYYY-MM-DD`, {col.earliest:%Y-%m-%d} to today"
+        if col.not_before:
+            text += f", not before `{col.not_before}`"
         return text + (f"; empty {col.blank.removeprefix('empty ')}" if col.blank else "")
     if col.type == "month":
         return f"month `YYYY-MM`, {col.earliest:%Y-%m} to this month"
     if col.type == "count":
-        return "whole number, 0 or more" + (f" (at most {col.maximum:,})" if col.maximum is not None else "")
+        return "whole number, 0 or more" + (f", at most {col.maximum:,}" if col.maximum is not None else "")
     if col.type in ("code", "flag"):
         text = " or ".join(", ".join(f"`{c}`" for c in col.codes).rsplit(", ", 1))
         if col.not_recorded == "throughout":
@@ -782,32 +784,32 @@ def _describe_type(col: Column) -> str:
 
 
 def markdown(layout: str | Table) -> str:
-    """A layout's columns as the README's Markdown table (generated here, checked by a test)."""
+    """A layout's columns and rules as the README prints them (generated here, checked by a test)."""
     t = layout if isinstance(layout, Table) else table(layout)
-    lines = [
-        f"`{t.name}`: {t.label}" + (f", a layout of `{t.table}`" if t.table != t.name else ""),
-        "",
-        "| column | required | values | what it holds |",
-        "|---|---|---|---|",
-    ]
+    title = f"`{t.name}`: {t.label}" + (f" (a layout of `{t.table}`)" if t.table != t.name else "")
+    lines = [title, "", "| column | required | values | what it holds |", "|---|---|---|---|"]
     for c in t.columns:
-        notes = []
-        if c.name in t.unique and len(t.unique) == 1:
-            notes.append("unique")
-        if c.not_before:
-            notes.append(f"not before `{c.not_before}`")
-        meaning = c.meaning + (f" ({', '.join(notes)})" if notes else "")
-        lines.append(f"| `{c.name}` | {'yes' if c.required else 'no'} | {_describe_type(c)} | {meaning} |")
+        unique = t.unique == (c.name,)
+        lines.append(f"| `{c.name}` | {'yes' if c.required else 'no'} | {_describe_type(c, unique)} | {c.meaning} |")
     rules = []
     if len(t.unique) > 1:
-        rules.append("each " + " and ".join(f"`{c}`" for c in t.unique) + " once (those present)")
+        rules.append("each combination of " + " and ".join(f"`{c}`" for c in t.unique) + " (those present) once")
     if t.gaps == "error":
         rules.append("a row for every month from the first to the last")
+    warnings = []
+    if t.same_day:
+        warnings.append("the same " + " on the same ".join(f"`{c}`" for c in t.same_day) + " twice")
+    if t.gaps == "warning":
+        warnings.append("a month between the first and the last without any row")
     if rules:
         lines += ["", "Rules: " + "; ".join(rules) + "."]
+    if warnings:
+        lines += ["", "Warnings (accepted, worth a look): " + "; ".join(warnings) + "."]
     return "\n".join(lines)
 
 
 def readme_tables() -> str:
-    """Every layout's table, as the README's section "Your own data" prints them."""
-    return "\n\n".join(markdown(t) for t in tables().values())
+    """Every layout's table, as the README's section "Your own data" prints them (generated from
+    the declarations; ``tests/core/test_schema.py`` checks the README holds exactly this)."""
+    ordered = sorted(tables().values(), key=lambda t: (t.table, t.layout != "record"))
+    return "\n\n".join(markdown(t) for t in ordered)
