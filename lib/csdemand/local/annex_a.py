@@ -17,8 +17,9 @@ the first of the first 20 rows with a "Child Unique ID" cell; rows above it (tit
 wholly empty rows are skipped. Column names are matched as Ofsted's template spells them, ignoring
 case, spacing, punctuation and any bracketed part ("Date of Referral (dd/mm/yyyy)"), and the usual
 variants are accepted (:data:`ALIASES`). The lists, their columns, the aliases, the CIN source
-codes and the yes/no words are declared in ``csdemand/reference/tables/annex_a.yaml``. Dates may be Excel dates, Excel serial numbers or text
-``dd/mm/yyyy`` (also ``yyyy-mm-dd``, ``dd-mm-yyyy``, ``dd.mm.yyyy``, ``1 Apr 2024``).
+codes and the yes/no words are declared in ``csdemand/reference/tables/annex_a.yaml``. Dates may
+be Excel dates, Excel serial numbers or text ``dd/mm/yyyy`` (also ``yyyy-mm-dd``, ``dd-mm-yyyy``,
+``dd.mm.yyyy``, ``1 Apr 2024``).
 
 What the lists do not hold, and what is put in its place. A field a list does not hold is never
 given a made-up value: its column holds the placeholder ``Not recorded``

@@ -475,10 +475,10 @@ def _check_file(path: Path, table: str | None, rep: Report, today: date | str | 
     if got is None:
         return
     df, rep.rows = got
-    checked = declared.check(df, layout, report=rep, today=today)
-    del df
+    frame = declared.check(df, layout, report=rep, today=today).frame
+    del df  # memory: only the table as checked is kept for the reader, not the check's working arrays
     if not rep.errors():
-        _check_local_reader(path, layout, checked.frame, rep)
+        _check_local_reader(path, layout, frame, rep)
 
 
 def _check_local_reader(path: Path, layout: declared.Table, frame: pd.DataFrame, rep: Report) -> None:
