@@ -107,7 +107,8 @@ def test_read_monthly_types_month_and_count(tmp_path):
 
 @pytest.mark.parametrize(
     "cell, message",
-    [("about 40", "not a number"), ("-3", "negative count"), ("2.5", "not a whole number"), ("", "not a number")],
+    # The words validate uses for the same cells (one engine): text, an empty cell, a sign, a fraction.
+    [("about 40", "text in a count"), ("-3", "negative count"), ("2.5", "not a whole number"), ("", "missing count")],
 )
 def test_read_monthly_bad_count_names_the_row_and_column(tmp_path, cell, message):
     path = _monthly(tmp_path, f"2024-01,2\n2024-02,{cell}\n2024-03,4\n")
@@ -133,7 +134,7 @@ def test_read_monthly_duplicated_month_names_both_rows(tmp_path):
 def test_read_monthly_duplicated_month_and_hub_is_an_error_but_a_month_per_hub_is_not(tmp_path):
     assert len(eh.read_monthly(_monthly(tmp_path, MONTHLY_BY_HUB, header=""))) == 5
     path = _monthly(tmp_path, MONTHLY_BY_HUB.replace("2024-03,Central", "2024-03,North"), header="")
-    with pytest.raises(InputError, match="month and hub repeats the one on row 5") as err:
+    with pytest.raises(InputError, match="month and hub repeat the one on row 5") as err:
         eh.read_monthly(path)
     assert (err.value.row, err.value.column, err.value.value) == (6, "month", ("2024-03", "North"))
 
@@ -294,7 +295,8 @@ def test_a_header_only_extract_has_no_rows(tmp_path, header):
     path = _write(tmp_path, "", header=header)
     with pytest.raises(InputError, match="the extract has no rows") as err:
         eh.load(path)
-    assert err.value.file == str(path) and err.value.row == 2
+    # No row to point at (as for referrals, and as validate says it): the file, and no row.
+    assert (err.value.file, err.value.row, err.value.column) == (str(path), None, None)
 
 
 def test_a_query_returning_no_rows_has_no_rows():

@@ -51,6 +51,21 @@ CASES: dict[str, tuple[int | None, str | None, str, str]] = {
     "duplicate_id.csv": (4, "referral_id", "referral_id repeats the one on row 3", "each record once"),
     "unknown_code.csv": (3, "source", "unknown source code", "'Police'"),
     "early_help_bad.csv": (3, "hub", "unknown hub code", "'North'"),
+    "before_2000.csv": (2, "referral_date", "date before 2000-01-01", "a date from 2000-01-01 to today"),
+    "domestic_abuse_mixed.csv": (
+        3,
+        "domestic_abuse",
+        "domestic abuse is 'Not recorded' on some rows and recorded on others",
+        "'Not recorded' on every row",
+    ),
+    "header_only.csv": (None, None, "the extract has no rows", "at least one row of data below the header"),
+    "ceased_in_future.csv": (2, "ceased", "date in the future", "a date no later than today"),
+    "ceased_before_started.csv": (3, "ceased", "ceased is before started", "a date on or after 'started'"),
+    "huge_count.csv": (3, "requests", "implausibly large count for one month", "at most 1,000,000,000"),
+    "early_help_future.csv": (3, "date_received", "date in the future", "a date no later than today"),
+    "blank_line.csv": (5, "source", "unknown source code", "'Police'"),
+    "month_hub_repeat.csv": (4, "month", "month and hub repeat the one on row 2", "each month and hub once"),
+    "not_early_help.csv": (1, None, "cannot tell which table this is from its header", "month, requests"),
 }
 
 

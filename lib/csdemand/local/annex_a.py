@@ -16,8 +16,10 @@ Finding things. The sheet is the one whose name starts ``List 2`` / ``List 3`` /
 the first of the first 20 rows with a "Child Unique ID" cell; rows above it (titles, notes) and
 wholly empty rows are skipped. Column names are matched as Ofsted's template spells them, ignoring
 case, spacing, punctuation and any bracketed part ("Date of Referral (dd/mm/yyyy)"), and the usual
-variants are accepted (:data:`ALIASES`). Dates may be Excel dates, Excel serial numbers or text
-``dd/mm/yyyy`` (also ``yyyy-mm-dd``, ``dd-mm-yyyy``, ``dd.mm.yyyy``, ``1 Apr 2024``).
+variants are accepted (:data:`ALIASES`). The lists, their columns, the aliases, the CIN source
+codes and the yes/no words are declared in ``csdemand/reference/tables/annex_a.yaml``. Dates may
+be Excel dates, Excel serial numbers or text ``dd/mm/yyyy`` (also ``yyyy-mm-dd``, ``dd-mm-yyyy``,
+``dd.mm.yyyy``, ``1 Apr 2024``).
 
 What the lists do not hold, and what is put in its place. A field a list does not hold is never
 given a made-up value: its column holds the placeholder ``Not recorded``
@@ -58,118 +60,44 @@ from pathlib import Path
 
 import pandas as pd
 
+from csdemand.core import schema
 from csdemand.core.errors import InputError
 from csdemand.core.text import cell_text
 from csdemand.local import early_help as ehd
+from csdemand.local import looked_after as lla
+from csdemand.local import referrals as lr
 from csdemand.local.referrals import NOT_RECORDED
 
-LISTS = (2, 3, 8)
+#: What Ofsted's workbook holds and how its headers are spelt: ``reference/tables/annex_a.yaml``.
+_DECLARED = schema.declaration("annex_a")
+
+#: Per list: (required columns, optional columns), as Ofsted's template names them.
+LIST_COLUMNS: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    int(n): (tuple(entry["required"]), tuple(entry.get("optional", ()))) for n, entry in _DECLARED["lists"].items()
+}
+#: The local table each list holds (``3`` -> ``referrals``).
+LIST_TABLES: dict[int, str] = {int(n): str(entry["table"]) for n, entry in _DECLARED["lists"].items()}
+LISTS = tuple(sorted(LIST_COLUMNS))
 HEADER_SEARCH_ROWS = 20
 
 #: Canonical Annex A column -> accepted spellings (compared after :func:`_norm`).
-ALIASES: dict[str, tuple[str, ...]] = {
-    "Child Unique ID": (
-        "child unique id",
-        "child unique identifier",
-        "unique child id",
-        "child id",
-        "childuniqueid",
-        "child unique ref",
-        "child unique reference",
-        "child ref",
-        "la child id",
-    ),
-    "Date of Referral": ("date of referral", "referral date", "date referral received", "date of referral received"),
-    "Referral Source": ("referral source", "source of referral", "source"),
-    "Referral NFA?": (
-        "referral nfa",
-        "nfa",
-        "referral no further action",
-        "was the referral nfa",
-        "referral nfa y n",
-        "nfa y n",
-    ),
-    "Domestic abuse": (
-        "domestic abuse",
-        "domestic abuse y n",
-        "domestic abuse factor",
-        "domestic violence",
-        "domestic abuse flag",
-    ),
-    "Assessment Start Date": (
-        "assessment start date",
-        "early help assessment start date",
-        "eh assessment start date",
-        "eha start date",
-        "date assessment started",
-        "start date of assessment",
-        "assessment start",
-    ),
-    "Organisation Completing Assessment": (
-        "organisation completing assessment",
-        "organization completing assessment",
-        "organisation completing the assessment",
-        "organisation",
-    ),
-    "Hub": ("hub", "locality", "early help hub", "early help locality", "locality hub"),
-    "Reason": (
-        "reason",
-        "main reason",
-        "reason for request",
-        "main reason for request",
-        "reason for early help",
-        "primary reason",
-    ),
-    "Date Started to be Looked After": (
-        "date started to be looked after",
-        "date started looked after",
-        "date became looked after",
-        "date started to be looked after this period",
-        "start date of period of care",
-        "date period of care started",
-        "date started care",
-        "date entered care",
-    ),
-    "Date Ceased to be Looked After": (
-        "date ceased to be looked after",
-        "date ceased looked after",
-        "date ceased care",
-        "date left care",
-        "date period of care ended",
-        "date ceased",
-    ),
-    "Legal Status": ("legal status", "child s legal status", "childs legal status", "current legal status"),
-    "Placement Type": ("placement type", "type of placement", "placement type current", "current placement type"),
-}
-
-#: Per list: (required columns, optional columns).
-LIST_COLUMNS: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    3: (("Child Unique ID", "Date of Referral", "Referral Source", "Referral NFA?"), ("Domestic abuse",)),
-    2: (("Child Unique ID", "Assessment Start Date"), ("Organisation Completing Assessment", "Hub", "Reason")),
-    8: (
-        ("Child Unique ID", "Date Started to be Looked After"),
-        ("Date Ceased to be Looked After", "Legal Status", "Placement Type"),
-    ),
-}
+ALIASES: dict[str, tuple[str, ...]] = {str(k): tuple(map(str, v)) for k, v in _DECLARED["aliases"].items()}
 
 #: CIN census referral source code (the number) -> our source group.
-SOURCE_CODES: dict[str, str] = {
-    "1": "Individual",
-    "2A": "Schools",
-    "2B": "Other",  # education services other than schools
-    "2": "Schools",
-    "3": "Health services",
-    "4": "Other",  # housing: LA housing or a housing association
-    "5": "Local authority services",
-    "6": "Police",
-    "7": "Other",  # other legal agency
-    "8": "Other",
-    "9": "Other",  # anonymous
-    "10": "Other",  # unknown
-}
+SOURCE_CODES: dict[str, str] = {str(k): str(v) for k, v in _DECLARED["source_codes"].items()}
+#: A source written in words: (group, words, phrases), tried in order; else :data:`SOURCE_OTHERWISE`.
+SOURCE_WORDS: tuple[tuple[str, frozenset[str], tuple[str, ...]], ...] = tuple(
+    (str(r["group"]), frozenset(map(str, r.get("words", ()))), tuple(map(str, r.get("phrases", ()))))
+    for r in _DECLARED["source_words"]
+)
+SOURCE_OTHERWISE: str = str(_DECLARED["source_otherwise"])
 
-_YES = {"y", "yes", "true", "1", "a yes"}
-_NO = {"n", "no", "false", "0", "b no"}
+#: The referral outcomes List 3 can tell apart (Referral NFA? yes or no).
+NFA = lr.NFA
+ASSESSMENT = schema.code("referral_outcomes", "assessment")
+
+_YES = frozenset(map(str, _DECLARED["yes_words"]))
+_NO = frozenset(map(str, _DECLARED["no_words"]))
 _DATE_FORMATS = (
     "%d/%m/%Y",
     "%Y-%m-%d",
@@ -465,29 +393,14 @@ def referral_source(text: str) -> str | None:
     m = re.match(r"^(10|[1-9])([a-f])?(?![0-9a-z])", s, flags=re.IGNORECASE)
     if m:
         key = m.group(1) + (m.group(2) or "").upper()
-        return SOURCE_CODES.get(key, SOURCE_CODES.get(m.group(1), "Other"))
+        return SOURCE_CODES.get(key, SOURCE_CODES.get(m.group(1), SOURCE_OTHERWISE))
     low = _norm(s)
     words = set(low.split())
-    if (
-        words & {"health", "gp", "nurse", "hospital", "nhs", "midwife", "midwifery", "ae", "camhs", "dentist"}
-        or "a&e" in s.lower()
-    ):
-        return "Health services"
-    if "police" in words:
-        return "Police"
-    if words & {"school", "schools"}:
-        return "Schools"
-    if (
-        words & {"la", "lasc"}
-        or "local authority" in low
-        or "social care" in low
-        or "early help" in low
-        or "youth offending" in low
-    ):
-        return "Local authority services"
-    if words & {"individual", "family", "relative", "carer", "self", "acquaintance", "neighbour", "parent", "friend"}:
-        return "Individual"
-    return "Other"
+    for group, keys, phrases in SOURCE_WORDS:
+        # A phrase in words is looked for in the label as normalised; one with punctuation ("a&e") as written.
+        if words & keys or any((ph in low) if _norm(ph) == ph else (ph in s.lower()) for ph in phrases):
+            return group
+    return SOURCE_OTHERWISE
 
 
 # --------------------------------------------------------------------------- the lists
@@ -511,12 +424,12 @@ def _referrals(r: _Reader, records: list[tuple[int, tuple]]) -> pd.DataFrame:
                 "referral_id": f"A3-{row}",
                 "child_id": r.id(values, row),
                 "referral_date": r.date(values, row, "Date of Referral"),
-                "source": source or "Other",  # blank: the template's "10: Unknown"
+                "source": source or SOURCE_OTHERWISE,  # blank: the template's "10: Unknown"
                 "domestic_abuse": ("Y" if da else "N") if da_known else NOT_RECORDED,
-                "outcome": "No further action" if nfa else "Assessment",
+                "outcome": NFA if nfa else ASSESSMENT,
             }
         )
-    df = _frame(out, ["referral_id", "child_id", "referral_date", "source", "domestic_abuse", "outcome"])
+    df = _frame(out, lr.COLUMNS)
     notes = ["Annex A List 3 has no referral id: each row is a referral, numbered by its sheet row (A3-<row>)."]
     if not da_known:
         notes.append(
@@ -524,7 +437,7 @@ def _referrals(r: _Reader, records: list[tuple[int, tuple]]) -> pd.DataFrame:
             "domestic-abuse share is unknown, not zero."
         )
     notes.append(
-        "Outcome is 'No further action' where Referral NFA? is yes, otherwise 'Assessment' (Annex A does not "
+        f"Outcome is '{NFA}' where Referral NFA? is yes, otherwise '{ASSESSMENT}' (Annex A does not "
         "separate information and advice)."
     )
     df.attrs.update({"domestic_abuse_recorded": da_known, "notes": notes})
@@ -550,9 +463,7 @@ def _early_help(r: _Reader, records: list[tuple[int, tuple]]) -> pd.DataFrame:
         if r.has("Organisation Completing Assessment"):
             rec["organisation"] = r.text(values, "Organisation Completing Assessment")
         out.append(rec)
-    columns = ["request_id", "family_id", "date_received", "hub", "reason", "outcome"] + (
-        ["organisation"] if r.has("Organisation Completing Assessment") else []
-    )
+    columns = ehd.COLUMNS + (["organisation"] if r.has("Organisation Completing Assessment") else [])
     df = _frame(out, columns)
     notes = [
         "Annex A List 2 lists early help assessments by child, not requests by family: siblings count separately, "
@@ -594,7 +505,7 @@ def _looked_after(r: _Reader, records: list[tuple[int, tuple]]) -> pd.DataFrame:
         for canonical, name in extras:
             rec[name] = r.text(values, canonical)
         out.append(rec)
-    df = _frame(out, ["child_id", "started", "ceased"] + [n for _, n in extras])
+    df = _frame(out, lla.COLUMNS + [n for _, n in extras])
     df.attrs["notes"] = [
         "Annex A List 8 holds the children in care during the period it covers: month-end counts before that period "
         "are incomplete."

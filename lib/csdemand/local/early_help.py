@@ -1,33 +1,19 @@
 """Early help requests: a council's record-level extract, or a table already counted by month.
 
-Record level (:func:`read_requests`), one row per request:
-
-=================  ==========================================================================
-column             meaning
-=================  ==========================================================================
-request_id         the council's id of the request (unique in the extract)
-family_id          pseudonymous id of the family; the same family keeps the same id
-date_received      date the request was received (``YYYY-MM-DD`` in the file)
-hub                the early help hub that took it: one of :data:`HUBS` (or :data:`NOT_RECORDED`)
-reason             main reason for the request: one of :data:`REASONS` (or :data:`NOT_RECORDED`)
-outcome            one of :data:`OUTCOMES` (or :data:`NOT_RECORDED`)
-=================  ==========================================================================
+Both layouts are declared once, in ``csdemand/reference/tables/early_help_requests.yaml`` (one
+row per request: ``request_id``, ``family_id``, ``date_received``, ``hub``, ``reason``,
+``outcome``) and ``early_help_monthly.yaml`` (one row per month, or per month and ``hub`` and/or
+``reason``: ``month``, ``requests``); the README's section "Your own data" prints them. The
+readers check a table against its layout with the engine ``validate`` uses
+(:mod:`csdemand.core.schema`) and raise the first problem it reports, so the two cannot disagree.
 
 ``Not recorded`` is what a source that does not hold a field puts in its place (Ofsted's Annex A
 List 2 has no hub, reason or outcome): :func:`unrecorded` names such fields, and a briefing leaves
 out what needs them rather than showing a zero.
 
-Pre-aggregated (:func:`read_monthly`), one row per month, or per month and ``hub`` and/or
-``reason`` when those columns are present:
-
-=================  ==========================================================================
-month              calendar month, ``YYYY-MM``
-requests           requests received that month (a whole number, 0 to :data:`MAX_MONTHLY_REQUESTS`)
-hub, reason        optional breakdowns, codes as above; a month's total is the sum of its rows
-=================  ==========================================================================
-
 Either layout must hold at least one row: an extract with a header only (or a query that returns
-nothing) is refused with "the extract has no rows".
+nothing) is refused with "the extract has no rows". In a monthly table every month from the first
+to the last needs a row (0 requests if none), and a month's total is the sum of its rows.
 
 :func:`load` tells the two apart by the header. The summaries (:func:`monthly_totals`,
 :func:`monthly_by`, :func:`outcomes`) accept either layout as the readers return it, so a
@@ -37,251 +23,132 @@ are named by the year they end in, as for referrals.
 
 from __future__ import annotations
 
-import re
+import datetime as dt
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from csdemand.core import schema
 from csdemand.core.errors import InputError
-from csdemand.core.text import read_text_table, require_columns
-from csdemand.local.referrals import DATE_FORMAT, _raise_at_first, reporting_year
+from csdemand.local.referrals import reporting_year
 
-COLUMNS: list[str] = ["request_id", "family_id", "date_received", "hub", "reason", "outcome"]
-MONTHLY_COLUMNS: list[str] = ["month", "requests"]
+#: The declared layouts (``reference/tables/``): one row per request, or counts by month.
+RECORD_LAYOUT = schema.table("early_help_requests")
+MONTHLY_LAYOUT = schema.table("early_help_monthly")
+#: The local table both are layouts of (the key in ``config/data.yml``).
+TABLE = RECORD_LAYOUT.table
+
+COLUMNS: list[str] = list(RECORD_LAYOUT.required)
+MONTHLY_COLUMNS: list[str] = list(MONTHLY_LAYOUT.required)
 #: Optional breakdown columns of the pre-aggregated layout.
-BREAKDOWNS: tuple[str, ...] = ("hub", "reason")
+BREAKDOWNS: tuple[str, ...] = MONTHLY_LAYOUT.optional
 
-HUBS: tuple[str, ...] = ("North", "Central", "South")
-REASONS: tuple[str, ...] = (
-    "Mental wellbeing",
-    "Housing",
-    "Finance and debt",
-    "Parenting",
-    "Child behaviour",
-    "Education",
-)
-OUTCOMES: tuple[str, ...] = ("Support offered", "Signposted", "Stepped up to social care")
-STEPPED_UP = "Stepped up to social care"
+HUBS: tuple[str, ...] = RECORD_LAYOUT.column("hub").codes
+REASONS: tuple[str, ...] = RECORD_LAYOUT.column("reason").codes
+OUTCOMES: tuple[str, ...] = RECORD_LAYOUT.column("outcome").codes
+STEPPED_UP = schema.code("early_help_outcomes", "stepped_up")
 
 #: Known codes of each coded column, in the order summaries list them.
-CODES: dict[str, tuple[str, ...]] = {"hub": HUBS, "reason": REASONS, "outcome": OUTCOMES}
+CODES: dict[str, tuple[str, ...]] = {c: RECORD_LAYOUT.column(c).codes for c in RECORD_LAYOUT.of_type("code")}
 #: Placeholder for a field the source does not record (Ofsted's Annex A List 2 has no hub, reason
 #: or outcome): accepted by the readers in every coded column, but not one of :data:`CODES`, so a
 #: breakdown lists it (after the known codes) only when present.
-NOT_RECORDED = "Not recorded"
+NOT_RECORDED = schema.NOT_RECORDED
 #: Codes the readers accept in each coded column.
-ACCEPTED: dict[str, tuple[str, ...]] = {col: codes + (NOT_RECORDED,) for col, codes in CODES.items()}
+ACCEPTED: dict[str, tuple[str, ...]] = {c: RECORD_LAYOUT.column(c).accepted for c in CODES}
 #: Fields a source may not record (see :func:`unrecorded`).
-OPTIONAL_FIELDS: tuple[str, ...] = ("hub", "reason", "outcome")
+OPTIONAL_FIELDS: tuple[str, ...] = tuple(c.name for c in RECORD_LAYOUT.columns if c.not_recorded)
 
 #: More requests than this in one month is not a council's count (England has about 12 million
 #: children): the readers refuse it as implausible rather than chart it.
-MAX_MONTHLY_REQUESTS = 1_000_000_000
+MAX_MONTHLY_REQUESTS: int = MONTHLY_LAYOUT.column("requests").maximum
 #: What an extract with a header and no rows lacks (both layouts).
-NO_ROWS_EXPECTED = "at least one request (record level) or one month (a monthly table) below the header"
+NO_ROWS_EXPECTED = schema.NO_ROWS_EXPECTED
 
 RECORD = "record"
 MONTHLY = "monthly"
 
+DATE_FORMAT = schema.DATE_FORMAT
+
 OUTCOME_COLUMNS = ["period", "requests", "outcome_recorded", "stepped_up", "stepped_up_pct", "complete"]
 
-_MONTH_RE = re.compile(r"(19|20)[0-9]{2}-(0[1-9]|1[0-2])")  # ASCII digits, years 1900-2099
-# A count as a spreadsheet may write it: digits, optionally thousands commas and a decimal part
-# (checked to be .0), optionally signed (so a negative count gets its own message).
-_COUNT_RE = re.compile(r"[+-]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]+)?")
+#: Months and counts as the readers accept them (kept here for the modules that use them).
+_MONTH_RE = schema.MONTH_RE
+_COUNT_RE = schema.COUNT_RE
 
 
 # --------------------------------------------------------------------------- reading
 
 
-def read_requests(path: str | Path) -> pd.DataFrame:
+def read_requests(path: str | Path, today: dt.date | str | None = None) -> pd.DataFrame:
     """Read and check a record-level early help requests extract CSV; return it typed.
 
     ``date_received`` becomes datetime64; ids and codes stay strings and any extra columns are
-    kept after the required ones. Every problem raises :class:`InputError` naming the file, the
-    row as a spreadsheet shows it (header = row 1), the column and the value.
+    kept after the required ones. The first problem, of the file or of a cell (the same as
+    ``validate`` lists first), raises :class:`InputError` naming the file, the row as a
+    spreadsheet shows it (header = row 1), the column and the value.
     """
-    path = Path(path)
-    return _requests_from_table(read_text_table(path), path)
+    checked = schema.read_csv(path, RECORD_LAYOUT, today=today)
+    checked.raise_first()
+    return _typed(checked)
 
 
-def read_monthly(path: str | Path) -> pd.DataFrame:
+def read_monthly(path: str | Path, today: dt.date | str | None = None) -> pd.DataFrame:
     """Read and check a pre-aggregated monthly table of early help requests; return it typed.
 
     ``month`` becomes a monthly Period (``period[M]``) and ``requests`` int64; ``hub`` and
     ``reason``, when present, are checked against :data:`HUBS` and :data:`REASONS`. Rows are
     kept in file order, extra columns after the known ones.
 
-    Errors (:class:`InputError` with file, row and column): a month not ``YYYY-MM``; a count that
-    is text, negative or not whole; the same month (or month and hub/reason) twice; and a gap:
+    Errors (:class:`InputError` with file, row and column): a month not ``YYYY-MM`` or outside
+    2000-01 to this month; a count that is text, negative, not whole or over
+    :data:`MAX_MONTHLY_REQUESTS`; the same month (or month and hub/reason) twice; and a gap:
     every month from the first to the last must have at least one row (write 0 for a month
     without requests), the error naming the first missing month. Within a month a hub or reason
     without a row counts as 0.
     """
-    path = Path(path)
-    return _monthly_from_table(read_text_table(path), path)
+    checked = schema.read_csv(path, MONTHLY_LAYOUT, today=today)
+    checked.raise_first()
+    return _typed(checked)
 
 
-def load(path: str | Path) -> pd.DataFrame:
-    """Read either layout, told apart by the header: ``date_received`` means record level
-    (:func:`read_requests`), ``month`` and ``requests`` a pre-aggregated table (:func:`read_monthly`).
-    Any other header raises :class:`InputError` naming the columns each layout needs; a file with
-    a header and no rows raises "the extract has no rows"."""
-    path = Path(path)
-    return from_frame(read_text_table(path), str(path))
+def load(path: str | Path, today: dt.date | str | None = None) -> pd.DataFrame:
+    """Read either layout, told apart by the header (a record-level header names ``request_id``
+    or ``date_received``, a monthly one ``month`` or ``requests``); any other header raises
+    :class:`InputError` naming the columns each layout needs; a file with a header and no rows
+    raises "the extract has no rows"."""
+    checked = schema.read_csv(path, TABLE, today=today)
+    checked.raise_first()
+    return _typed(checked)
 
 
-def from_frame(df: pd.DataFrame, source: str) -> pd.DataFrame:
+def from_frame(df: pd.DataFrame, source: str, today: dt.date | str | None = None) -> pd.DataFrame:
     """Check and type a table already read as text, as :func:`load` does a file: either layout.
 
-    ``df`` holds strings (as :func:`csdemand.published.sources.read_text_table` returns them); ``source``
-    names where it came from (a file path, ``query on $CSDEMAND_DB_URL``...) and is what every
+    ``df`` holds strings (as a CSV, a workbook or a query gives them); ``source`` names where it
+    came from (a file path, ``query on $CSDEMAND_DB_URL``...) and is what every
     :class:`InputError` names, rows counted as if the header were row 1. ``df`` is left unchanged.
     """
-    df = df.copy()
-    columns = set(df.columns)
-    if ("date_received" in columns or set(MONTHLY_COLUMNS) <= columns) and df.empty:
-        _no_rows(source)
-    if "date_received" in columns:
-        return _requests_from_table(df, source)
-    if set(MONTHLY_COLUMNS) <= columns:
-        return _monthly_from_table(df, source)
-    raise InputError(
-        "not an early help requests file: the header has neither 'date_received' nor 'month' and 'requests'",
-        file=source,
-        row=1,
-        value=list(df.columns),
-        expected="a record-level header with "
-        + ", ".join(COLUMNS)
-        + "; or a monthly header with "
-        + ", ".join(MONTHLY_COLUMNS)
-        + " (optionally hub, reason)",
-    )
+    checked = schema.check(df, TABLE, source=source, today=today)
+    checked.raise_first()
+    return _typed(checked)
 
 
-def _no_rows(source: str | Path) -> None:
-    raise InputError(
-        "the extract has no rows",
-        file=source,
-        row=2,
-        expected=NO_ROWS_EXPECTED,
-    )
-
-
-def _requests_from_table(df: pd.DataFrame, path: str | Path) -> pd.DataFrame:
-    require_columns(df, COLUMNS, path, "early help requests extract")
-    if df.empty:
-        _no_rows(path)
-    for col in COLUMNS:
-        df[col] = df[col].str.strip()
-
-    for col in ("request_id", "family_id"):
-        _raise_at_first(df[col] == "", path, df[col], "empty id", "an id on every row")
-
-    dates = pd.to_datetime(df["date_received"], format=DATE_FORMAT, errors="coerce")
-    # An empty cell and an impossible date (2024-02-30) both come back as NaT.
-    _raise_at_first(dates.isna(), path, df["date_received"], "not a date", "a date YYYY-MM-DD")
-
-    for col, allowed in ACCEPTED.items():
-        _raise_at_first(~df[col].isin(allowed), path, df[col], f"unknown {col} code", _one_of(allowed))
-
-    _raise_on_repeat(df, ["request_id"], path, "each request once")
-
-    out = df.copy()
-    out["date_received"] = dates
-    return out[COLUMNS + [c for c in df.columns if c not in COLUMNS]]
-
-
-def _monthly_from_table(df: pd.DataFrame, path: str | Path) -> pd.DataFrame:
-    missing = [c for c in MONTHLY_COLUMNS if c not in df.columns]
-    if missing:
-        raise InputError(
-            f"missing column(s) {', '.join(repr(c) for c in missing)} in the monthly early help table",
-            file=path,
-            row=1,
-            column=missing[0],
-            expected="a header with " + ", ".join(MONTHLY_COLUMNS) + " (optionally hub, reason)",
-        )
-    if df.empty:
-        _no_rows(path)
-    breakdowns = [c for c in BREAKDOWNS if c in df.columns]
-    for col in MONTHLY_COLUMNS + breakdowns:
-        df[col] = df[col].str.strip()
-
-    _raise_at_first(
-        ~df["month"].str.fullmatch(_MONTH_RE), path, df["month"], "not a month", "a month YYYY-MM, such as 2020-01"
-    )
-    counts = _parse_counts(df["requests"], path)
-    for col in breakdowns:
-        _raise_at_first(~df[col].isin(ACCEPTED[col]), path, df[col], f"unknown {col} code", _one_of(ACCEPTED[col]))
-    _raise_on_repeat(
-        df,
-        ["month"] + breakdowns,
-        path,
-        "each month once" if not breakdowns else "each month and " + " and ".join(breakdowns) + " once",
-    )
-
-    months = pd.PeriodIndex(df["month"], freq="M")
-    if len(months):
-        present = set(months)
-        for m in pd.period_range(months.min(), months.max(), freq="M"):
-            if m not in present:
-                raise InputError(
-                    f"month {m} is missing: months must run without gaps from {months.min()} to {months.max()}",
-                    file=path,
-                    column="month",
-                    value=str(m),
-                    expected="a row for every month (0 requests if none)",
-                )
-
-    out = df.copy()
-    out["month"] = pd.Series(months, index=df.index)
-    out["requests"] = counts
-    known = MONTHLY_COLUMNS + breakdowns
+def _typed(checked: schema.Checked) -> pd.DataFrame:
+    """The checked table typed: dates (record level) or months and counts (monthly), the
+    declared columns first and extra columns after them."""
+    df = checked.frame
+    out = df.copy(deep=False)
+    if checked.table.layout == "monthly":
+        out["month"] = checked.months("month")
+        out["requests"] = checked.counts("requests")
+        known = MONTHLY_COLUMNS + [c for c in BREAKDOWNS if c in df.columns]
+    else:
+        out["date_received"] = checked.dates("date_received")
+        known = COLUMNS
     return out[known + [c for c in df.columns if c not in known]]
-
-
-def _parse_counts(values: pd.Series, path: str | Path) -> np.ndarray:
-    """Whole numbers of requests, 0 or more (``1,052`` and ``12.0`` accepted); InputError at the first bad cell."""
-    expected = "a whole number of requests, 0 or more"
-    ok = values.str.fullmatch(_COUNT_RE)
-    _raise_at_first(~ok, path, values, "not a number", expected)
-    numbers = values.str.replace(",", "", regex=False).astype(float)
-    _raise_at_first(numbers < 0, path, values, "negative count", expected)
-    _raise_at_first(numbers % 1 != 0, path, values, "not a whole number", expected)
-    _raise_at_first(
-        numbers > MAX_MONTHLY_REQUESTS,
-        path,
-        values,
-        "implausibly large count for one month",
-        f"a monthly count of at most {MAX_MONTHLY_REQUESTS:,}",
-    )
-    return numbers.to_numpy().astype("int64")
-
-
-def _raise_on_repeat(df: pd.DataFrame, key: list[str], path: str | Path, expected: str) -> None:
-    """Raise at the first row whose ``key`` repeats an earlier row's, naming that earlier row."""
-    dup = df.duplicated(key)
-    if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
-        same = (df[key] == df[key].iloc[i]).all(axis=1)
-        first = int(np.flatnonzero(same.to_numpy())[0])
-        what = " and ".join(key)
-        value = df[key[0]].iloc[i] if len(key) == 1 else tuple(df[key].iloc[i])
-        raise InputError(
-            f"{what} repeats the one on row {first + 2}",
-            file=path,
-            row=i + 2,
-            column=key[0],
-            value=value,
-            expected=expected,
-        )
-
-
-def _one_of(allowed: tuple[str, ...]) -> str:
-    return "one of " + ", ".join(repr(a) for a in allowed)
 
 
 # --------------------------------------------------------------------------- summaries

@@ -1,15 +1,13 @@
 """A council's own list of children looked after, one row per period of care, and month-end counts.
 
-=================  ==========================================================================
-column             meaning
-=================  ==========================================================================
-child_id           pseudonymous id of the child
-started            date the period of care started (``YYYY-MM-DD`` in the file)
-ceased             date it ended, empty while the child is still looked after
-=================  ==========================================================================
+The layout is declared once, in ``csdemand/reference/tables/looked_after.yaml`` (the README's
+section "Your own data" prints it): ``child_id``, ``started`` (``YYYY-MM-DD``) and ``ceased``
+(empty while the child is still looked after, else on or after ``started``), and optionally
+``legal_status`` and ``placement_type`` (Annex A List 8 brings them); other columns are kept
+after these. :func:`from_frame` checks a table against it with the engine ``validate`` uses
+(:mod:`csdemand.core.schema`) and raises the first problem it reports.
 
-Extra columns (Annex A List 8 brings ``legal_status`` and ``placement_type``) are kept after
-these. The usual source is Ofsted's Annex A List 8 (:mod:`csdemand.local.annex_a`), which lists the
+The usual source is Ofsted's Annex A List 8 (:mod:`csdemand.local.annex_a`), which lists the
 children in care during the period it covers, not every child ever looked after: month-end
 counts are complete only for month ends inside that period (see :func:`month_end_counts`).
 """
@@ -22,58 +20,41 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from csdemand.core.errors import InputError
-from csdemand.core.text import read_text_table, require_columns
-from csdemand.local.referrals import DATE_FORMAT, NO_ROWS, NO_ROWS_EXPECTED, _raise_at_first, check_date_range
+from csdemand.core import schema
 
-COLUMNS: list[str] = ["child_id", "started", "ceased"]
+#: The declared layout (``reference/tables/looked_after.yaml``).
+LAYOUT = schema.table("looked_after")
+COLUMNS: list[str] = list(LAYOUT.required)
 
 
-def read_extract(path: str | Path) -> pd.DataFrame:
-    """Read and check a looked-after extract CSV; return it typed (see :func:`from_frame`)."""
-    path = Path(path)
-    return from_frame(read_text_table(path), str(path))
+def read_extract(path: str | Path, today: dt.date | str | None = None) -> pd.DataFrame:
+    """Read and check a looked-after extract CSV as ``validate`` reads it; return it typed (see :func:`from_frame`)."""
+    checked = schema.read_csv(path, LAYOUT, today=today)
+    checked.raise_first()
+    return _typed(checked)
 
 
 def from_frame(df: pd.DataFrame, source: str, today: dt.date | str | None = None) -> pd.DataFrame:
     """Check and type a looked-after table read as text: ``started`` and ``ceased`` become
     datetime64 (``ceased`` NaT while still looked after).
 
-    Every problem raises :class:`InputError` naming ``source``, the row (header = row 1), the
-    column and the value: a missing column, no data rows, an empty ``child_id``, a ``started``
-    that is not a date, a ``ceased`` that is neither empty nor a date, or one before ``started``,
-    and dates outside the validator's bounds (``started`` from 2000-01-01, neither after ``today``,
-    default the real today).
+    The first problem raises :class:`~csdemand.core.errors.InputError` naming ``source``, the row
+    (header = row 1), the column and the value: a missing column, no data rows, an empty
+    ``child_id``, a ``started`` that is not a date, a ``ceased`` that is neither empty nor a date,
+    or one before ``started``, and dates outside the declared bounds (from 2000-01-01, none after
+    ``today``, default the real today).
     """
-    df = df.copy()
-    require_columns(df, COLUMNS, source, "looked-after extract")
-    if len(df) == 0:
-        raise InputError(NO_ROWS, file=source, expected=NO_ROWS_EXPECTED)
-    for col in COLUMNS:
-        df[col] = df[col].str.strip()
-    _raise_at_first(df["child_id"] == "", source, df["child_id"], "empty id", "an id on every row")
-    started = pd.to_datetime(df["started"], format=DATE_FORMAT, errors="coerce")
-    _raise_at_first(started.isna(), source, df["started"], "not a date", "a date YYYY-MM-DD")
-    check_date_range(started, df["started"], source, today)
-    ceased = pd.to_datetime(df["ceased"], format=DATE_FORMAT, errors="coerce")
-    _raise_at_first(
-        ceased.isna() & (df["ceased"] != ""),
-        source,
-        df["ceased"],
-        "not a date",
-        "a date YYYY-MM-DD, or empty while the child is looked after",
-    )
-    _raise_at_first(
-        ceased < started,
-        source,
-        df["ceased"],
-        "ceased before the period of care started",
-        "a date on or after 'started'",
-    )
-    check_date_range(ceased, df["ceased"], source, today)  # on or after started, so never before 2000
-    out = df.copy()
-    out["started"] = started
-    out["ceased"] = ceased
+    checked = schema.check(df, LAYOUT, source=source, today=today)
+    checked.raise_first()
+    return _typed(checked)
+
+
+def _typed(checked: schema.Checked) -> pd.DataFrame:
+    df = checked.frame
+    out = df.copy(deep=False)
+    for name in LAYOUT.of_type("date"):
+        if name in checked.values:
+            out[name] = checked.dates(name)
     return out[COLUMNS + [c for c in df.columns if c not in COLUMNS]]
 
 

@@ -1,20 +1,13 @@
 """A council's own referrals extract, one row per referral, and the figures DfE publishes from it.
 
-=================  ==========================================================================
-column             meaning
-=================  ==========================================================================
-referral_id        the council's id of the referral (unique in the extract)
-child_id           pseudonymous id of the child; the same child keeps the same id
-referral_date      date the referral was received (``YYYY-MM-DD`` in the file)
-source             who referred: one of :data:`SOURCES` (the CIN census source groups)
-domestic_abuse     ``Y``/``N``: domestic abuse recorded as a reason for, or factor in, the referral;
-                   ``Not recorded`` (:data:`NOT_RECORDED`) on every row when the source holds no
-                   such field (Ofsted's Annex A List 3)
-outcome            one of :data:`OUTCOMES`
-=================  ==========================================================================
-
-Dates run from :data:`EARLIEST` to today (the validator uses the same bounds), and an extract
-must have at least one row.
+The layout is declared once, in ``csdemand/reference/tables/referrals.yaml`` (columns, types,
+code lists, date bounds; the README's section "Your own data" prints it): :func:`from_frame`
+checks a table against it with the engine ``validate`` uses (:mod:`csdemand.core.schema`) and
+raises the first problem that engine reports, so the two cannot disagree. In short:
+``referral_id`` (unique), ``child_id``, ``referral_date`` (``YYYY-MM-DD``, 2000-01-01 to today),
+``source`` (:data:`SOURCES`), ``domestic_abuse`` (``Y``/``N``, or :data:`NOT_RECORDED` on every row
+when the source holds no such field, as Ofsted's Annex A List 3) and ``outcome``
+(:data:`OUTCOMES`); an extract must have at least one row.
 
 Definitions follow the DfE Children in need census: a *re-referral* is a referral within 12 months
 of a previous referral of the same child (see :func:`flag_rereferrals` for the exact rule), and a
@@ -30,160 +23,83 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
+from csdemand.core import schema
 from csdemand.core.errors import InputError
-from csdemand.core.text import read_text_table, require_columns
 
-COLUMNS: list[str] = ["referral_id", "child_id", "referral_date", "source", "domestic_abuse", "outcome"]
+#: The declared layout (``reference/tables/referrals.yaml``).
+LAYOUT = schema.table("referrals")
+COLUMNS: list[str] = list(LAYOUT.required)
 
-SOURCES: tuple[str, ...] = ("Police", "Schools", "Health services", "Local authority services", "Individual", "Other")
-OUTCOMES: tuple[str, ...] = ("No further action", "Assessment", "Information and advice")
-NFA = "No further action"
-DA_CODES: dict[str, bool] = {"Y": True, "N": False}
-#: What a source writes in a field it does not hold (Annex A List 3 has no domestic-abuse flag).
-#: The same words as :data:`csdemand.local.early_help.NOT_RECORDED`: one placeholder for every layout.
-NOT_RECORDED = "Not recorded"
+SOURCES: tuple[str, ...] = LAYOUT.column("source").codes
+OUTCOMES: tuple[str, ...] = LAYOUT.column("outcome").codes
+NFA = schema.code("referral_outcomes", "nfa")
+#: Domestic abuse codes and what they mean.
+DA_CODES: dict[str, bool] = {schema.code("yes_no", "true"): True, schema.code("yes_no", "false"): False}
+#: What a source writes in a field it does not hold (Annex A List 3 has no domestic-abuse flag):
+#: one placeholder for every layout (:data:`csdemand.core.schema.NOT_RECORDED`).
+NOT_RECORDED = schema.NOT_RECORDED
 #: Codes the reader accepts in ``domestic_abuse``: ``Y``/``N`` on every row, or :data:`NOT_RECORDED` on every row.
-DA_ACCEPTED: tuple[str, ...] = (*DA_CODES, NOT_RECORDED)
+DA_ACCEPTED: tuple[str, ...] = LAYOUT.column("domestic_abuse").accepted
 
 #: Earliest date a local extract may hold (none may lie after today).
-EARLIEST = pd.Timestamp("2000-01-01")
+EARLIEST = schema.EARLIEST
 #: What a reader says about an extract without data rows (the validator says the same).
-NO_ROWS = "the extract has no rows"
-NO_ROWS_EXPECTED = "at least one row of data below the header (for a query: rows for this authority)"
+NO_ROWS = schema.NO_ROWS
+NO_ROWS_EXPECTED = schema.NO_ROWS_EXPECTED
 
 #: Longest gap, in days, at which a referral still counts as a re-referral ("within 12 months").
 REREFERRAL_DAYS = 365
 
-DATE_FORMAT = "%Y-%m-%d"
+DATE_FORMAT = schema.DATE_FORMAT
 
 
 # --------------------------------------------------------------------------- reading
 
 
-def read_extract(path: str | Path) -> pd.DataFrame:
-    """Read and check a referrals extract CSV; return it typed.
+def read_extract(path: str | Path, today: dt.date | str | None = None) -> pd.DataFrame:
+    """Read and check a referrals extract CSV; return it typed (see :func:`from_frame`).
 
-    ``referral_date`` becomes datetime64 and ``domestic_abuse`` bool; ids stay strings and any
-    extra columns are kept after the required ones. Every problem raises :class:`InputError`
-    naming the file, the row as a spreadsheet shows it (header = row 1), the column and the value.
+    The file is read and checked as ``validate`` reads it (:func:`csdemand.core.schema.read_csv`):
+    the first problem, of the file or of a cell, raises :class:`InputError` naming the file, the
+    row as a spreadsheet shows it (header = row 1), the column and the value.
     """
-    path = Path(path)
-    # Shared with the published-file readers: strips a BOM, reads every cell as text.
-    return from_frame(read_text_table(path), str(path))
+    checked = schema.read_csv(path, LAYOUT, today=today)
+    checked.raise_first()
+    return _typed(checked)
 
 
 def from_frame(df: pd.DataFrame, source: str, today: dt.date | str | None = None) -> pd.DataFrame:
     """Check and type a referrals table already read as text, as :func:`read_extract` does a file.
 
-    ``df`` holds strings in the layout above (as :func:`csdemand.core.text.read_text_table` returns
-    them); ``source`` names where it came from (a file path, ``query on $CSDEMAND_DB_URL``...) and
-    is what every :class:`InputError` names, with the row counted as if the header were row 1.
+    ``df`` holds strings in the declared layout (as a CSV, a workbook or a query gives them);
+    ``source`` names where it came from (a file path, ``query on $CSDEMAND_DB_URL``...) and is
+    what every :class:`InputError` names, with the row counted as if the header were row 1.
     ``today`` (default the real today) is the latest date allowed. ``df`` itself is left unchanged.
 
-    ``domestic_abuse`` becomes bool; where every row says :data:`NOT_RECORDED` it becomes the
-    nullable ``boolean`` dtype, all missing, and ``attrs["domestic_abuse_recorded"]`` is False:
-    the counts built from it are then missing (NaN), never 0.
+    ``referral_date`` becomes datetime64 and ``domestic_abuse`` bool; where every row says
+    :data:`NOT_RECORDED` it becomes the nullable ``boolean`` dtype, all missing, and
+    ``attrs["domestic_abuse_recorded"]`` is False: the counts built from it are then missing
+    (NaN), never 0. Ids and codes stay (stripped) strings; extra columns are kept after these.
     """
-    # Shallow: under pandas' copy-on-write the caller's frame is never changed, and a deep copy
-    # of a large extract's text columns (twice, with ``out`` below) cost ~300 MB for 3 million rows.
-    df = df.copy(deep=False)
+    checked = schema.check(df, LAYOUT, source=source, today=today)
+    checked.raise_first()
+    return _typed(checked)
 
-    require_columns(df, COLUMNS, source, "referrals extract")
-    if len(df) == 0:
-        raise InputError(NO_ROWS, file=source, expected=NO_ROWS_EXPECTED)
-    for col in COLUMNS:
-        df[col] = df[col].str.strip()
 
-    for col in ("referral_id", "child_id"):
-        _raise_at_first(df[col] == "", source, df[col], "empty id", "an id on every row")
-
-    dates = pd.to_datetime(df["referral_date"], format=DATE_FORMAT, errors="coerce")
-    # An empty cell and an impossible date (2024-02-30) both come back as NaT.
-    _raise_at_first(dates.isna(), source, df["referral_date"], "not a date", "a date YYYY-MM-DD")
-    check_date_range(dates, df["referral_date"], source, today)
-
-    for col, allowed in (("source", SOURCES), ("outcome", OUTCOMES), ("domestic_abuse", DA_ACCEPTED)):
-        _raise_at_first(
-            ~df[col].isin(allowed),
-            source,
-            df[col],
-            f"unknown {col.replace('_', ' ')} code",
-            "one of " + ", ".join(repr(a) for a in allowed),
-        )
-    recorded = check_recorded_throughout(df["domestic_abuse"], source)
-
-    dup = df["referral_id"].duplicated()
-    if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
-        value = df["referral_id"].iloc[i]
-        first = int(np.flatnonzero((df["referral_id"] == value).to_numpy())[0])
-        raise InputError(
-            f"referral_id repeats the one on row {first + 2}",
-            file=source,
-            row=i + 2,
-            column="referral_id",
-            value=value,
-            expected="each referral once",
-        )
-
-    out = df.copy(deep=False)
-    out["referral_date"] = dates
+def _typed(checked: schema.Checked) -> pd.DataFrame:
+    """The checked table with dates and flags typed, the declared columns first."""
+    df = checked.frame
+    out = df.copy(deep=False)  # copy-on-write: columns are replaced, never changed in place
+    out["referral_date"] = checked.dates("referral_date")
+    flags = checked.values["domestic_abuse"]  # the distinct codes and each row's
+    recorded = list(flags.uniques) != [NOT_RECORDED]
     if recorded:
-        out["domestic_abuse"] = df["domestic_abuse"].map(DA_CODES).astype(bool)
+        meaning = np.array([DA_CODES.get(str(u), False) for u in flags.uniques], dtype=bool)
+        out["domestic_abuse"] = pd.Series(flags.rows(meaning), index=df.index)
     else:
         out["domestic_abuse"] = pd.array([pd.NA] * len(df), dtype="boolean")
-    out = out[COLUMNS + [c for c in df.columns if c not in COLUMNS]]
-    if not recorded:
         out.attrs["domestic_abuse_recorded"] = False
-    return out
-
-
-def check_date_range(
-    dates: pd.Series, values: pd.Series, source: str | Path, today: dt.date | str | None = None
-) -> None:
-    """Raise at the first date after ``today`` (default the real today) or before :data:`EARLIEST`,
-    with the words the validator uses for the same date (NaT is left alone)."""
-    today_ts = pd.Timestamp(dt.date.today() if today is None else today).normalize()
-    _raise_at_first(
-        dates > today_ts, source, values, "date in the future", f"a date no later than today ({today_ts:%Y-%m-%d})"
-    )
-    _raise_at_first(
-        dates < EARLIEST,
-        source,
-        values,
-        f"date before {EARLIEST:%Y-%m-%d}",
-        f"a date from {EARLIEST:%Y-%m-%d} to today",
-    )
-
-
-def check_recorded_throughout(values: pd.Series, source: str | Path) -> bool:
-    """True when no row says :data:`NOT_RECORDED`, False when every row does; InputError at the first
-    row that differs from row 2 otherwise (a share over the rows that happen to hold the field
-    would be a share of an unknown subset)."""
-    missing = (values == NOT_RECORDED).to_numpy()
-    if not missing.any():
-        return True
-    if missing.all():
-        return False
-    what = str(values.name).replace("_", " ")
-    # The first row that disagrees with row 2 (the first data row) is the one reported.
-    _raise_at_first(
-        pd.Series(missing != missing[0], index=values.index),
-        source,
-        values,
-        f"{what} is {NOT_RECORDED!r} on some rows and recorded on others",
-        f"{what} recorded on every row, or {NOT_RECORDED!r} on every row (a source that does not hold it)",
-    )
-    return True  # not reached
-
-
-def _raise_at_first(bad: pd.Series, path: str | Path, column: pd.Series, message: str, expected: str) -> None:
-    """Raise for the first bad row of a column (rows counted with the header as row 1)."""
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(
-            message, file=path, row=i + 2, column=str(column.name), value=column.iloc[i], expected=expected
-        )
+    return out[COLUMNS + [c for c in df.columns if c not in COLUMNS]]
 
 
 # --------------------------------------------------------------------------- definitions

@@ -60,9 +60,10 @@ from urllib.parse import quote, unquote
 
 import pandas as pd
 
-from csdemand.core import paths
+from csdemand.core import paths, schema
 from csdemand.core.errors import InputError
-from csdemand.core.text import cell_text, read_text_table
+from csdemand.core.text import cell_text
+from csdemand.local import annex_a
 from csdemand.local import early_help as early_help_data
 from csdemand.local import looked_after as local_looked_after
 from csdemand.local import referrals as local_referrals
@@ -71,13 +72,20 @@ VERSION = 1
 
 #: Each local table and the function that checks and types it (``from_frame(df, source)``).
 TABLES: dict[str, Any] = {
-    "referrals": local_referrals.from_frame,
-    "early_help_requests": early_help_data.from_frame,
-    "looked_after": local_looked_after.from_frame,
+    local_referrals.LAYOUT.table: local_referrals.from_frame,
+    early_help_data.TABLE: early_help_data.from_frame,
+    local_looked_after.LAYOUT.table: local_looked_after.from_frame,
+}
+#: Each local table's reader of a CSV file (``reader(path)``): the file read as ``validate``
+#: reads it (:func:`csdemand.core.schema.read_csv`), so the two name the same first problem.
+FILE_READERS: dict[str, Any] = {
+    local_referrals.LAYOUT.table: local_referrals.read_extract,
+    early_help_data.TABLE: early_help_data.load,
+    local_looked_after.LAYOUT.table: local_looked_after.read_extract,
 }
 
-#: The Annex A list that holds each table.
-ANNEX_A_LISTS: dict[str, int] = {"referrals": 3, "early_help_requests": 2, "looked_after": 8}
+#: The Annex A list that holds each table (``reference/tables/annex_a.yaml``).
+ANNEX_A_LISTS: dict[str, int] = {table: number for number, table in annex_a.LIST_TABLES.items()}
 
 #: Per format: (required keys, optional keys).
 FORMATS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -101,10 +109,11 @@ MAX_TIMEOUT = 86_400.0
 #: Seconds past connect + statement timeout after which a query a driver has not stopped is abandoned.
 WATCHDOG_GRACE = 5.0
 
-#: The fields a source may not hold, whose column then says :data:`NOT_RECORDED` on every row.
-MAYBE_NOT_RECORDED: tuple[str, ...] = ("domestic_abuse", "hub", "reason", "outcome")
-#: The placeholder (the same words in every layout: see the readers' ``NOT_RECORDED``).
-NOT_RECORDED = local_referrals.NOT_RECORDED
+#: The fields a source may not hold, whose column then says :data:`NOT_RECORDED` on every row
+#: (those declared ``not_recorded`` in ``reference/tables``).
+MAYBE_NOT_RECORDED: tuple[str, ...] = schema.maybe_not_recorded()
+#: The placeholder (the same words in every layout: :data:`csdemand.core.schema.NOT_RECORDED`).
+NOT_RECORDED = schema.NOT_RECORDED
 
 
 class ConfigError(InputError):
@@ -534,6 +543,16 @@ def read_raw(table: str, la_slug: str, la_number: int, config: dict | str | Path
     fmt = entry["format"]
     if fmt == "sql":
         return _read_sql(entry, la_number, cfg["file"], table)
+    path = _source_file(table, la_slug, la_number, cfg)
+    if fmt == "csv":
+        return schema.read_text(path)
+    if fmt == "xlsx":
+        return _read_xlsx(path, entry.get("sheet"))
+    return annex_a.read_list(path, entry["list"], sheet=entry.get("sheet"))
+
+
+def _source_file(table: str, la_slug: str, la_number: int, cfg: dict) -> Path:
+    """The file a csv, xlsx or annex_a source reads for an LA; InputError unless it is a regular file."""
     path = resolve_path(table, la_slug, cfg, la_number)
     expected = f"the file that {cfg['file']} names at tables.{table}.path, with {{la}} = {la_slug}"
     if not os.path.lexists(path):
@@ -545,13 +564,7 @@ def read_raw(table: str, la_slug: str, la_number: int, config: dict | str | Path
             file=path,
             expected=expected,
         )
-    if fmt == "csv":
-        return read_text_table(path)
-    if fmt == "xlsx":
-        return _read_xlsx(path, entry.get("sheet"))
-    from csdemand.local import annex_a
-
-    return annex_a.read_list(path, entry["list"], sheet=entry.get("sheet"))
+    return path
 
 
 def load(table: str, la_slug: str, la_number: int, config: dict | str | Path | None = None) -> pd.DataFrame:
@@ -563,6 +576,9 @@ def load(table: str, la_slug: str, la_number: int, config: dict | str | Path | N
     (Annex A: what the list does not hold, as ``<field>_recorded`` False).
     """
     cfg = _config(config)
+    if _entry(table, cfg)["format"] == "csv":  # read as validate reads a CSV: the same rows, the same first problem
+        path = _source_file(table, la_slug, la_number, cfg)
+        return _finish(FILE_READERS[table](path), {}, source_label(table, la_slug, cfg))
     raw = read_raw(table, la_slug, la_number, cfg)
     return check_raw(table, raw, source_label(table, la_slug, cfg))
 
@@ -576,11 +592,17 @@ def check_raw(table: str, raw: pd.DataFrame, label: str) -> pd.DataFrame:
         raise
     except Exception:
         if len(raw) == 0:  # a reader that stumbles on an empty table: say what is wrong
-            raise InputError(local_referrals.NO_ROWS, file=label, expected=local_referrals.NO_ROWS_EXPECTED) from None
+            raise InputError(schema.NO_ROWS, file=label, expected=schema.NO_ROWS_EXPECTED) from None
         raise
+    return _finish(out, raw.attrs, label)
+
+
+def _finish(out: pd.DataFrame, attrs: dict, label: str) -> pd.DataFrame:
+    """A table a reader returned, with what the source recorded in ``attrs``: the attributes of
+    the table as read (Annex A's), the fields not recorded, the source's label."""
     if len(out) == 0:
-        raise InputError(local_referrals.NO_ROWS, file=label, expected=local_referrals.NO_ROWS_EXPECTED)
-    out.attrs.update(raw.attrs)
+        raise InputError(schema.NO_ROWS, file=label, expected=schema.NO_ROWS_EXPECTED)
+    out.attrs.update(attrs)
     for field in not_recorded_fields(out):
         out.attrs[f"{field}_recorded"] = False
     out.attrs["source"] = label
@@ -1010,7 +1032,7 @@ def read_records(extract: str, la, table: str = "referrals") -> LocalRecords | N
                 else "is not a regular file (a folder, a device, a pipe or a broken link)"
             )
             raise InputError(f"the {table} extract {what}", file=path, expected=f"a CSV file in the {table} layout")
-        df = check_raw(table, read_text_table(path), str(path))
+        df = _finish(FILE_READERS[table](path), {}, str(path))
         label = str(path)
     synthetic = bool(path is not None and extract_meta(path).get("synthetic", False))
     return LocalRecords(df, label, synthetic, not_recorded_fields(df))
