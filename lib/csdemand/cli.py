@@ -92,6 +92,8 @@ def _cmd_render(args: argparse.Namespace) -> int:
             out_dir=Path(args.out),
             jobs=args.jobs,
             timeout=timeout,
+            only_changed=args.only_changed,
+            recheck=args.recheck,
         )
     except Stopped as exc:
         print(str(exc), file=sys.stderr, flush=True)
@@ -311,6 +313,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="time limit for one briefing; one that reaches it fails and the run goes on "
         "(default $CSDEMAND_RENDER_TIMEOUT, else 600)",
+    )
+    p.add_argument(
+        "--only-changed",
+        action="store_true",
+        help="skip briefings whose inputs (data, local extracts) and code are as at their last render for this "
+        "period; nothing of theirs is rewritten",
+    )
+    p.add_argument(
+        "--recheck",
+        action="store_true",
+        help="check every data source again, even one that passed today with the same content and code "
+        "(the checks are otherwise cached)",
     )
     p.set_defaults(func=_cmd_render)
     p = sub.add_parser(
