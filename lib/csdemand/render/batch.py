@@ -53,60 +53,9 @@ from csdemand.render.execution import (  # noqa: F401  (re-exported: callers use
     execute,
 )
 from csdemand.render.index import _period_key, _when, catalogue, write_indexes  # noqa: F401  (re-exported)
+from csdemand.render.notebooks import Briefing, choose, discover, warm_up_code
 from csdemand.render.output import OutputError
 from csdemand.render.page import body_html, for_report, git_commit, page, provenance_of  # noqa: F401  (re-exported)
-
-
-@dataclass(frozen=True)
-class Briefing:
-    """A briefing notebook and what its metadata says about it."""
-
-    name: str
-    path: Path
-    title: str
-    period_kind: str  # "year" or "month"
-    order: int
-    local_data: str = ""  # the local table it needs (config/data.yml), "" for none
-    reads_local: tuple[str, ...] | None = None  # local tables it reads if configured; None: any
-
-    def available_for(self, la_slug: str) -> bool:
-        """False when the briefing needs a local table this LA has no source for (then it is skipped)."""
-        from csdemand.local import sources as local_sources
-
-        return not self.local_data or local_sources.is_configured(self.local_data, la_slug)
-
-    def local_tables(self) -> set[str]:
-        """The local tables whose problems stop this briefing: what it reads, or every table when
-        its metadata does not say (the safe reading)."""
-        from csdemand.local import sources as local_sources
-
-        reads = set(local_sources.TABLES) if self.reads_local is None else set(self.reads_local)
-        return reads | ({self.local_data} if self.local_data else set())
-
-
-def discover(nb_dir: Path | None = None) -> list[Briefing]:
-    """Every briefing notebook, in the order their metadata gives."""
-    nb_dir = nb_dir or paths.notebooks_dir()
-    found = []
-    for path in sorted(Path(nb_dir).glob("*.ipynb")):
-        try:
-            meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get("csdemand")
-        except ValueError as exc:
-            raise RenderError(f"{path}: not a valid notebook ({exc})") from None
-        if meta:
-            reads = meta.get("reads_local")
-            found.append(
-                Briefing(
-                    path.stem,
-                    path,
-                    meta.get("title", path.stem),
-                    meta.get("period_kind", "year"),
-                    int(meta.get("order", 99)),
-                    meta.get("local_data", ""),
-                    tuple(reads) if isinstance(reads, list) else None,
-                )
-            )
-    return sorted(found, key=lambda b: (b.order, b.name))
 
 
 def _local_config() -> dict:
@@ -227,21 +176,6 @@ def all_authorities(period: str = "latest") -> list[str]:
     return [str(a.la_number) for a in every_authority(period)]
 
 
-def choose(briefings: list[str] | None) -> list[Briefing]:
-    """The briefings asked for (default every one), or :class:`InputError` naming the unknown."""
-    available = discover()
-    if not briefings:
-        return available
-    unknown = [b for b in briefings if b not in {x.name for x in available}]
-    if unknown:
-        raise InputError(
-            f"no briefing notebook named {', '.join(unknown)}",
-            column="--briefing",
-            expected="one of " + ", ".join(x.name for x in available),
-        )
-    return [x for x in available if x.name in briefings]
-
-
 def published_years() -> tuple[int, int]:
     """The first and last reporting years the shipped data hold for local authorities."""
     from csdemand.published import store
@@ -360,33 +294,6 @@ def refuse_invalid_data(
     return refused
 
 
-def warm_up_code(chosen: list[Briefing]) -> str:
-    """The import statements of the chosen notebooks' code cells, each guarded: run in a kernel
-    started ahead of the first briefing, they load the libraries while the data are checked.
-    Only imports (no other code runs; the names go with the ``%reset -f`` before each notebook)."""
-    import ast
-
-    lines: list[str] = []
-    for b in chosen:
-        try:
-            nb = nbformat.read(str(b.path), as_version=4)
-        except Exception:  # a broken notebook fails at its own render, with its own message
-            continue
-        for cell in nb.cells:
-            if cell.cell_type != "code":
-                continue
-            try:
-                tree = ast.parse(cell.source)
-            except SyntaxError:  # IPython magics
-                continue
-            for node in tree.body:
-                if isinstance(node, (ast.Import, ast.ImportFrom)) and not getattr(node, "level", 0):
-                    line = ast.unparse(node)
-                    if line not in lines:
-                        lines.append(line)
-    return "\n".join(f"try:\n    {line}\nexcept Exception:\n    pass" for line in lines)
-
-
 # Each worker process keeps one kernel for all the notebooks it renders.
 _WORKER_EXECUTOR: Executor | None = None
 
@@ -447,6 +354,7 @@ def render_many(
     timeout: float | None = None,
     only_changed: bool = False,
     recheck: bool = False,
+    executor: Executor | None = None,
 ) -> Outcome:
     """Render the chosen briefings for each LA (``["all"]`` for every LA).
 
@@ -456,9 +364,11 @@ def render_many(
     started (and the notebooks' imports run in it) while the data are checked. ``only_changed``
     skips briefings whose inputs and code hash as at their last render for this period (nothing
     of theirs is rewritten, nor the index when nothing was rendered); ``recheck`` runs the data
-    checks even where a clean verdict is cached. Progress: a bar on a terminal, plain lines
-    otherwise. Index pages are rebuilt from the folder at the end, and at the start when a
-    stopped run left them behind its reports. Raises :class:`InputError` (exit 2) for bad
+    checks even where a clean verdict is cached. ``executor``: a kernel the caller started ahead
+    (:meth:`~csdemand.render.execution.Executor.prestart`), used by a run in one process and
+    closed here in any case. Progress: a bar on a terminal, plain lines otherwise. Index pages
+    are rebuilt from the folder at the end, and at the start when a stopped run left them behind
+    its reports. Raises :class:`InputError` (exit 2) for bad
     arguments and :class:`~csdemand.render.output.OutputError` (exit 2) when the output folder
     cannot be written; :class:`~csdemand.render.interrupt.Stopped` on SIGTERM/SIGINT, after
     clean-up, with a one-line account of what was abandoned."""
@@ -482,7 +392,6 @@ def render_many(
     outcome = Outcome()
     start = time.perf_counter()
     state = {"current": None, "left": 0, "output": None}
-    executor: Executor | None = None
     with interrupt.handling():
         try:
             output.check_writable(out_dir)
@@ -530,7 +439,10 @@ def render_many(
                     )
                 tasks = kept
             sequential = jobs <= 1 or len(tasks) <= 1
-            if sequential and tasks:
+            if executor is not None and not (sequential and tasks):
+                executor.close()  # started ahead for nothing: the workers have their own
+                executor = None
+            if executor is None and sequential and tasks:
                 # The kernel boots and imports while the data are checked.
                 executor = Executor(timeout=timeout)
                 executor.prestart(
