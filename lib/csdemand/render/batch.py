@@ -95,7 +95,12 @@ def _sources_of(prov) -> list[dict]:
 
 
 def render_one(
-    briefing: Briefing, la: str | LocalAuthority, period: str, out_dir: Path, executor: Executor | None = None
+    briefing: Briefing,
+    la: str | LocalAuthority,
+    period: str,
+    out_dir: Path,
+    executor: Executor | None = None,
+    hashes: dict | None = None,
 ) -> Path:
     """Render one briefing for one LA and period; returns the HTML path.
 
@@ -103,12 +108,14 @@ def render_one(
     ``executor`` a fresh kernel is started (and stopped) for this one notebook. The record
     beside the page holds the headline figures, the sources' release dates, the hashes of the
     inputs and code and what changed since the previous record (shown as "What's new"); the
-    record replaced is kept as ``<briefing>.previous.json``.
+    record replaced is kept as ``<briefing>.previous.json``; ``hashes`` are those of
+    :func:`fingerprint_of`, taken now when not given (a batch takes them before it starts).
     :class:`~csdemand.render.output.OutputError` when the output folder cannot be written.
     """
     auth = resolve(la)
     out_dir = Path(out_dir)
-    hashes = fingerprint_of(briefing, auth, str(period))  # before running: what the notebook will read
+    if hashes is None:
+        hashes = fingerprint_of(briefing, auth, str(period))  # before running: what the notebook will read
     params = {"la": str(auth.la_number), "period": str(period)}
     executed = executor.run(briefing, params) if executor is not None else execute(briefing, params)
     prov = provenance_of(executed)
@@ -299,10 +306,12 @@ _WORKER_EXECUTOR: Executor | None = None
 
 
 def _worker_render(task: tuple, executor: Executor | None = None) -> tuple[str, str | None, str | None, float, str]:
-    """(briefing, authority, period, out, time limit) -> (label, html path or None, error or
-    None, seconds, kind): kind is ``ok``, ``failed`` or ``output`` (the output folder refused a write)."""
+    """(briefing, authority, period, out, time limit, hashes) -> (label, html path or None, error
+    or None, seconds, kind): kind is ``ok``, ``failed`` or ``output`` (the output folder refused a
+    write). The hashes come with the task: a render process then has no need of the local data
+    readers (importing them costs seconds)."""
     global _WORKER_EXECUTOR
-    name, auth, period, out, limit = task
+    name, auth, period, out, limit, hashes = task
     if executor is None:
         if _WORKER_EXECUTOR is None:
             _WORKER_EXECUTOR = Executor(timeout=limit)
@@ -312,7 +321,7 @@ def _worker_render(task: tuple, executor: Executor | None = None) -> tuple[str, 
     t = time.perf_counter()
     try:
         briefing = next(b for b in discover() if b.name == name)
-        path = render_one(briefing, auth, period, Path(out), executor)
+        path = render_one(briefing, auth, period, Path(out), executor, hashes)
         return label, str(path), None, time.perf_counter() - t, "ok"
     except OutputError as exc:
         return label, None, str(exc), time.perf_counter() - t, "output"
@@ -407,8 +416,13 @@ def render_many(
                     f"rebuilt  {out_dir / 'index.html'}: reports newer than it were missing (a run stopped before "
                     "rebuilding it)"
                 )
+            cfg = _local_config()
+            # What each briefing will read, hashed now (the record keeps it; --only-changed compares it).
             tasks = [
-                (b.name, a, period, str(out_dir), timeout) for a in auths for b in chosen if b.available_for(a.slug)
+                (b.name, a, period, str(out_dir), timeout, fingerprint_of(b, a, period, cfg))
+                for a in auths
+                for b in chosen
+                if b.available_for(a.slug)
             ]
             skipped = [(b, a) for a in auths for b in chosen if not b.available_for(a.slug)]
             if skipped and len(auths) <= 20:
@@ -421,11 +435,9 @@ def render_many(
                 say(f"skipped  {len(skipped)} briefings for authorities with no local source in config/data.yml")
             by_name = {b.name: b for b in chosen}
             if only_changed and tasks:
-                cfg = _local_config()
                 kept = []
                 for task in tasks:
-                    name, auth = task[0], task[1]
-                    hashes = fingerprint_of(by_name[name], auth, period, cfg)
+                    name, auth, hashes = task[0], task[1], task[5]
                     same = _changes.unchanged(
                         out_dir, auth.slug, name, period, hashes["inputs_hash"], hashes["code_hash"]
                     )
@@ -450,7 +462,7 @@ def render_many(
                 )
             check_auths = list({t[1].la_number: t[1] for t in tasks}.values())
             refused = refuse_invalid_data(check_auths, chosen, say=say, recheck=recheck) if check and tasks else {}
-            blocked = {}
+            blocked, runnable = [], []
             for task in tasks:
                 reasons = [
                     msg
@@ -458,8 +470,10 @@ def render_many(
                     if la == task[1].la_number and table in by_name[task[0]].local_tables()
                 ]
                 if reasons:
-                    blocked[task] = "; ".join(reasons)
-            tasks = [t for t in tasks if t not in blocked]
+                    blocked.append((task, "; ".join(reasons)))
+                else:
+                    runnable.append(task)
+            tasks = runnable
 
             tty = sys.stderr.isatty() and log is None
             bar = None
@@ -484,7 +498,7 @@ def render_many(
                     bar.update(1)
                 return kind == "output"  # a folder that refuses one write refuses the next: stop
 
-            for task, why in blocked.items():
+            for task, why in blocked:
                 record((_task_label(task), None, why, 0.0, "failed"))
             if sequential:
                 executor = executor or Executor(timeout=timeout)
