@@ -111,8 +111,10 @@ def body_html(nb: nbformat.NotebookNode) -> str:
     return body
 
 
+@functools.cache
 def git_commit() -> str:
-    """Short commit of the checkout, or 'unknown' outside git."""
+    """Short commit of the checkout (``+changes`` when files differ from it), or 'unknown' outside
+    git; asked once per process (two git commands for every page cost a batch seconds)."""
     try:
         out = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=paths.ROOT, capture_output=True, text=True, timeout=5
