@@ -26,7 +26,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 setup: $(STAMP) ## Create .venv with the pinned dependencies and register the Jupyter kernel
 
-report: $(STAMP) ## Render every briefing for Manchester's latest period into reports/ from the shipped data
+report: $(STAMP) ## Render every briefing for Manchester's latest period into reports/ from the shipped data (data checks cached)
 	$(BIN)/python -m csdemand render
 
 browser: ## Install Debian's chromium for the browser test where it is missing (needs root; else the test skips)
@@ -39,7 +39,7 @@ postgres: ## Install Debian's PostgreSQL server where it is missing (needs root;
 	  (apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null 2>&1) \
 	  || echo "PostgreSQL not installed: the database test will be skipped"; }
 
-test: $(STAMP) browser postgres ## Run every test: unit, golden figures, importer on ../shared, notebooks, render, browser
+test: $(STAMP) $(LAB_STAMP) browser postgres ## Run every test: unit, golden figures, importer on ../shared, notebooks, render, browser, lab
 	$(BIN)/python -m pytest -q --nbval-lax tests notebooks
 
 lint: $(STAMP) ## Lint and format checks (ruff), notebooks committed without outputs (nbstripout), no new secrets
@@ -65,8 +65,13 @@ $(LAB_STAMP): $(STAMP) requirements-lab.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-lab.lock
 	@touch $@
 
-lab: $(LAB_STAMP) ## Open JupyterLab on notebooks/ (installs JupyterLab into .venv the first time)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+# Extra JupyterLab options, e.g. make lab LAB_ARGS="--no-browser --port 8899"
+LAB_ARGS ?=
+# JupyterLab refuses to run as root unless told; the flag is passed only when it is needed
+LAB_ROOT = $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
+lab: $(LAB_STAMP) ## Open JupyterLab on notebooks/ with the csdemand kernel (installs it into .venv the first time; works as root)
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks --MappingKernelManager.default_kernel_name=$(KERNEL) $(LAB_ROOT) $(LAB_ARGS)
 
 import: $(STAMP) ## Rebuild data/sample's tidy tables from the published files in $(REFERENCE)
 	$(BIN)/python -m csdemand import-dfe $(REFERENCE) --out data/sample
@@ -80,9 +85,10 @@ screenshot: report browser ## Render, then screenshot the Manchester briefing wi
 validate: $(STAMP) ## Check every configured data source and the shipped tables; list every problem
 	$(BIN)/python -m csdemand validate
 
-bench: $(STAMP) ## Time rendering for 1 and 20 authorities, sequential and --jobs 2, against the warm-process floor
+bench: $(STAMP) ## Time `make report` (first and second run) and batches of 1 and 20 authorities: wall and CPU per briefing against the warm floor
 	$(BIN)/python scripts/bench.py
 
 clean: ## Remove rendered reports and caches (keeps .venv)
 	rm -rf reports/*/ reports/*.html reports/*.png .pytest_cache test-output
+	rm -f "$${CSDEMAND_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/csdemand}/checks.json"
 	find . -name __pycache__ -not -path "./$(VENV)/*" -exec rm -rf {} +

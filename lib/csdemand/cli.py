@@ -72,8 +72,7 @@ def _cmd_synth_early_help(args: argparse.Namespace) -> int:
 def _cmd_render(args: argparse.Namespace) -> int:
     import re
 
-    from csdemand.render import execution
-    from csdemand.render.batch import render_many
+    from csdemand.render import execution, notebooks
     from csdemand.render.interrupt import Stopped
 
     if not re.fullmatch(r"latest|(19|20)[0-9]{2}(-(0[1-9]|1[0-2]))?", args.period.strip().lower()):
@@ -84,7 +83,16 @@ def _cmd_render(args: argparse.Namespace) -> int:
             expected="a year such as 2025, a month such as 2021-06, or 'latest'",
         )
     timeout = execution.parse_timeout(args.timeout) if args.timeout is not None else execution.default_timeout()
+    executor = None
     try:
+        if args.jobs == 1 and not args.only_changed:
+            # The first kernel boots and imports while this process imports the renderer and checks
+            # the data (the notebooks and the kernel need none of it); closed at the end in any case.
+            chosen = notebooks.choose(args.briefing)
+            executor = execution.Executor(timeout=timeout)
+            executor.prestart(chosen[0], notebooks.warm_up_code(chosen))
+        from csdemand.render.batch import render_many
+
         outcome = render_many(
             las=args.la,
             period=args.period.strip().lower(),
@@ -92,10 +100,16 @@ def _cmd_render(args: argparse.Namespace) -> int:
             out_dir=Path(args.out),
             jobs=args.jobs,
             timeout=timeout,
+            only_changed=args.only_changed,
+            recheck=args.recheck,
+            executor=executor,
         )
     except Stopped as exc:
         print(str(exc), file=sys.stderr, flush=True)
         return exc.exit_status
+    finally:
+        if executor is not None:
+            executor.close()
     return 0 if not outcome.failed else 1
 
 
@@ -311,6 +325,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="time limit for one briefing; one that reaches it fails and the run goes on "
         "(default $CSDEMAND_RENDER_TIMEOUT, else 600)",
+    )
+    p.add_argument(
+        "--only-changed",
+        action="store_true",
+        help="skip briefings whose inputs (data, local extracts) and code are as at their last render for this "
+        "period; nothing of theirs is rewritten",
+    )
+    p.add_argument(
+        "--recheck",
+        action="store_true",
+        help="check every data source again, even one that passed today with the same content and code "
+        "(the checks are otherwise cached)",
     )
     p.set_defaults(func=_cmd_render)
     p = sub.add_parser(

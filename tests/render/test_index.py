@@ -89,13 +89,20 @@ def test_links_and_names_come_from_known_folders_not_from_the_record_text(out):
             "order": 0,
             "rendered_at": "2026-11-23T16:05:34+00:00",
             "href": "352-manchester/2025/summary.html",
+            "change": "",
+            "sources": [],
+            "data_published": "",
+            "local_to": "",
         }
     ]
     index.write_indexes(out, say=lambda line: None)
     page = (out / "index.html").read_text()
     assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "evil.example" not in page and "Evil council" not in page
-    assert re.findall(r"href='([^']+)'", page) == ["352-manchester/index.html", "352-manchester/2025/summary.html"]
+    assert re.findall(r"href=[\"']([^\"']+)[\"']", page) == [
+        "352-manchester/index.html",
+        "352-manchester/2025/summary.html",
+    ]
 
 
 @pytest.mark.parametrize(

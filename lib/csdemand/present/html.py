@@ -219,11 +219,48 @@ class Figure:
             "flags": {k: ("" if v is None else v) for k, v in self.flags.items()},
         }
 
+    @classmethod
+    def from_dict(cls, d: dict) -> Figure:
+        """The figure :meth:`as_dict` wrote (a record read back); keys it does not know are ignored."""
+        return cls(
+            measure=str(d.get("measure", "")),
+            area_code=str(d.get("area_code", "")),
+            period=str(d.get("period", "")),
+            value=_json_number(d.get("value")),
+            status=str(d.get("status") or ""),
+            label=str(d.get("label") or ""),
+            unit=str(d.get("unit") or ""),
+            la_number=_int_or_none(d.get("la_number")),
+            comparators=dict(d.get("comparators") or {}),
+            flags=dict(d.get("flags") or {}),
+        )
+
+
+def _int_or_none(value: object) -> int | None:
+    try:
+        return None if value is None or value == "" else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+#: The tag on a provenance output: nbconvert's TagRemovePreprocessor leaves it out of the page
+#: (the renderer makes the header and footer from it instead).
+PROVENANCE_TAG = "csdemand-provenance"
+
 
 @dataclass
 class Provenance:
-    """What the renderer puts in the title and footer (title, subject, parameters, sources) and in
-    the JSON record beside the page (``figures``: the headline figures as :class:`Figure`)."""
+    """The record a briefing displays for the renderer: the title, subtitle, parameters, sources
+    and notes of the page's header and footer, and the typed facts the renderer files the report
+    by and copies into the JSON record beside the page.
+
+    ``la_number``: the DfE number of the authority the briefing is about (the renderer checks it is
+    the one it asked for); ``authority``: its name; ``period``: the period the briefing resolved
+    and reports (a reporting year ``"2025"`` or a month ``"2026-10"``; it names the report's
+    folder); ``figures``: the headline figures as :class:`Figure`. The typed fields default to
+    empty so a briefing that does not give them still renders (the renderer then falls back to
+    the ``"resolved period"`` parameter).
+    """
 
     title: str
     subtitle: str
@@ -231,17 +268,47 @@ class Provenance:
     sources: list[dict]
     notes: list[str] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
+    la_number: int | None = None
+    authority: str = ""
+    period: str = ""
 
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        payload = {
+    def payload(self) -> dict:
+        """The record as JSON-ready data (what the notebook output carries)."""
+        return {
             "title": self.title,
             "subtitle": self.subtitle,
             "parameters": self.parameters,
             "sources": self.sources,
             "notes": self.notes,
             "figures": [f.as_dict() if isinstance(f, Figure) else dict(f) for f in self.figures],
+            "la_number": _int_or_none(self.la_number),
+            "authority": self.authority,
+            "period": str(self.period or ""),
         }
-        return {PROVENANCE_MIME: payload, "text/plain": f"Provenance: {self.title}"}
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {PROVENANCE_MIME: self.payload(), "text/plain": f"Provenance: {self.title}"}
+
+    def _ipython_display_(self) -> None:
+        # Displayed with a tag in the output's metadata, so that the page leaves it out by tag.
+        from IPython.display import publish_display_data
+
+        publish_display_data(self._repr_mimebundle_(), metadata={"tags": [PROVENANCE_TAG]})
+
+    @classmethod
+    def from_payload(cls, d: dict) -> Provenance:
+        """The record a notebook displayed, read back from its output; missing fields are empty."""
+        return cls(
+            title=str(d.get("title") or ""),
+            subtitle=str(d.get("subtitle") or ""),
+            parameters=dict(d.get("parameters") or {}),
+            sources=[dict(s) for s in d.get("sources") or [] if isinstance(s, dict)],
+            notes=[str(n) for n in d.get("notes") or []],
+            figures=[Figure.from_dict(f) for f in d.get("figures") or [] if isinstance(f, dict)],
+            la_number=_int_or_none(d.get("la_number")),
+            authority=str(d.get("authority") or ""),
+            period=str(d.get("period") or ""),
+        )
 
 
 def sources_used(df: pd.DataFrame) -> list[dict]:

@@ -121,14 +121,18 @@ def _authority(row: pd.Series) -> LocalAuthority:
     )
 
 
-def resolve(query: str | int, areas: pd.DataFrame | None = None) -> LocalAuthority:
-    """The LA meant by a DfE LA number, a GSS code (current or former) or a name (any case).
+def resolve(query: str | int | LocalAuthority, areas: pd.DataFrame | None = None) -> LocalAuthority:
+    """The LA meant by a DfE LA number, a GSS code (current or former) or a name (any case); an
+    LA already resolved is returned as it is (so a run resolves the authority once and passes
+    the object on).
 
     A name two LAs have shared (Dorset: the county council to 2019, Dorset Council from 2020)
     means the one that exists now; the other is reached by its number (835) or its name in
     ``reference/area_changes.csv`` ("Dorset (county council)"). Raises :class:`InputError` with
     the closest names when nothing matches.
     """
+    if isinstance(query, LocalAuthority):
+        return query
     areas = store.load("areas") if areas is None else areas
     q = str(query).strip()
     hit = pd.DataFrame()

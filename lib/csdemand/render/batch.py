@@ -8,10 +8,18 @@ A briefing is any notebook in ``notebooks/`` (or ``$CSDEMAND_NOTEBOOKS``) whose 
 beside it, written together and only after execution and conversion succeeded: a failed or
 stopped run leaves the last good report.
 
+The authority is resolved once per run (:func:`csdemand.published.areas.resolve`) and passed on
+as a :class:`~csdemand.published.areas.LocalAuthority`; the notebook gets its LA number, and the
+report is filed by the typed record the notebook displays (:class:`csdemand.present.Provenance`:
+its ``period``, else its ``"resolved period"`` parameter).
+
 The parts: :mod:`~csdemand.render.execution` runs notebooks in a reused kernel (time limit,
 dead kernels), :mod:`~csdemand.render.page` makes the page, :mod:`~csdemand.render.index` the
 index pages, :mod:`~csdemand.render.pool` the worker processes of ``--jobs``,
-:mod:`~csdemand.render.output` writes, :mod:`~csdemand.render.interrupt` handles SIGTERM/SIGINT.
+:mod:`~csdemand.render.output` writes, :mod:`~csdemand.render.interrupt` handles SIGTERM/SIGINT,
+:mod:`~csdemand.render.checks` caches the data checks, :mod:`~csdemand.render.changes` compares a
+briefing with its previous record ("What's new", ``--only-changed``) using the hashes of
+:mod:`~csdemand.render.fingerprint`.
 """
 
 from __future__ import annotations
@@ -28,9 +36,11 @@ import nbformat
 from csdemand.core import paths
 from csdemand.core.errors import InputError, RenderError
 from csdemand.published import areas as areas_mod
-from csdemand.published.areas import resolve
+from csdemand.published.areas import LocalAuthority, resolve
+from csdemand.render import changes as _changes
+from csdemand.render import checks as _checks
+from csdemand.render import fingerprint, interrupt, output
 from csdemand.render import index as _index
-from csdemand.render import interrupt, output
 from csdemand.render import pool as _pool
 from csdemand.render.execution import (  # noqa: F401  (re-exported: callers use csdemand.render.batch)
     KERNEL_NAME,
@@ -43,100 +53,110 @@ from csdemand.render.execution import (  # noqa: F401  (re-exported: callers use
     execute,
 )
 from csdemand.render.index import _period_key, _when, catalogue, write_indexes  # noqa: F401  (re-exported)
+from csdemand.render.notebooks import Briefing, choose, discover, warm_up_code
 from csdemand.render.output import OutputError
-from csdemand.render.page import body_html, for_report, git_commit, page, provenance_of
+from csdemand.render.page import body_html, for_report, git_commit, page, provenance_of  # noqa: F401  (re-exported)
 
 
-@dataclass(frozen=True)
-class Briefing:
-    """A briefing notebook and what its metadata says about it."""
+def _local_config() -> dict:
+    from csdemand.local import sources as local_sources
 
-    name: str
-    path: Path
-    title: str
-    period_kind: str  # "year" or "month"
-    order: int
-    local_data: str = ""  # the local table it needs (config/data.yml), "" for none
-    reads_local: tuple[str, ...] | None = None  # local tables it reads if configured; None: any
-
-    def available_for(self, la_slug: str) -> bool:
-        """False when the briefing needs a local table this LA has no source for (then it is skipped)."""
-        from csdemand.local import sources as local_sources
-
-        return not self.local_data or local_sources.is_configured(self.local_data, la_slug)
-
-    def local_tables(self) -> set[str]:
-        """The local tables whose problems stop this briefing: what it reads, or every table when
-        its metadata does not say (the safe reading)."""
-        from csdemand.local import sources as local_sources
-
-        reads = set(local_sources.TABLES) if self.reads_local is None else set(self.reads_local)
-        return reads | ({self.local_data} if self.local_data else set())
+    return local_sources.load_config()
 
 
-def discover(nb_dir: Path | None = None) -> list[Briefing]:
-    """Every briefing notebook, in the order their metadata gives."""
-    nb_dir = nb_dir or paths.notebooks_dir()
-    found = []
-    for path in sorted(Path(nb_dir).glob("*.ipynb")):
-        try:
-            meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get("csdemand")
-        except ValueError as exc:
-            raise RenderError(f"{path}: not a valid notebook ({exc})") from None
-        if meta:
-            reads = meta.get("reads_local")
-            found.append(
-                Briefing(
-                    path.stem,
-                    path,
-                    meta.get("title", path.stem),
-                    meta.get("period_kind", "year"),
-                    int(meta.get("order", 99)),
-                    meta.get("local_data", ""),
-                    tuple(reads) if isinstance(reads, list) else None,
-                )
-            )
-    return sorted(found, key=lambda b: (b.order, b.name))
+def fingerprint_of(briefing: Briefing, auth: LocalAuthority, period: str, cfg: dict | None = None) -> dict:
+    """The hashes a record keeps (see :mod:`csdemand.render.fingerprint`): ``inputs`` (what the
+    briefing reads, per source), ``inputs_hash`` (None when a source cannot be hashed) and
+    ``code_hash``."""
+    inputs = fingerprint.inputs_of(briefing, auth, period, _local_config() if cfg is None else cfg)
+    return {
+        "inputs": inputs,
+        "inputs_hash": fingerprint.inputs_digest(inputs),
+        "code_hash": fingerprint.code_digest(briefing.path),
+    }
 
 
-def render_one(briefing: Briefing, la: str, period: str, out_dir: Path, executor: Executor | None = None) -> Path:
+def resolved_period(prov, briefing: Briefing, requested: str) -> str:
+    """The period a report is filed under: the record's typed ``period``, else its ``"resolved
+    period"`` parameter (briefings written before the typed field), else the period asked for;
+    :class:`RenderError` unless it is a year or a month (it names a folder)."""
+    found = str(prov.period or prov.parameters.get("resolved period") or requested)
+    if not _index.PERIOD.fullmatch(found):
+        raise RenderError(f"{briefing.name}: the notebook reported the period {found[:40]!r}, not a year or a month")
+    return found
+
+
+def _sources_of(prov) -> list[dict]:
+    return [
+        {k: str(s.get(k) or "") for k in ("id", "title", "publisher", "published")}
+        for s in prov.sources
+        if isinstance(s, dict)
+    ]
+
+
+def render_one(
+    briefing: Briefing,
+    la: str | LocalAuthority,
+    period: str,
+    out_dir: Path,
+    executor: Executor | None = None,
+    hashes: dict | None = None,
+) -> Path:
     """Render one briefing for one LA and period; returns the HTML path.
 
-    Without an ``executor`` a fresh kernel is started (and stopped) for this one notebook.
+    ``la`` is an authority already resolved, or anything :func:`resolve` takes. Without an
+    ``executor`` a fresh kernel is started (and stopped) for this one notebook. The record
+    beside the page holds the headline figures, the sources' release dates, the hashes of the
+    inputs and code and what changed since the previous record (shown as "What's new"); the
+    record replaced is kept as ``<briefing>.previous.json``; ``hashes`` are those of
+    :func:`fingerprint_of`, taken now when not given (a batch takes them before it starts).
     :class:`~csdemand.render.output.OutputError` when the output folder cannot be written.
     """
     auth = resolve(la)
+    out_dir = Path(out_dir)
+    if hashes is None:
+        hashes = fingerprint_of(briefing, auth, str(period))  # before running: what the notebook will read
     params = {"la": str(auth.la_number), "period": str(period)}
     executed = executor.run(briefing, params) if executor is not None else execute(briefing, params)
     prov = provenance_of(executed)
-    resolved_period = str(prov.get("parameters", {}).get("resolved period", period))
-    if not _index.PERIOD.fullmatch(resolved_period):
-        # It names a folder: only a year or a month may.
+    if prov.la_number is not None and prov.la_number != auth.la_number:
         raise RenderError(
-            f"{briefing.name}: the notebook reported the period {resolved_period[:40]!r}, not a year or a month"
+            f"{briefing.name}: the notebook reported LA {prov.la_number}, not the LA {auth.la_number} it was given"
         )
+    folder_period = resolved_period(prov, briefing, str(period))
     rendered_at = dt.datetime.now().astimezone()
-    html = page(prov, body_html(for_report(executed)), rendered_at, git_commit())
-    target = Path(out_dir) / auth.slug / resolved_period / f"{briefing.name}.html"
+    commit = git_commit()
+    target = out_dir / auth.slug / folder_period / f"{briefing.name}.html"
+    sources = _sources_of(prov)
+    local = [s["published"] for s in sources if s["publisher"] == "Council" and s["published"]]
     record = {
         "briefing": briefing.name,
-        "title": prov["title"],
+        "title": prov.title,
         "authority": auth.name,
         "la_number": auth.la_number,
         "la_slug": auth.slug,
-        "period": resolved_period,
+        "period": folder_period,
+        "requested_period": str(period),
         "order": briefing.order,
         "rendered_at": rendered_at.isoformat(timespec="seconds"),
-        "figures": prov.get("figures", []),
+        "commit": commit,
+        "sources": sources,
+        "local_to": max(local) if local else "",
+        **hashes,
+        "figures": [f.as_dict() for f in prov.figures],
     }
-    output.write(
-        Path(out_dir),
-        {
-            target: html,
-            target.with_suffix(".ipynb"): nbformat.writes(executed),
-            target.with_suffix(".json"): json.dumps(record, indent=1),
-        },
-    )
+    previous = _changes.previous_record(out_dir, auth.slug, briefing.name, folder_period)
+    whats_new = _changes.compare(record, previous)
+    record["changes"] = whats_new.as_dict()
+    html = page(prov, body_html(executed), rendered_at, commit, whats_new=whats_new)
+    files = {
+        target: html,
+        target.with_suffix(".ipynb"): nbformat.writes(executed),
+        target.with_suffix(".json"): json.dumps(record, indent=1),
+    }
+    if previous is not None:
+        files[target.with_name(briefing.name + _changes.PREVIOUS)] = json.dumps(previous, indent=1)
+    output.write(out_dir, files)
     return target
 
 
@@ -146,32 +166,21 @@ class Outcome:
 
     rendered: list[Path] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)  # skipped by --only-changed
     seconds: float = 0.0
 
 
-def all_authorities(period: str = "latest") -> list[str]:
+def every_authority(period: str = "latest") -> list[LocalAuthority]:
     """Every LA that existed in the reporting year ``period`` names (``--la all``; ``latest``: the
     newest year in the data; a month: its year to March), including one whose figures are
     published with another's (the Isles of Scilly), from :mod:`csdemand.published.areas`."""
-    from csdemand.published import areas
-
-    year = areas.requested_year(period)
-    return [str(a.la_number) for a in areas.existing_in(areas.newest_year() if year is None else year)]
+    year = areas_mod.requested_year(period)
+    return areas_mod.existing_in(areas_mod.newest_year() if year is None else year)
 
 
-def choose(briefings: list[str] | None) -> list[Briefing]:
-    """The briefings asked for (default every one), or :class:`InputError` naming the unknown."""
-    available = discover()
-    if not briefings:
-        return available
-    unknown = [b for b in briefings if b not in {x.name for x in available}]
-    if unknown:
-        raise InputError(
-            f"no briefing notebook named {', '.join(unknown)}",
-            column="--briefing",
-            expected="one of " + ", ".join(x.name for x in available),
-        )
-    return [x for x in available if x.name in briefings]
+def all_authorities(period: str = "latest") -> list[str]:
+    """The LA numbers of :func:`every_authority`, as text."""
+    return [str(a.la_number) for a in every_authority(period)]
 
 
 def published_years() -> tuple[int, int]:
@@ -232,44 +241,58 @@ def check_period(period: str, chosen: list[Briefing], say=print) -> list[Briefin
 
 
 def refuse_invalid_data(
-    las: list[str], slugs: dict[str, str], chosen: list[Briefing] | None = None, say=print
-) -> dict[tuple[str, str], str]:
+    auths: list[LocalAuthority], chosen: list[Briefing] | None = None, say=print, recheck: bool = False
+) -> dict[tuple[int, str], str]:
     """Run the checks of ``python -m csdemand validate`` on the data this run would read: the
     shipped tables, and the configured local sources of these authorities that the chosen
     briefings read. Problems in the shipped tables refuse the whole run (:class:`RenderError`);
     a local source with problems refuses only that authority's briefings that read it: the
-    result maps ``(la, table)`` to the message. Warnings are shown, not fatal."""
+    result maps ``(la_number, table)`` to the message. Warnings are shown, not fatal.
+
+    A source that passed is not checked again while its content, the code and the day are the
+    same (:mod:`csdemand.render.checks`); ``recheck`` checks everything."""
     from csdemand.local import sources as local_sources
     from csdemand.validation import checks as validation
 
     cfg = local_sources.load_config()
     needed = set().union(*(b.local_tables() for b in chosen)) if chosen else set(local_sources.TABLES)
     tables = {t: e for t, e in cfg["tables"].items() if t in needed}
-    subset = {"version": cfg["version"], "tables": tables, "file": cfg["file"]}
-    with_local = [la for la in las if any(local_sources.is_configured(t, slugs[la], cfg) for t in tables)]
-    found = validation.validate_all(config=subset, las=with_local)
-    names = {la: resolve(la).name for la in with_local}
-    local: dict[tuple[str, str], list] = {}
+    configured = [(a, t) for a in auths for t in tables if local_sources.is_configured(t, a.slug, cfg)]
+    clean = set() if recheck else _checks.load()
+    shipped_key = _checks.shipped_key(validation.TIDY_TABLES)
+    keys = {(a.la_number, t): _checks.local_key(t, a, cfg) for a, t in configured}
+    todo = [(a, t) for a, t in configured if keys[(a.la_number, t)] is None or keys[(a.la_number, t)] not in clean]
+    if shipped_key in clean and not todo:
+        return {}
+    check_las = list({a.la_number: a for a, _ in todo}.values())
+    subset = {"version": cfg["version"], "tables": {t: tables[t] for t in {t for _, t in todo}}, "file": cfg["file"]}
+    found = validation.validate_all(config=subset, las=check_las)
+    local: dict[tuple[int, str], list] = {}
     shipped = []
     for label, problems in found.items():
         errors = [p for p in problems if p.level != validation.WARNING]
-        if not errors:
-            continue
         owner = next(
-            ((la, t) for la in with_local for t in tables if str(label).endswith(f" ({t}, {names[la]})")), None
+            ((a.la_number, t) for a in check_las for t in subset["tables"] if str(label).endswith(f" ({t}, {a.name})")),
+            None,
         )
         if owner is None:
             shipped.extend(errors)
-        else:
+        elif errors:
             local.setdefault(owner, []).extend(errors)
     for p in (shipped + [p for ps in local.values() for p in ps])[:25]:
         say(f"INVALID  {p}")
+    passed = {keys[(a.la_number, t)] for a, t in todo if (a.la_number, t) not in local} - {None}
+    if not shipped:
+        passed.add(shipped_key)
+    if passed - clean:
+        _checks.save((clean | passed) if not recheck else (_checks.load() | passed))
     if shipped:
         n = validation.count(shipped)
         raise RenderError(
             f"refusing to render: {n} problem{'s' if n != 1 else ''} in the data "
             "(`python -m csdemand validate` lists them all); existing reports are left as they were"
         )
+    names = {a.la_number: a.name for a in auths}
     refused = {}
     for (la, table), errors in local.items():
         n = validation.count(errors)
@@ -283,20 +306,22 @@ _WORKER_EXECUTOR: Executor | None = None
 
 
 def _worker_render(task: tuple, executor: Executor | None = None) -> tuple[str, str | None, str | None, float, str]:
-    """(briefing, la, period, out, time limit) -> (label, html path or None, error or None,
-    seconds, kind): kind is ``ok``, ``failed`` or ``output`` (the output folder refused a write)."""
+    """(briefing, authority, period, out, time limit, hashes) -> (label, html path or None, error
+    or None, seconds, kind): kind is ``ok``, ``failed`` or ``output`` (the output folder refused a
+    write). The hashes come with the task: a render process then has no need of the local data
+    readers (importing them costs seconds)."""
     global _WORKER_EXECUTOR
-    name, la, period, out, limit = task
+    name, auth, period, out, limit, hashes = task
     if executor is None:
         if _WORKER_EXECUTOR is None:
             _WORKER_EXECUTOR = Executor(timeout=limit)
         executor = _WORKER_EXECUTOR
     executor.timeout = limit
-    label = f"{name} for LA {la}"
+    label = _task_label(task)
     t = time.perf_counter()
     try:
         briefing = next(b for b in discover() if b.name == name)
-        path = render_one(briefing, la, period, Path(out), executor)
+        path = render_one(briefing, auth, period, Path(out), executor, hashes)
         return label, str(path), None, time.perf_counter() - t, "ok"
     except OutputError as exc:
         return label, None, str(exc), time.perf_counter() - t, "output"
@@ -304,13 +329,16 @@ def _worker_render(task: tuple, executor: Executor | None = None) -> tuple[str, 
         return label, None, str(exc), time.perf_counter() - t, "failed"
 
 
+def _la_text(la: object) -> str:
+    return str(la.la_number) if isinstance(la, LocalAuthority) else str(la)
+
+
 def _worker_failure(task: tuple, cause: str, seconds: float) -> tuple:
-    name, la = task[0], task[1]
-    return f"{name} for LA {la}", None, cause, seconds, "failed"
+    return _task_label(task), None, cause, seconds, "failed"
 
 
 def _task_label(task: tuple) -> str:
-    return f"{task[0]} for LA {task[1]}"
+    return f"{task[0]} for LA {_la_text(task[1])}"
 
 
 def _close_worker() -> None:
@@ -333,14 +361,23 @@ def render_many(
     log=None,
     check: bool = True,
     timeout: float | None = None,
+    only_changed: bool = False,
+    recheck: bool = False,
+    executor: Executor | None = None,
 ) -> Outcome:
     """Render the chosen briefings for each LA (``["all"]`` for every LA).
 
     One failed briefing (an error in a cell, a kernel or worker that died, the time limit
     ``timeout`` seconds reached, invalid local data it reads) does not stop the rest. ``jobs`` > 1
-    renders in that many processes, each reusing one kernel. Progress: a bar on a terminal, plain
-    lines otherwise. Index pages are rebuilt from the folder at the end, and at the start when a
-    stopped run left them behind its reports. Raises :class:`InputError` (exit 2) for bad
+    renders in that many processes, each reusing one kernel; with one process, the kernel is
+    started (and the notebooks' imports run in it) while the data are checked. ``only_changed``
+    skips briefings whose inputs and code hash as at their last render for this period (nothing
+    of theirs is rewritten, nor the index when nothing was rendered); ``recheck`` runs the data
+    checks even where a clean verdict is cached. ``executor``: a kernel the caller started ahead
+    (:meth:`~csdemand.render.execution.Executor.prestart`), used by a run in one process and
+    closed here in any case. Progress: a bar on a terminal, plain lines otherwise. Index pages
+    are rebuilt from the folder at the end, and at the start when a stopped run left them behind
+    its reports. Raises :class:`InputError` (exit 2) for bad
     arguments and :class:`~csdemand.render.output.OutputError` (exit 2) when the output folder
     cannot be written; :class:`~csdemand.render.interrupt.Stopped` on SIGTERM/SIGINT, after
     clean-up, with a one-line account of what was abandoned."""
@@ -354,12 +391,12 @@ def render_many(
         )
     )
     chosen = choose(briefings)
-    if [x.lower() for x in las] == ["all"]:
-        las = all_authorities(period)
+    if [str(x).lower() for x in las] == ["all"]:
+        auths = every_authority(period)
     else:
-        las = [str(resolve(la).la_number) for la in las]  # bad names fail here, before any work
-        for la in las:  # a year the authority did not exist in is bad input (exit 2), before any work
-            areas_mod.check_period(resolve(la), period)
+        auths = list({a.la_number: a for a in (resolve(la) for la in las)}.values())  # bad names fail here
+        for auth in auths:  # a year the authority did not exist in is bad input (exit 2), before any work
+            areas_mod.check_period(auth, period)
     chosen = check_period(period, chosen, say)
     outcome = Outcome()
     start = time.perf_counter()
@@ -379,31 +416,64 @@ def render_many(
                     f"rebuilt  {out_dir / 'index.html'}: reports newer than it were missing (a run stopped before "
                     "rebuilding it)"
                 )
-            slugs = {la: resolve(la).slug for la in las}
+            cfg = _local_config()
+            # What each briefing will read, hashed now (the record keeps it; --only-changed compares it).
             tasks = [
-                (b.name, la, period, str(out_dir), timeout) for la in las for b in chosen if b.available_for(slugs[la])
+                (b.name, a, period, str(out_dir), timeout, fingerprint_of(b, a, period, cfg))
+                for a in auths
+                for b in chosen
+                if b.available_for(a.slug)
             ]
-            skipped = [(b, la) for la in las for b in chosen if not b.available_for(slugs[la])]
-            if skipped and len(las) <= 20:
-                for b, la in skipped:
+            skipped = [(b, a) for a in auths for b in chosen if not b.available_for(a.slug)]
+            if skipped and len(auths) <= 20:
+                for b, a in skipped:
                     say(
-                        f"skipped  {b.name} for LA {la}: no local {b.local_data} source for this authority in "
-                        "config/data.yml"
+                        f"skipped  {b.name} for LA {a.la_number}: no local {b.local_data} source for this authority "
+                        "in config/data.yml"
                     )
             elif skipped:
                 say(f"skipped  {len(skipped)} briefings for authorities with no local source in config/data.yml")
-            refused = refuse_invalid_data(las, slugs, chosen, say=say) if check else {}
             by_name = {b.name: b for b in chosen}
-            blocked = {}
+            if only_changed and tasks:
+                kept = []
+                for task in tasks:
+                    name, auth, hashes = task[0], task[1], task[5]
+                    same = _changes.unchanged(
+                        out_dir, auth.slug, name, period, hashes["inputs_hash"], hashes["code_hash"]
+                    )
+                    if same is None:
+                        kept.append(task)
+                        continue
+                    outcome.unchanged.append(same[0])
+                    say(
+                        f"unchanged {same[0]}  (inputs and code as at its render of "
+                        f"{_changes.day_label(str(same[1].get('rendered_at') or ''))})"
+                    )
+                tasks = kept
+            sequential = jobs <= 1 or len(tasks) <= 1
+            if executor is not None and not (sequential and tasks):
+                executor.close()  # started ahead for nothing: the workers have their own
+                executor = None
+            if executor is None and sequential and tasks:
+                # The kernel boots and imports while the data are checked.
+                executor = Executor(timeout=timeout)
+                executor.prestart(
+                    by_name[tasks[0][0]], warm_up_code([by_name[n] for n in dict.fromkeys(t[0] for t in tasks)])
+                )
+            check_auths = list({t[1].la_number: t[1] for t in tasks}.values())
+            refused = refuse_invalid_data(check_auths, chosen, say=say, recheck=recheck) if check and tasks else {}
+            blocked, runnable = [], []
             for task in tasks:
                 reasons = [
                     msg
                     for (la, table), msg in sorted(refused.items())
-                    if la == task[1] and table in by_name[task[0]].local_tables()
+                    if la == task[1].la_number and table in by_name[task[0]].local_tables()
                 ]
                 if reasons:
-                    blocked[task] = "; ".join(reasons)
-            tasks = [t for t in tasks if t not in blocked]
+                    blocked.append((task, "; ".join(reasons)))
+                else:
+                    runnable.append(task)
+            tasks = runnable
 
             tty = sys.stderr.isatty() and log is None
             bar = None
@@ -428,19 +498,16 @@ def render_many(
                     bar.update(1)
                 return kind == "output"  # a folder that refuses one write refuses the next: stop
 
-            for task, why in blocked.items():
+            for task, why in blocked:
                 record((_task_label(task), None, why, 0.0, "failed"))
-            if jobs <= 1 or len(tasks) <= 1:
-                executor = Executor(timeout=timeout)
-                try:
-                    for i, task in enumerate(tasks):
-                        interrupt.check()
-                        state["current"], state["left"] = _task_label(task), len(tasks) - i - 1
-                        if record(_worker_render(task, executor)):
-                            break
-                        state["current"] = None
-                finally:
-                    executor.close()
+            if sequential:
+                executor = executor or Executor(timeout=timeout)
+                for i, task in enumerate(tasks):
+                    interrupt.check()
+                    state["current"], state["left"] = _task_label(task), len(tasks) - i - 1
+                    if record(_worker_render(task, executor)):
+                        break
+                    state["current"] = None
             else:
                 _pool.run(
                     tasks,
@@ -453,12 +520,16 @@ def render_many(
                     init=None,
                     close=_close_worker,
                 )
+            if executor is not None:
+                executor.close()
             if bar is not None:
                 bar.close()
             if state["output"]:
                 raise OutputError(state["output"])
         except interrupt.Stopped as exc:
             interrupt.acknowledge()
+            if executor is not None:
+                executor.close()
             stop = getattr(exc, "pool", None)
             abandoned = stop.abandoned if stop is not None else ([state["current"]] if state["current"] else [])
             left = stop.not_started if stop is not None else state["left"]
@@ -479,7 +550,12 @@ def render_many(
             exc.detail = f"stopped by {exc.name}: " + "; ".join(parts)
             exc.args = (exc.detail,)
             raise
-        write_indexes(out_dir, say=say)
+        finally:
+            if executor is not None:
+                executor.close()
+        if outcome.rendered or outcome.failed or not only_changed:
+            write_indexes(out_dir, say=say)
     outcome.seconds = time.perf_counter() - start
-    say(f"{len(outcome.rendered)} rendered, {len(outcome.failed)} failed, took {outcome.seconds:.1f} s")
+    unchanged = f", {len(outcome.unchanged)} unchanged" if only_changed else ""
+    say(f"{len(outcome.rendered)} rendered, {len(outcome.failed)} failed{unchanged}, took {outcome.seconds:.1f} s")
     return outcome

@@ -167,12 +167,16 @@ class Executor:
         self.km = None
         self.kc = None
         self.folder: str | None = None
+        self.ready = False  # the kernel answered (a prestarted one may still be booting)
 
     # ---------------------------------------------------------------- kernel life
 
-    async def _start(self, kernel_name: str, cwd: str) -> None:
+    async def _spawn(self, kernel_name: str, cwd: str, warm_up: str = "") -> None:
+        """Start the kernel process and connect to it, without waiting for it to answer;
+        ``warm_up`` (imports) is queued for it to run as soon as it is up."""
         from jupyter_client.manager import AsyncKernelManager
 
+        self.ready = False
         self.folder = kernel_dir()
         # IPC (Unix sockets) rather than TCP on localhost: nothing listens on a port, and the
         # kernel has no "running over TCP without encryption" warning to print into cron logs.
@@ -188,7 +192,30 @@ class Executor:
         await self.km.start_kernel(cwd=cwd, env=env)
         self.kc = self.km.client()
         self.kc.start_channels()
+        if warm_up:
+            # Requests are served in order: the kernel's answer to wait_for_ready comes after it.
+            self.kc.execute(warm_up, silent=True, store_history=False, allow_stdin=False)
+
+    async def _wait_ready(self) -> None:
         await self.kc.wait_for_ready(timeout=START_TIMEOUT)
+        self.ready = True
+
+    async def _start(self, kernel_name: str, cwd: str) -> None:
+        await self._spawn(kernel_name, cwd)
+        await self._wait_ready()
+
+    def prestart(self, briefing, warm_up: str = "") -> None:
+        """Start the kernel for ``briefing`` now and return at once: the kernel boots and runs
+        ``warm_up`` (the notebooks' imports) while this process does other work (the data
+        checks); the first :meth:`run` waits for it, within the start-up limit. A kernel that
+        fails to start here is started again by :meth:`run`."""
+        kernel = self.kernel_name or _kernel_name(nbformat.read(str(briefing.path), as_version=4))
+        if self.loop is None or self.loop.is_closed():
+            self.loop = asyncio.new_event_loop()
+        try:
+            self._drive(self._spawn(kernel, str(briefing.path.parent), warm_up))
+        except Exception:
+            self.close()  # run() starts a fresh one
 
     def kernel_pid(self) -> int | None:
         """The running kernel's process id (tests kill it), or None."""
@@ -209,6 +236,7 @@ class Executor:
     async def _aclose(self) -> None:
         kc, km, folder = self.kc, self.km, self.folder
         self.kc = self.km = self.folder = None
+        self.ready = False
         if kc is not None:
             with contextlib.suppress(Exception):
                 kc.stop_channels()
@@ -302,6 +330,9 @@ class Executor:
         if self.km is None or not await self.km.is_alive():
             await self._aclose()
             start = asyncio.ensure_future(self._start(kernel, str(briefing.path.parent)))
+            await self._watch(start, loop.time() + START_TIMEOUT, briefing, nb, None, starting=True)
+        elif not self.ready:  # started by prestart(): wait for it to answer
+            start = asyncio.ensure_future(self._wait_ready())
             await self._watch(start, loop.time() + START_TIMEOUT, briefing, nb, None, starting=True)
         deadline = loop.time() + self.timeout  # the notebook's own time: a kernel start is bounded apart
         where: dict[str, int | None] = {"cell": None}

@@ -1,13 +1,18 @@
 """Index pages of the reports folder, built from what is on disk.
 
-``<out>/index.html`` lists every briefing; ``<out>/<la>/index.html`` lists one authority's
-periods, newest first. The list comes from the small record (``.json``) beside each report, and
-a record is trusted only for what it may hold: its authority must be a known one
-(:mod:`csdemand.published.areas`) whose slug names the record's own folder, its period must be
-a period and name its folder, its briefing must name the file. The authority's name comes from
-the areas table, and every link is built from those checked folder and file names, never from
-the record's text; records that fail are left out, with a log line. Nothing is written outside
-the output folder.
+``<out>/index.html`` lists every authority's briefings; ``<out>/<la>/index.html`` one authority's.
+For each authority and briefing the newest period comes first, marked current, and older periods
+below it, marked superseded; each row says whether the briefing's figures changed since its
+previous run, and the pages give the run's date and the release dates of the data the current
+briefings use. The pages are the Jinja template ``templates/index.html.j2`` (autoescape on).
+
+The list comes from the small record (``.json``) beside each report, and a record is trusted
+only for what it may hold: its authority must be a known one (:mod:`csdemand.published.areas`)
+whose slug names the record's own folder, its period must be a period and name its folder, its
+briefing must name the file. The authority's name comes from the areas table, and every link is
+built from those checked folder and file names, never from the record's text (titles, source
+names and dates from the record are shown as text, escaped); records that fail are left out,
+with a log line. Nothing is written outside the output folder.
 """
 
 from __future__ import annotations
@@ -22,9 +27,8 @@ import sys
 from pathlib import Path
 
 from csdemand import __version__
-from csdemand.present.html import esc
 from csdemand.render import output
-from csdemand.render.page import git_commit, stylesheet
+from csdemand.render.page import css_markup, environment, git_commit
 
 #: A report folder's period: a reporting year or a month.
 PERIOD = re.compile(r"(19|20)[0-9]{2}(-(0[1-9]|1[0-2]))?")
@@ -33,6 +37,10 @@ BRIEFING = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 #: Records larger than this are not records.
 MAX_RECORD_BYTES = 1_000_000
 LOCK = ".csdemand-index.lock"
+#: What a record may say about its figures against the previous run (anything else: nothing).
+CHANGE_STATES = ("changed", "unchanged", "first")
+#: Sources listed from one record at most (a record is not trusted to be small).
+MAX_SOURCES = 20
 
 
 @functools.cache
@@ -60,9 +68,38 @@ def _say_default(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+def _text(value: object, limit: int) -> str:
+    return str(value if value is not None else "")[:limit]
+
+
+def _sources(data: dict) -> list[dict]:
+    """The record's sources as short texts (publisher, title, published), at most :data:`MAX_SOURCES`."""
+    found = data.get("sources")
+    if not isinstance(found, list):
+        return []
+    return [
+        {
+            "publisher": _text(s.get("publisher"), 80),
+            "title": _text(s.get("title"), 200),
+            "published": _text(s.get("published"), 20),
+        }
+        for s in found[:MAX_SOURCES]
+        if isinstance(s, dict) and s.get("title")
+    ]
+
+
+def _change(data: dict) -> str:
+    changes = data.get("changes")
+    state = changes.get("status") if isinstance(changes, dict) else None
+    return state if state in CHANGE_STATES else ""
+
+
 def catalogue(out_dir: Path, say=None) -> list[dict]:
     """Every rendered briefing under ``out_dir`` whose record checks out (see the module), as
-    dicts with ``la_slug, authority, period, briefing, title, order, rendered_at, href``."""
+    dicts with ``la_slug, authority, period, briefing, title, order, rendered_at, href, change,
+    sources, data_published, local_to`` (``change`` one of :data:`CHANGE_STATES` or ``""``; the
+    last two the newest release date of its published sources and the last month of its local
+    data, ``YYYY-MM`` or ``""``)."""
     say = say or _say_default
     out_dir = Path(out_dir)
     root = out_dir.resolve()
@@ -72,7 +109,7 @@ def catalogue(out_dir: Path, say=None) -> list[dict]:
         slug, period, name = rec.parent.parent.name, rec.parent.name, rec.stem
         html = rec.with_suffix(".html")
         if not html.is_file():
-            continue  # a record without its report: nothing to link
+            continue  # a record without its report (the previous run's record, a cache): nothing to link
         why = ""
         data: object = None
         if slug not in known:
@@ -112,46 +149,102 @@ def catalogue(out_dir: Path, say=None) -> list[dict]:
                 "authority": known[slug],
                 "period": period,
                 "briefing": name,
-                "title": str(data.get("title") or name)[:200],
+                "title": _text(data.get("title") or name, 200),
                 "order": order,
-                "rendered_at": str(data.get("rendered_at") or "")[:40],
+                "rendered_at": _text(data.get("rendered_at"), 40),
                 "href": f"{slug}/{period}/{name}.html",
+                "change": _change(data),
+                "sources": _sources(data),
             }
         )
+        found[-1]["data_published"] = _newest(found[-1]["sources"], council=False)
+        found[-1]["local_to"] = _newest(found[-1]["sources"], council=True)
     return found
 
 
-def _index_page(title: str, subtitle: str, rows_html: str, back: bool = False) -> str:
-    nav = "<p><a href='../index.html'>All authorities</a></p>" if back else ""
-    return f"""<!DOCTYPE html>
-<html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{esc(title)}</title><style>{stylesheet()}</style></head>
-<body><header class="banner" role="banner"><div class="banner-inner">
-<span class="service">Children's services</span> <span class="kind">Briefings</span></div></header>
-<main id="main"><div class="title-block"><h1>{esc(title)}</h1><p class="subtitle">{esc(subtitle)}</p>{nav}</div>
-{rows_html}
-</main>
-<footer class="provenance" role="contentinfo"><p class="build">Produced by csdemand {esc(__version__)},
-commit {esc(git_commit())}, index built
-{esc(dt.datetime.now().astimezone().strftime("%d %B %Y %H:%M %Z"))}.</p></footer>
-</body></html>
-"""
+def period_label(period: str) -> str:
+    """'2025' -> 'year to March 2025'; '2026-10' -> 'October 2026'."""
+    from csdemand.present.html import month_name
+
+    return f"year to March {period}" if len(period) == 4 else month_name(period)
 
 
-def _table(rows: list[dict], prefix: str = "", show_la: bool = True) -> str:
-    head = (
-        "<th scope='col'>Authority</th>" if show_la else ""
-    ) + "<th scope='col'>Period</th><th scope='col'>Briefing</th><th scope='col'>Rendered</th>"
-    body = "".join(
-        "<tr>"
-        + (f"<td><a href='{esc(r['la_slug'])}/index.html'>{esc(r['authority'])}</a></td>" if show_la else "")
-        + (
-            f"<td>{esc(r['period'])}</td><td><a "
-            f"href='{esc(prefix + r['href'])}'>{esc(r['title'])}</a></td><td>{esc(_when(r['rendered_at']))}</td></tr>"
+def with_status(rows: list[dict]) -> list[dict]:
+    """The rows ordered for an index (authority by name, briefings in their order, newest period
+    first), each with ``status``: ``current`` for the newest period of its authority and
+    briefing, ``superseded`` for the others (with ``superseded_by``, the current period's label)."""
+    rows = sorted(rows, key=lambda r: _period_key(r["period"]), reverse=True)
+    rows = sorted(rows, key=lambda r: (r["authority"], r["la_slug"], r["order"], r["briefing"]))
+    out, newest = [], {}
+    for r in rows:
+        key = (r["la_slug"], r["briefing"])
+        first = key not in newest
+        newest.setdefault(key, r["period"])
+        out.append(
+            {
+                **r,
+                "status": "current" if first else "superseded",
+                "superseded_by": "" if first else period_label(newest[key]),
+                "period_label": period_label(r["period"]),
+                "rendered": _when(r["rendered_at"]),
+            }
         )
-        for r in rows
+    return out
+
+
+def releases(rows: list[dict], most: int = 3) -> list[dict]:
+    """The newest release of each publisher among the current briefings' sources: ``publisher``,
+    ``published`` (``YYYY-MM``; for the council, the last month of its data) and up to ``most``
+    ``titles`` released then (``more``: how many others), newest publisher first, the council last."""
+    newest: dict[str, dict] = {}
+    for r in rows:
+        if r["status"] != "current":
+            continue
+        for s in r["sources"]:
+            pub, when = s["publisher"], s["published"]
+            if not when:
+                continue
+            entry = newest.get(pub)
+            if entry is None or when > entry["published"]:
+                newest[pub] = entry = {"publisher": pub, "published": when, "titles": []}
+            if when == entry["published"] and s["title"] not in entry["titles"]:
+                entry["titles"].append(s["title"])
+    found = sorted(newest.values(), key=lambda e: (e["publisher"] == "Council", _neg(e["published"])))
+    return [{**e, "titles": sorted(e["titles"])[:most], "more": max(0, len(e["titles"]) - most)} for e in found]
+
+
+def _neg(text: str) -> tuple:
+    return tuple(-ord(c) for c in text)
+
+
+def _newest(sources: list[dict], council: bool) -> str:
+    dates = [s["published"] for s in sources if s["published"] and (s["publisher"] == "Council") == council]
+    return max(dates) if dates else ""
+
+
+def _index_page(
+    title: str, subtitle: str, caption: str, rows: list[dict], authority: str = "", prefix: str = ""
+) -> str:
+    now = dt.datetime.now().astimezone()
+    return (
+        environment()
+        .get_template("index.html.j2")
+        .render(
+            title=title,
+            kind="Briefings",
+            subtitle=subtitle,
+            caption=caption,
+            rows=rows,
+            releases=releases(rows),
+            authority=authority,
+            prefix=prefix,
+            run_date=now.strftime("%d %B %Y").lstrip("0"),
+            built=now.strftime("%d %B %Y %H:%M %Z").strip(),
+            version=__version__,
+            commit=git_commit(),
+            css=css_markup(),
+        )
     )
-    return f"<table class='data'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 @contextlib.contextmanager
@@ -175,10 +268,11 @@ def _locked(out_dir: Path):
 
 
 def write_indexes(out_dir: Path, say=None) -> list[Path]:
-    """``index.html`` listing every briefing (authority, period, title, rendered at), and one
-    ``<la>/index.html`` per authority linking its periods, newest first; built from the records
-    on disk (see :func:`catalogue`). :class:`~csdemand.render.output.OutputError` if the folder
-    cannot be written."""
+    """``index.html`` listing every authority's briefings, and one ``<la>/index.html`` per
+    authority: for each briefing the newest period first (current), then the older ones
+    (superseded), whether the figures changed since the previous run, the run's date and the
+    data release dates; built from the records on disk (see :func:`catalogue`).
+    :class:`~csdemand.render.output.OutputError` if the folder cannot be written."""
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         return []
@@ -186,30 +280,28 @@ def write_indexes(out_dir: Path, say=None) -> list[Path]:
         cat = catalogue(out_dir, say)
         if not cat:
             return []
+        rows = with_status(cat)
         files: dict[Path, str] = {}
         by_la: dict[str, list[dict]] = {}
-        for r in cat:
+        for r in rows:
             by_la.setdefault(r["la_slug"], []).append(r)
-        ordered = sorted(cat, key=lambda r: (_period_key(r["period"]), -r["order"]), reverse=True)
-        ordered = sorted(ordered, key=lambda r: r["authority"])
+        current = sum(r["status"] == "current" for r in rows)
         files[out_dir / "index.html"] = _index_page(
             "Briefings",
-            f"{len(cat)} briefing{'s' if len(cat) != 1 else ''} for {len(by_la)} "
-            f"authorit{'ies' if len(by_la) != 1 else 'y'}. Newest period first within each authority.",
-            _table(ordered),
+            f"{len(rows)} briefing{'s' if len(rows) != 1 else ''} for {len(by_la)} "
+            f"authorit{'ies' if len(by_la) != 1 else 'y'}: {current} current, {len(rows) - current} superseded. "
+            "For each authority and briefing the newest period comes first.",
+            "Every briefing rendered: the current period of each, then the periods it supersedes",
+            rows,
         )
-        for slug, rows in by_la.items():
-            rows = sorted(rows, key=lambda r: (_period_key(r["period"]), -r["order"]), reverse=True)
-            periods = sorted({r["period"] for r in rows}, key=_period_key, reverse=True)
-            sections = "".join(
-                f"<h2>{esc(p)}</h2>" + _table([r for r in rows if r["period"] == p], prefix="../", show_la=False)
-                for p in periods
-            )
+        for slug, la_rows in by_la.items():
             files[out_dir / slug / "index.html"] = _index_page(
-                f"Briefings: {rows[0]['authority']}",
-                "Every period rendered for this authority, newest first.",
-                sections,
-                back=True,
+                f"Briefings: {la_rows[0]['authority']}",
+                "Every period rendered for this authority: for each briefing the current period first.",
+                f"Briefings for {la_rows[0]['authority']}",
+                la_rows,
+                authority=la_rows[0]["authority"],
+                prefix="../",
             )
         output.write(out_dir, files)
     return list(files)
