@@ -140,9 +140,7 @@ def table_data(df: pd.DataFrame, caption: str | None = None, *, index: bool = Fa
     ``kind`` (``table``, or ``chart`` for the figures behind a chart). It holds what the table
     prints and nothing more (the same rounding, the same markers)."""
     columns = ([str(df.index.name or "")] if index else []) + [str(c) for c in df.columns]
-    rows = [
-        ([cell_data(idx)] if index else []) + [cell_data(v) for v in row.tolist()] for idx, row in df.iterrows()
-    ]
+    rows = [([cell_data(idx)] if index else []) + [cell_data(v) for v in row.tolist()] for idx, row in df.iterrows()]
     return {
         "kind": kind,
         "caption": caption or "",

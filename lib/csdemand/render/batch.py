@@ -29,6 +29,7 @@ from csdemand.core import paths
 from csdemand.core.errors import InputError, RenderError
 from csdemand.published import areas as areas_mod
 from csdemand.published.areas import resolve
+from csdemand.render import formats as _formats
 from csdemand.render import index as _index
 from csdemand.render import interrupt, output
 from csdemand.render import pool as _pool
@@ -135,6 +136,7 @@ def render_one(briefing: Briefing, la: str, period: str, out_dir: Path, executor
             target: html,
             target.with_suffix(".ipynb"): nbformat.writes(executed),
             target.with_suffix(".json"): json.dumps(record, indent=1),
+            **_formats.extra_files(target, html, executed, record),  # --format pdf xlsx: written with the page
         },
     )
     return target
