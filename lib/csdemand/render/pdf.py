@@ -18,6 +18,7 @@ import contextlib
 import html as _html
 import io
 import os
+import queue
 import shutil
 import threading
 
@@ -67,15 +68,53 @@ def footer_text(record: dict) -> str:
     return title if not authority or authority in title else f"{title} · {authority}"
 
 
+class _Thread:
+    """One thread that runs every Playwright call of a printer. Playwright's synchronous API
+    refuses to start where an asyncio loop runs (a notebook) or where another synchronous
+    Playwright is open (the browser tests); on a thread of its own it does neither."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue = queue.Queue()
+        # A daemon: a print stuck at exit must not hold the process (the close below has a limit).
+        self._thread = threading.Thread(target=self._run, name="csdemand-pdf", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            job, box, done = self._jobs.get()
+            if job is None:
+                return
+            try:
+                box["result"] = job()
+            except BaseException as exc:  # handed to the caller's thread
+                box["error"] = exc
+            done.set()
+
+    def call(self, job, timeout: float | None = None):
+        box: dict = {}
+        done = threading.Event()
+        self._jobs.put((job, box, done))
+        if not done.wait(timeout):
+            raise TimeoutError(f"Chromium did not answer within {timeout:.0f} s")
+        if "error" in box:
+            raise box["error"]
+        return box.get("result")
+
+    def stop(self) -> None:
+        self._jobs.put((None, None, None))
+
+
 class Printer:
     """One headless Chromium that prints many pages; a context manager (closes the browser)."""
 
     def __init__(self) -> None:
         self._playwright = None
         self._browser = None
+        self._thread: _Thread | None = None
         self._lock = threading.Lock()
+        self.launches = 0  # browsers started (one a run is the point; the tests check it)
 
-    def _browser_ready(self):
+    def _browser_ready(self):  # on the printer's thread
         if self._browser is None:
             try:
                 from playwright.sync_api import sync_playwright
@@ -88,36 +127,41 @@ class Printer:
                     executable_path=executable, headless=True, args=list(CHROMIUM_FLAGS)
                 )
             except Exception as exc:
-                self.close()
+                self._close_here()
                 raise RenderError(f"could not start Chromium ({executable}) to print PDFs: {exc}") from None
+            self.launches += 1
         return self._browser
+
+    def _print(self, markup: str, footer: str, header: str) -> bytes:  # on the printer's thread
+        page = self._browser_ready().new_page()
+        try:
+            page.set_default_timeout(TIMEOUT_MS)
+            page.set_content(markup, wait_until="load")
+            # Ligatures print "fi" as one glyph, which text extraction and a viewer's search then
+            # miss; the print alone is changed, never the page.
+            page.add_style_tag(content="* { font-variant-ligatures: no-common-ligatures; }")
+            return page.pdf(
+                format="A4",
+                prefer_css_page_size=True,
+                print_background=True,
+                display_header_footer=bool(footer or header),
+                header_template=header or "<span></span>",
+                footer_template=footer_template(footer) if footer else "<span></span>",
+                tagged=True,
+                outline=True,
+            )
+        finally:
+            page.close()
 
     def print_html(self, markup: str, footer: str = "", *, header: str = "") -> bytes:
         """The PDF of a self-contained page (images inlined; nothing is fetched), A4, tagged,
         with an outline; ``footer`` (plain text) at the foot of every page with its number."""
         with self._lock:
-            page = self._browser_ready().new_page()
-            try:
-                page.set_default_timeout(TIMEOUT_MS)
-                page.set_content(markup, wait_until="load")
-                # Ligatures print "fi" as one glyph, which text extraction and a viewer's search then
-                # miss ("brieﬁng"); the print alone is changed, never the page.
-                page.add_style_tag(content="* { font-variant-ligatures: no-common-ligatures; }")
-                return page.pdf(
-                    format="A4",
-                    prefer_css_page_size=True,
-                    print_background=True,
-                    display_header_footer=bool(footer or header),
-                    header_template=header or "<span></span>",
-                    footer_template=footer_template(footer) if footer else "<span></span>",
-                    tagged=True,
-                    outline=True,
-                )
-            finally:
-                page.close()
+            if self._thread is None:
+                self._thread = _Thread()
+            return self._thread.call(lambda: self._print(markup, footer, header))
 
-    def close(self) -> None:
-        """Close the browser and the Playwright driver (quietly: this runs at exit too)."""
+    def _close_here(self) -> None:  # on the printer's thread
         browser, playwright = self._browser, self._playwright
         self._browser = self._playwright = None
         for step in (browser.close if browser else None, playwright.stop if playwright else None):
@@ -125,6 +169,14 @@ class Printer:
                 # A browser already gone (killed, or the run stopped) has nothing left to close.
                 with contextlib.suppress(Exception):
                     step()
+
+    def close(self) -> None:
+        """Close the browser and the Playwright driver (quietly, within 10 s: this runs at exit too)."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            with contextlib.suppress(Exception):
+                thread.call(self._close_here, timeout=10)
+            thread.stop()
 
     def __enter__(self) -> Printer:
         return self
