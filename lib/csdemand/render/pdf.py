@@ -20,6 +20,7 @@ import io
 import os
 import queue
 import shutil
+import tempfile
 import threading
 
 from csdemand.core.errors import RenderError
@@ -66,6 +67,22 @@ def footer_text(record: dict) -> str:
     title = str(record.get("title", ""))
     authority = str(record.get("authority", ""))
     return title if not authority or authority in title else f"{title} · {authority}"
+
+
+def _first_line(exc: BaseException) -> str:
+    """An error's first line (Playwright's carry the browser's whole log after it)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else repr(exc)
+
+
+def browser_environment() -> dict[str, str]:
+    """The environment Chromium starts in: this one, with a short temporary folder. Chromium
+    puts a socket in it and aborts when the path will not fit a socket's 107 bytes ("Socket path
+    too long"), as under a deep ``$TMPDIR``."""
+    env = dict(os.environ)
+    if len(tempfile.gettempdir()) > 40 and os.access("/tmp", os.W_OK):
+        env["TMPDIR"] = "/tmp"
+    return env
 
 
 class _Thread:
@@ -124,11 +141,13 @@ class Printer:
             self._playwright = sync_playwright().start()
             try:
                 self._browser = self._playwright.chromium.launch(
-                    executable_path=executable, headless=True, args=list(CHROMIUM_FLAGS)
+                    executable_path=executable, headless=True, args=list(CHROMIUM_FLAGS), env=browser_environment()
                 )
             except Exception as exc:
                 self._close_here()
-                raise RenderError(f"could not start Chromium ({executable}) to print PDFs: {exc}") from None
+                raise RenderError(
+                    f"could not start Chromium ({executable}) to print PDFs: {_first_line(exc)}"
+                ) from None
             self.launches += 1
         return self._browser
 
@@ -206,8 +225,7 @@ def briefing_pdf(markup: str, record: dict, printer: Printer | None = None) -> b
         raise
     except Exception as exc:  # Playwright's own errors (a crashed browser, a time-out)
         printer.close()  # the next page starts a fresh browser
-        first = str(exc).splitlines()[0] if str(exc) else repr(exc)
-        raise RenderError(f"printing the PDF failed: {first}") from None
+        raise RenderError(f"printing the PDF failed: {_first_line(exc)}") from None
 
 
 def page_count(pdf: bytes) -> int:
