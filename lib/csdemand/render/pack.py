@@ -174,10 +174,10 @@ def assemble(cover: bytes, contents: bytes, parts: list[Part], overlay: bytes | 
             raise RenderError(f"the page numbers came out as {len(stamps)} pages for a pack of {len(writer.pages)}")
         for page, stamp in zip(writer.pages, stamps):
             page.merge_page(stamp)
-    writer.add_outline_item("Cover", 0)
-    writer.add_outline_item("Contents", 1)
+    writer.add_outline_item(title="Cover", page_number=0)
+    writer.add_outline_item(title="Contents", page_number=1)
     for part in parts:
-        writer.add_outline_item(str(part.record.get("title", part.name)), part.start - 1)
+        writer.add_outline_item(title=str(part.record.get("title", part.name)), page_number=part.start - 1)
     writer.add_metadata({"/Title": title, "/Subject": TITLE, "/Creator": "csdemand"})
     writer._root_object[NameObject("/Lang")] = TextStringObject("en-GB")  # pypdf has no setter for it
     out = io.BytesIO()

@@ -158,7 +158,7 @@ class Printer:
             page.set_content(markup, wait_until="load")
             # Ligatures print "fi" as one glyph, which text extraction and a viewer's search then
             # miss; the print alone is changed, never the page.
-            page.add_style_tag(content="* { font-variant-ligatures: no-common-ligatures; }")
+            page.add_style_tag(content="* { font-variant-ligatures: no-common-ligatures !important; }")
             return page.pdf(
                 format="A4",
                 prefer_css_page_size=True,

@@ -214,7 +214,7 @@ def headline_frame(figures: list[dict]) -> tuple[pd.DataFrame, dict[str, str], l
             decimals_seen.append(decimals)
         row = {
             "Figure": str(f.get("label") or f.get("measure")),
-            "Period": str(f.get("period", "")),
+            "Period": int(period) if (period := str(f.get("period", ""))).isdigit() else period,
             "Value": value,
             "Unit": {"%": "percent", "": "none"}.get(str(f.get("unit") or ""), str(f.get("unit"))),
         }
