@@ -315,7 +315,7 @@ def _workbook(nb, record: dict, provenance: dict | None) -> bytes:
             table=sheet.frame,
             table_name=f"table_{number}",
             title=table_title + note_refs(sheet.footnotes),
-            subtitles=[f"{authority}, {period}. Sources: see the cover sheet."],
+            subtitles=[f"{authority}, {_period_words(period)}. Sources: see the cover sheet."],
             instructions=_instructions(sheet.markers),
             legend=marker_legend(sheet.markers, sheet.marker_notes),
             index_columns={2: 0},
@@ -337,7 +337,8 @@ def _workbook(nb, record: dict, provenance: dict | None) -> bytes:
     cover = gpt.Cover(
         title=f"{title}: tables",
         intro=[
-            f"Every table of the briefing '{title}' for {authority}, {period}, as data, one table a sheet.",
+            f"Every table of the briefing '{title}' for {authority}, {_period_words(period)}, as data, one table "
+            "a sheet.",
             "Figures are numbers, rounded as the briefing prints them. A figure that is withheld or missing shows "
             "a shorthand in square brackets, such as [c]; the notes sheet says what each means.",
             f"Made by csdemand {__version__} on {str(record.get('rendered_at', ''))[:10]}.",
@@ -366,6 +367,15 @@ def _workbook(nb, record: dict, provenance: dict | None) -> bytes:
         wb.set_properties({"title": f"{title}: tables", "subject": authority, "comments": "csdemand"})
         wb.close()
     return buffer.getvalue()
+
+
+def _period_words(period: str) -> str:
+    """``2025`` -> "year to 31 March 2025"; ``2026-10`` -> "October 2026"."""
+    from csdemand.core import periods
+
+    if re.fullmatch(r"\d{4}", period):
+        return periods.year_label(int(period))
+    return periods.month_label(period)
 
 
 def _instructions(marks: list[str]) -> str:
