@@ -1,4 +1,4 @@
-"""Command line: ``python -m csdemand import-dfe DIR`` and ``python -m csdemand render ...``.
+"""Command line: ``python -m csdemand import-dfe DIR``, ``render ...``, ``pack ...``, ``validate ...``.
 
 Exit codes: 0 success; 1 a briefing failed to render; 2 bad input, bad arguments or an output
 folder that cannot be written; 128 + the signal when ``render`` is stopped by a signal (143
@@ -84,6 +84,12 @@ def _cmd_render(args: argparse.Namespace) -> int:
         )
     timeout = execution.parse_timeout(args.timeout) if args.timeout is not None else execution.default_timeout()
     executor = None
+    from csdemand.render import formats
+
+    if args.format is not None:
+        formats.use(formats.parse(args.format))
+    else:
+        formats.requested()  # a bad $CSDEMAND_RENDER_FORMATS: exit 2 before any work
     try:
         if args.jobs == 1 and not args.only_changed:
             # The first kernel boots and imports while this process imports the renderer and checks
@@ -111,6 +117,32 @@ def _cmd_render(args: argparse.Namespace) -> int:
         if executor is not None:
             executor.close()
     return 0 if not outcome.failed else 1
+
+
+def _period(text: str) -> str:
+    import re
+
+    if not re.fullmatch(r"latest|(19|20)[0-9]{2}(-(0[1-9]|1[0-2]))?", text.strip().lower()):
+        raise InputError(
+            "not a period",
+            column="--period",
+            value=text,
+            expected="a year such as 2025, a month such as 2021-06, or 'latest'",
+        )
+    return text.strip().lower()
+
+
+def _cmd_pack(args: argparse.Namespace) -> int:
+    from csdemand.render import pack
+    from csdemand.render.interrupt import Stopped, handling
+
+    try:
+        with handling():
+            pack.build(args.la, args.briefings, _period(args.period), Path(args.out))
+    except Stopped as exc:
+        print(f"stopped by {exc.name}: no pack written", file=sys.stderr, flush=True)
+        return exc.exit_status
+    return 0
 
 
 def _positive_int(text: str) -> int:
@@ -338,7 +370,38 @@ def build_parser() -> argparse.ArgumentParser:
         help="check every data source again, even one that passed today with the same content and code "
         "(the checks are otherwise cached)",
     )
+    p.add_argument(
+        "--format",
+        nargs="+",
+        default=None,
+        metavar="FORMAT",
+        help="what to write beside each page: html (always), pdf (printed by headless Chromium, A4), xlsx (every "
+        "table of the briefing in an accessible workbook); default $CSDEMAND_RENDER_FORMATS, else html",
+    )
     p.set_defaults(func=_cmd_render)
+
+    p = sub.add_parser(
+        "pack",
+        help="assemble one committee paper PDF of several briefings of an authority: cover, contents, briefings",
+        description="Write <out>/<la>/<period>/pack.pdf: a cover (authority, period, date), a contents page with "
+        "the page each briefing starts on, then each briefing's PDF, in the order given. Uses the reports already in "
+        "--out (latest: the newest period each briefing was rendered for); a briefing with no page for the period is "
+        "rendered first, and a PDF missing or older than its page is printed again from the page. Exit 0 when the "
+        "pack is written, 1 when a briefing could not be rendered (no pack written), 2 for bad arguments.",
+    )
+    p.add_argument("--la", default="352", help="LA number, GSS code or name (default 352, Manchester)")
+    p.add_argument(
+        "--briefings",
+        nargs="+",
+        required=True,
+        help="briefing names in the order the pack holds them, e.g. summary looked_after referrals",
+    )
+    p.add_argument(
+        "--period", default="latest", help="a year, YYYY-MM, or 'latest' (default: the newest period rendered)"
+    )
+    p.add_argument("--out", default=str(paths.reports_dir()), help="reports folder (default: reports/)")
+    p.set_defaults(func=_cmd_pack)
+
     p = sub.add_parser(
         "validate",
         help="check every configured local source and the shipped tables; list every problem",

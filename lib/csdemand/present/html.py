@@ -1,7 +1,9 @@
 """What a briefing shows, as HTML fragments the notebook displays and the report keeps.
 
 Every chart carries alt text and a "view as table" alternative; every table escapes text that
-came from data files; provenance travels as a machine-readable output the renderer reads.
+came from data files; provenance travels as a machine-readable output the renderer reads, and so
+does every table (:data:`TABLE_MIME`: its cells as data, numbers and markers apart), for the
+workbook beside the page.
 """
 
 from __future__ import annotations
@@ -9,12 +11,17 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 import re
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 PROVENANCE_MIME = "application/vnd.csdemand.provenance+json"
+#: A second output in the display bundle of every table and chart: ``{"tables": [payload, ...]}``,
+#: each payload :func:`table_data`. Browsers, nbconvert and JupyterLab ignore it (the page shows the
+#: ``text/html``); ``render --format xlsx`` reads it from the executed notebook.
+TABLE_MIME = "application/vnd.csdemand.table+json"
 
 #: Cells that read as figures (right-aligned in tables): 1,280  -3.0%  +18  88.9 (10 of 10)  9 of 11
 #: and the markers DfE prints in place of a figure (c, x, z, u, k).
@@ -22,6 +29,19 @@ _NUMERIC = re.compile(
     r"[+-]?[\d,]+(\.\d+)?%?( pts)?( \(\d+ of \d+\))?( of \d+)?|[cxzuk]( \(\d+ of \d+\))?|not available"
 )
 _MARKER_CELL = re.compile(r"([cxzuk])( \(\d+ of \d+\))?")
+
+# A table's payload rides inside its markup (``<script type=TABLE_MIME>``, a data block no browser
+# runs) so that it survives the briefings' joining of fragments (``Html(a.markup + b.markup)``); the
+# display bundle of :class:`Html` and :class:`Chart` moves it out of the HTML into TABLE_MIME.
+# Its JSON holds no ``<`` (escaped), so the pattern cannot end early.
+_CARRIER = re.compile(r'<script type="application/vnd\.csdemand\.table\+json">([^<]*)</script>')
+_NUMBER = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+#: A printed figure: number, optional %, and what may follow it.
+_FIGURE = re.compile(rf"(?P<num>{_NUMBER})(?P<pct>%)?(?:\s*(?P<rest>.*))?", re.S)
+_RANGE = re.compile(rf"to\s+(?P<num>{_NUMBER})%?")
+#: What may follow a figure and still leave it a figure: a footnote mark (``2010 *``, ``112 r``),
+#: words in brackets (``88.9 (10 of 10)``, ``4 (somewhat close)``), ``of 11``, ``in 2020 r``.
+_ANNOTATION = re.compile(r"[*r]|\(.*\)|of [\d,]+|in \d{4}(?: [*r])?")
 
 
 def esc(text: object) -> str:
@@ -66,11 +86,101 @@ def marker_footnote(cells: list[str], notes: dict[str, str] | None = None) -> st
     return "; ".join(parts)
 
 
-def table_html(df: pd.DataFrame, caption: str | None = None, *, index: bool = False, classes: str = "data") -> str:
+def _number(text: str) -> int | float:
+    text = text.replace(",", "")
+    return float(text) if "." in text else int(text)
+
+
+def cell_data(value: object) -> dict:
+    """One table cell as data: ``text`` as printed, and where it is a figure its ``value`` (a
+    number: ``1,280`` -> 1280, ``-3.0%`` -> -3.0 with ``unit`` ``%``; ``decimals`` as printed), or
+    where it is withheld its ``marker`` (``c``, ``x``, ``z``, ``u``, ``k``, ``-``) and no value.
+    What follows a figure is kept apart: ``note`` (``(10 of 10)``, ``*``, ``of 11``) or, for a
+    range ``16.4% to 22.9%``, ``upper``. Anything else is text only (``Mar 2025``, ``<0.001``)."""
+    from csdemand.core import numbers
+
+    if pd.api.types.is_number(value) and not isinstance(value, bool):  # a table given numbers
+        if numbers.is_missing(value):
+            return {"text": "x", "marker": "x"}
+        value = value.item() if hasattr(value, "item") else value  # numpy -> Python, for JSON
+        return {"text": str(value), "value": value}
+    text = "" if value is None else str(value).strip()
+    if text in numbers.MARKER_MEANINGS:
+        return {"text": text, "marker": text}
+    marked = _MARKER_CELL.fullmatch(text)
+    if marked:
+        return {"text": text, "marker": marked.group(1), "note": marked.group(2).strip()}
+    m = _FIGURE.fullmatch(text)
+    if not m:
+        return {"text": text}
+    cell: dict = {"text": text, "value": _number(m["num"])}
+    if "." in m["num"]:
+        cell["decimals"] = len(m["num"].split(".")[1])
+    if m["pct"]:
+        cell["unit"] = "%"
+    rest = (m["rest"] or "").strip()
+    if not rest:
+        return cell
+    if rest == "pts":
+        cell["unit"] = "percentage points"
+        return cell
+    upper = _RANGE.fullmatch(rest)
+    if upper:
+        cell["upper"] = _number(upper["num"])
+        return cell
+    if _ANNOTATION.fullmatch(rest):
+        cell["note"] = rest
+        return cell
+    return {"text": text}  # "1 year", "3 years": words, not a figure
+
+
+def table_data(df: pd.DataFrame, caption: str | None = None, *, index: bool = False, kind: str = "table") -> dict:
+    """A table as data (the :data:`TABLE_MIME` payload): ``caption``, ``columns``, ``rows`` of
+    :func:`cell_data`, the table's ``footnotes`` and ``marker_notes`` (from ``df.attrs``), and
+    ``kind`` (``table``, or ``chart`` for the figures behind a chart). It holds what the table
+    prints and nothing more (the same rounding, the same markers)."""
+    columns = ([str(df.index.name or "")] if index else []) + [str(c) for c in df.columns]
+    rows = [([cell_data(idx)] if index else []) + [cell_data(v) for v in row.tolist()] for idx, row in df.iterrows()]
+    return {
+        "kind": kind,
+        "caption": caption or "",
+        "columns": columns,
+        "rows": rows,
+        "footnotes": [str(n) for n in df.attrs.get("footnotes", [])],
+        "marker_notes": {str(k): str(v) for k, v in (df.attrs.get("marker_notes") or {}).items()},
+    }
+
+
+def _carrier(payload: dict) -> str:
+    text = json.dumps(payload, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return f'<script type="{TABLE_MIME}">{text}</script>'
+
+
+def split_tables(markup: str) -> tuple[str, list[dict]]:
+    """``markup`` without its table payloads, and the payloads (in page order)."""
+    payloads = [json.loads(m) for m in _CARRIER.findall(markup)]
+    return _CARRIER.sub("", markup), payloads
+
+
+def _bundle(markup: str) -> dict:
+    clean, tables = split_tables(markup)
+    bundle: dict = {"text/html": clean}
+    if tables:
+        bundle[TABLE_MIME] = {"tables": tables}
+    return bundle
+
+
+def table_html(
+    df: pd.DataFrame, caption: str | None = None, *, index: bool = False, classes: str = "data", kind: str = "table"
+) -> str:
     """A plain accessible table: caption, header cells with scope, text escaped, figures
     right-aligned, and a footnote row saying what each marker shown (``c``, ``x``, ``z``...)
     means; ``df.attrs["marker_notes"]`` (e.g. ``{"z": "published with Cornwall"}``) adds words
-    to a marker's meaning, ``df.attrs["footnotes"]`` further lines (e.g. what ``r`` marks)."""
+    to a marker's meaning, ``df.attrs["footnotes"]`` further lines (e.g. what ``r`` marks).
+
+    The markup carries the table as data (:func:`table_data`, ``kind``) for the workbook: the
+    display of :class:`Html` and :class:`Chart` moves it out of the page into :data:`TABLE_MIME`."""
     head = "".join(
         f'<th scope="col">{esc(c)}</th>' for c in ([df.index.name or ""] if index else []) + list(df.columns)
     )
@@ -92,21 +202,33 @@ def table_html(df: pd.DataFrame, caption: str | None = None, *, index: bool = Fa
         if notes
         else ""
     )
-    return f'<table class="{classes}">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody>{foot}</table>'
+    return (
+        f'<table class="{classes}">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody>{foot}</table>'
+        + _carrier(table_data(df, caption, index=index, kind=kind))
+    )
 
 
 @dataclass
 class Html:
-    """Raw HTML that the notebook displays as-is (already escaped by whoever built it)."""
+    """Raw HTML that the notebook displays as-is (already escaped by whoever built it).
+
+    ``markup`` and ``_repr_html_`` keep the tables' payloads (for joining fragments); displayed,
+    the HTML goes without them and they follow as :data:`TABLE_MIME`."""
 
     markup: str
 
     def _repr_html_(self) -> str:
         return self.markup
 
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        bundle = _bundle(self.markup)
+        bundle["text/plain"] = f"Html(markup={bundle['text/html']!r})"
+        return bundle
+
 
 def show_table(df: pd.DataFrame, caption: str | None = None) -> Html:
-    """A table for display in a briefing (see :func:`table_html`)."""
+    """A table for display in a briefing (see :func:`table_html`); displayed, it also gives the
+    table as data (:data:`TABLE_MIME`)."""
     return Html(table_html(df, caption))
 
 
@@ -115,7 +237,8 @@ class Chart:
     """A rendered chart: PNG bytes, alt text, a caption and the data behind it.
 
     Displays as a figure with the image inlined (no file, no other host), its alt text, and a
-    collapsible "View as table" with the same figures.
+    collapsible "View as table" with the same figures; the figures also as data (:data:`TABLE_MIME`,
+    ``kind`` ``chart``).
     """
 
     png: bytes
@@ -129,12 +252,15 @@ class Chart:
         if not self.data.empty:
             table = (
                 '<details class="as-table"><summary>View as '
-                f"table</summary>{table_html(self.data, self.caption)}</details>"
+                f"table</summary>{table_html(self.data, self.caption, kind='chart')}</details>"
             )
         return (
             f'<figure class="chart"><img src="data:image/png;base64,{b64}" alt="{esc(self.alt)}">'
             f"<figcaption>{esc(self.caption)}</figcaption>{table}</figure>"
         )
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        return _bundle(self._repr_html_())  # text/plain: IPython adds the repr, as before
 
 
 def figure_png(fig, dpi: int = 110) -> bytes:

@@ -40,6 +40,7 @@ from csdemand.published.areas import LocalAuthority, resolve
 from csdemand.render import changes as _changes
 from csdemand.render import checks as _checks
 from csdemand.render import fingerprint, interrupt, output
+from csdemand.render import formats as _formats
 from csdemand.render import index as _index
 from csdemand.render import pool as _pool
 from csdemand.render.execution import (  # noqa: F401  (re-exported: callers use csdemand.render.batch)
@@ -153,6 +154,7 @@ def render_one(
         target: html,
         target.with_suffix(".ipynb"): nbformat.writes(executed),
         target.with_suffix(".json"): json.dumps(record, indent=1),
+        **_formats.extra_files(target, html, executed, record),  # --format pdf xlsx: written with the page
     }
     if previous is not None:
         files[target.with_name(briefing.name + _changes.PREVIOUS)] = json.dumps(previous, indent=1)
