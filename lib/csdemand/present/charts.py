@@ -157,9 +157,9 @@ class Sparkline:
         )
 
 
-#: Sparkline sizes in inches (96 CSS pixels an inch) and the resolution they are drawn at.
-SPARK_SIZE = (1.0, 0.26)
-STRIP_SIZE = (0.8, 0.26)
+#: Sparkline sizes in CSS pixels (96 an inch), drawn at twice that (192 dpi) to print sharply.
+SPARK_PX = (80, 24)
+STRIP_PX = (72, 24)
 SPARK_DPI = 192
 
 
@@ -176,8 +176,8 @@ def _bare(ax) -> None:
     ax.margins(x=0.06, y=0.22)
 
 
-def _sized(inches: tuple[float, float]) -> tuple[Figure, object]:
-    fig = Figure(figsize=inches)
+def _sized(px: tuple[int, int]) -> tuple[Figure, object]:
+    fig = Figure(figsize=(px[0] / 96, px[1] / 96))
     ax = fig.add_axes((0.02, 0.04, 0.96, 0.92))
     return fig, ax
 
@@ -215,7 +215,7 @@ def summary_sparkline(
     eng = pd.to_numeric(england, errors="coerce").astype(float) if england is not None else pd.Series(dtype=float)
     eng.index = eng.index.astype(int)
     eng = eng.reindex(years)
-    fig, ax = _sized(SPARK_SIZE)
+    fig, ax = _sized(SPARK_PX)
     if eng.notna().any():
         ax.plot(years, eng.to_numpy(), color=PALETTE["england"], linewidth=0.7, linestyle=":", alpha=0.7)
     ax.plot(years, v.to_numpy(), color=PALETTE["la"], linewidth=1.4, solid_capstyle="round")
@@ -234,7 +234,7 @@ def summary_sparkline(
     alt = f"{label} in {name}, {held[0]} to {held[-1]}: {figures}."
     if not numbers.is_missing(eng.get(hi, np.nan)):
         alt += f" England {numbers.fmt(eng[hi], decimals, unit=unit)} in {hi}."
-    return Sparkline(_small_png(fig), alt, round(SPARK_SIZE[0] * 96), round(SPARK_SIZE[1] * 96))
+    return Sparkline(_small_png(fig), alt, *SPARK_PX)
 
 
 @themed
@@ -259,7 +259,7 @@ def summary_strip(
         return None
     me = float(v[la_number])
     others = v.drop(index=la_number)
-    fig, ax = _sized(STRIP_SIZE)
+    fig, ax = _sized(STRIP_PX)
     ax.plot([v.min(), v.max()], [0, 0], color="#bbbbbb", linewidth=1.0, solid_capstyle="round", zorder=1)
     ax.scatter(others.to_numpy(), np.zeros(len(others)), s=5, color=PALETTE["neighbours"], linewidths=0, zorder=2)
     if not numbers.is_missing(neighbours_mean):
@@ -275,9 +275,10 @@ def summary_strip(
     )
     if not numbers.is_missing(neighbours_mean):
         alt += f", the neighbours' mean {numbers.fmt(neighbours_mean, max(1, decimals), unit=unit)}"
-    return Sparkline(_small_png(fig), alt + ".", round(STRIP_SIZE[0] * 96), round(STRIP_SIZE[1] * 96))
+    return Sparkline(_small_png(fig), alt + ".", *STRIP_PX)
 
 
+@themed
 def summary_sparklines(
     history: pd.Series,
     group: pd.Series,
