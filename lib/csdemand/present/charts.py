@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import io
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
@@ -408,7 +409,7 @@ def trend_chart(
         ax.text(a - 0.3, top, "computed here", fontsize=7.5, va="top", color="#555555")
     for a, _ in _runs(rebased):
         ax.text(a - 0.3, top, "re-based", fontsize=7.5, va="top", color="#555555")
-    ax.set_ylabel(measure_label, fontsize=9)
+    ax.set_ylabel(textwrap.fill(measure_label, 48), fontsize=9)  # a long LAIT label on two lines, not off the chart
     if from_zero:
         ax.set_ylim(bottom=0)
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
@@ -481,11 +482,13 @@ def neighbour_bars(
     measure_label: str,
     period: int,
     decimals: int = 0,
+    lines: bool = True,
 ) -> Chart:
     """Horizontal bars for the LA and its neighbours in one year, lowest at the top, with England
     and the neighbour mean as reference lines (seaborn's bar plot, the authority in its colour).
     ``values``: la_number, area_name, value and, optionally, status: a withheld figure gets no
-    bar, its marker printed where the bar would start. A reference line given as NaN is left out."""
+    bar, its marker printed where the bar would start. A reference line given as NaN is left out;
+    ``lines=False`` leaves both out (the alt text still gives England's figure)."""
     v = values.copy()
     if "status" not in v:
         v["status"] = ""
@@ -524,7 +527,7 @@ def neighbour_bars(
             va="center",
             fontsize=8,
         )
-    if not numbers.is_missing(england):
+    if lines and not numbers.is_missing(england):
         ax.axvline(
             england,
             color=PALETTE["england"],
@@ -532,7 +535,7 @@ def neighbour_bars(
             linewidth=1.5,
             label=f"England {numbers.fmt(england, decimals)}",
         )
-    if not numbers.is_missing(neighbour_mean):
+    if lines and not numbers.is_missing(neighbour_mean):
         ax.axvline(
             neighbour_mean,
             color=PALETTE["neighbours"],
