@@ -139,6 +139,19 @@ def test_summary_better_moves_are_blue_and_say_better(summary_page):
     assert "better" in good.inner_text()
 
 
+def test_summary_sparklines_load_and_each_has_alt_text(summary_page):
+    page, _ = summary_page
+    images = page.eval_on_selector_all(
+        "table.summary img.sparkline",
+        "els => els.map(e => [e.complete && e.naturalWidth > 0, e.alt, e.closest('tr').dataset.indicator])",
+    )
+    # a 10-year line under each of the 6 values, a strip under each of the 5 neighbours' means (local data has none)
+    assert len(images) == 11
+    assert all(ok and len(alt) > 40 for ok, alt, _ in images)
+    cla = [alt for _, alt, key in images if key == "cla_rate"]
+    assert cla[0].endswith("2025 97. England 67 in 2025.") and "Manchester 97, rank 9 of 11" in cla[1]
+
+
 def test_summary_prints_on_one_a4_page(summary_page, test_output):
     assert _pdf_pages(test_output / "summary_manchester.pdf") == 1
 

@@ -39,6 +39,8 @@ CLEAR_DISTANCE = 0.25
 #: Below this many children (the count behind a rate or percentage) a percentage change is not
 #: given in words: 6 to 28 children is +365%.
 SMALL = 20
+#: Years a row's sparkline covers, to the row's year.
+SPARK_YEARS = 10
 
 
 # --------------------------------------------------------------------------- indicators
@@ -83,6 +85,21 @@ class Change:
         return self.available and self.test.significant
 
 
+@dataclass(frozen=True)
+class Trend:
+    """What a row's sparklines draw: ``values`` (year -> value, NaN where withheld) and
+    ``statuses`` (year -> marker) over the :data:`SPARK_YEARS` years to the row's year,
+    ``england`` (year -> England's value), and ``group`` (LA number -> value in the row's year,
+    for the authority and its statistical neighbours with a value; empty for local data)."""
+
+    first: int
+    last: int
+    values: pd.Series
+    statuses: pd.Series
+    england: pd.Series
+    group: pd.Series
+
+
 @dataclass
 class Indicator:
     """One row of the summary: the figure for one measure, area and year, with its comparisons."""
@@ -108,6 +125,7 @@ class Indicator:
     source: str
     note: str = ""  # e.g. why the row shows an earlier year
     synthetic: bool = False
+    trend: Trend | None = None  # the row's last 10 years and its group of 11, for the sparklines
 
     @property
     def has_value(self) -> bool:
@@ -426,6 +444,7 @@ def published_indicator(
         vs_england=vs,
         source=str(row["source"]) if row is not None else "",
         note=note,
+        trend=published_trend(p, la.la_number, use, group),
     )
 
 
@@ -500,6 +519,7 @@ def early_help_indicator(la: areas_mod.LocalAuthority, year: int) -> tuple[Indic
         source="local",
         note=note,
         synthetic=got.synthetic,
+        trend=local_trend(monthly, year),
     )
     name = got.label
     if "/" in name and " " not in name:
@@ -515,6 +535,43 @@ def early_help_indicator(la: areas_mod.LocalAuthority, year: int) -> tuple[Indic
         "url": "",
     }
     return ind, source
+
+
+# --------------------------------------------------------------------------- the sparklines' data
+
+
+def published_trend(p: Panel, la_number: int, year: int, group: pd.Series) -> Trend:
+    """The :data:`SPARK_YEARS` years to ``year`` of a published indicator for its sparkline (the
+    figures as published, as the row's value is) and its group in ``year``."""
+    years = list(range(year - SPARK_YEARS + 1, year + 1))
+    try:
+        mine = p.la.xs(la_number, level="la_number")
+    except KeyError:
+        mine = p.la.iloc[0:0].droplevel("la_number")
+    mine = mine[~mine.index.duplicated(keep="last")].reindex(years)
+    status = mine["status"].fillna("").astype(str)
+    values = mine["value"].astype(float).where(status == "")
+    eng = p.england[~p.england.index.duplicated(keep="last")].reindex(years)
+    england = eng["value"].astype(float).where(eng["status"].fillna("").astype(str) == "")
+    return Trend(year - SPARK_YEARS + 1, year, values, status, england, group.astype(float))
+
+
+def local_trend(monthly: pd.Series, year: int) -> Trend:
+    """The yearly totals of a local monthly count over the :data:`SPARK_YEARS` years to ``year``:
+    only years the extract covers in full (12 months), a total of 1 to 5 withheld as ``c``."""
+    from csdemand.core import disclosure
+
+    years = list(range(year - SPARK_YEARS + 1, year + 1))
+    totals, marks = {}, {}
+    for y in years:
+        months = _year_months(monthly, y)
+        if months is None:
+            continue
+        v, st = disclosure.suppress_counts(np.array([float(months.sum())]))
+        totals[y], marks[y] = float(v[0]), str(st[0])
+    values = pd.Series(totals, dtype=float).reindex(years)
+    statuses = pd.Series(marks, dtype=object).reindex(years).fillna("")
+    return Trend(year - SPARK_YEARS + 1, year, values, statuses, pd.Series(np.nan, index=years), pd.Series(dtype=float))
 
 
 def available_years(la_number: int, tables: dict[str, pd.DataFrame]) -> list[int]:
@@ -833,8 +890,40 @@ def rank_cell(ind: Indicator) -> str:
     return f"{ind.rank} of {ind.n_ranked}"
 
 
+def sparklines(s: Summary, ind: Indicator) -> tuple[str, str]:
+    """The row's two small charts as markup (:func:`csdemand.present.charts.summary_sparklines`):
+    its last 10 years, shown under the value, and where its value sits among its statistical
+    neighbours', shown under their mean; ``""`` where there is nothing to draw. They go under
+    figures, not in columns of their own, so the table keeps its width on screen and on A4."""
+    from csdemand.present import charts
+
+    if ind.trend is None:
+        return "", ""
+    t = ind.trend
+    spark, strip = charts.summary_sparklines(
+        t.values,
+        t.group,
+        s.la.la_number,
+        name=s.la.name,
+        label=ind.label,
+        decimals=ind.decimals,
+        unit=_unit_suffix(ind),
+        statuses=t.statuses,
+        england=t.england,
+        neighbours_mean=ind.neighbours_mean,
+        first=t.first,
+        last=t.last,
+    )
+    return (
+        "<br>" + spark._repr_html_() if spark is not None else "",
+        "<br>" + strip._repr_html_() if strip is not None else "",
+    )
+
+
 def table(s: Summary) -> Html:
-    """The summary table as HTML (text escaped; arrows with words and text alternatives)."""
+    """The summary table as HTML (text escaped; arrows with words and text alternatives; each
+    value with a sparkline of its last 10 years under it, each neighbours' mean with a strip
+    placing the value among the 11)."""
     head = [
         "Indicator",
         "Year",
@@ -848,6 +937,7 @@ def table(s: Summary) -> Html:
     ]
     rows = []
     for ind in s.indicators:
+        spark, strip = sparklines(s, ind)
         value = esc(_figure(ind, ind.value)) if ind.has_value else _marker_cell(ind.status)
         nb = ind.neighbours
         if nb is None:
@@ -867,10 +957,10 @@ def table(s: Summary) -> Html:
         cells = [
             f'<th scope="row">{esc(ind.label)}</th>',
             f"<td>{year}</td>",
-            f'<td class="num value">{value}</td>',
+            f'<td class="num value">{value}{spark}</td>',
             f'<td class="num">{change_cell(ind, ind.change1)}</td>',
             f'<td class="num">{change_cell(ind, ind.change3)}</td>',
-            f'<td class="num">{nb_cell}</td>',
+            f'<td class="num">{nb_cell}{strip}</td>',
             f'<td class="num">{rank_cell(ind) if nb is not None else _NO_COMPARISON}</td>',
             f'<td class="num">{eng}</td>',
             f"<td>{england_cell(ind)}</td>",
@@ -909,6 +999,9 @@ def footnotes(s: Summary) -> list[str]:
         "rank among the authority and its neighbours, 1 = lowest. Rates are per 10,000 children aged 0-17; an "
         "earlier year's rate is "
         "compared on the same population estimate as the later one.",
+        "Under each value, its last 10 years (the authority orange, England dotted, the latest year a dot); under "
+        "the neighbours' mean, the value among the 11 (the authority orange, each neighbour a blue dot, their mean "
+        "a blue tick).",
     ]
     used = sorted(
         {i.status for i in s.indicators if i.status}

@@ -1,7 +1,22 @@
-"""Charts for briefings: one house style, a colour-blind-safe palette (Okabe-Ito), and for each
-chart the alt text and the table behind it. Each function returns a :class:`present.Chart`."""
+"""Charts for briefings: one house theme (seaborn's, with the Okabe-Ito palette, applied to every
+chart by :func:`themed`), and for each chart the alt text and the table behind it. Each function
+returns a :class:`present.Chart` (or, for the summary's sparklines, a :class:`Sparkline`).
+
+Seaborn draws the statistical charts where it fits: bars of an authority and its neighbours,
+grouped bars, the mix of categories by year, the seasonal pattern. Lines over time with gaps,
+control limits in phases and intervals (trend, SPC, ITS, forecast) and the funnel's limits stay
+matplotlib calls under the same theme: seaborn's line plot would bridge a withheld year and
+aggregate repeated x values, which those charts must not do.
+"""
 
 from __future__ import annotations
+
+import functools
+import io
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
 import matplotlib
 
@@ -10,10 +25,13 @@ matplotlib.use("Agg")  # rendering to PNG only; no display needed under a schedu
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import seaborn as sns
+from cycler import cycler
+from matplotlib.figure import Figure
 
 from csdemand.core import numbers
 from csdemand.methods import funnel
-from csdemand.present.html import Chart, figure_png, fmt_number
+from csdemand.present.html import Chart, esc, figure_png, fmt_number
 
 #: Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
 PALETTE = {
@@ -26,6 +44,74 @@ PALETTE = {
     "limit998": "#0072B2",
 }
 
+#: The Okabe-Ito palette in the order a chart's series take it (the house colour cycle).
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+
+#: The house font: DejaVu Sans ships with matplotlib, so a chart looks the same on every machine
+#: (seaborn's default list starts with Arial, which some servers have and others do not).
+HOUSE_FONT = "DejaVu Sans"
+
+#: What the house theme changes from seaborn's "ticks" style and "paper" context: 9 pt labels
+#: (about 8 pt when an 8-inch chart prints at A4 width), a light horizontal grid behind the data,
+#: no top or right spine, legends without a frame.
+HOUSE_RC: dict[str, object] = {
+    "font.family": "sans-serif",
+    "font.sans-serif": [HOUSE_FONT, "sans-serif"],
+    "axes.labelsize": 9,
+    "axes.titlesize": 10,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "legend.fontsize": 8,
+    "legend.frameon": False,
+    "axes.grid": True,
+    "axes.grid.axis": "y",
+    "grid.color": "#e5e5e5",
+    "grid.linewidth": 0.8,
+    "axes.axisbelow": True,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.edgecolor": "#333333",
+    "xtick.color": "#333333",
+    "ytick.color": "#333333",
+    "text.color": "#1a1a1a",
+    "axes.labelcolor": "#1a1a1a",
+}
+
+
+@functools.cache
+def _house_theme() -> tuple[tuple[str, object], ...]:
+    rc: dict[str, object] = {}
+    rc.update(sns.axes_style("ticks"))
+    rc.update(sns.plotting_context("paper"))
+    rc.update(HOUSE_RC)
+    rc["axes.prop_cycle"] = cycler(color=sns.color_palette(OKABE_ITO).as_hex())
+    return tuple(rc.items())
+
+
+def house_theme() -> dict[str, object]:
+    """The house theme as matplotlib settings (built once): seaborn's ``ticks`` style and
+    ``paper`` context with :data:`HOUSE_RC` and the Okabe-Ito colour cycle.
+    ``sns.set_theme(rc=house_theme())`` applies it to a whole session (an analyst's own charts)."""
+    return dict(_house_theme())
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def themed(draw: Callable[P, R]) -> Callable[P, R]:
+    """Draw (and save) a chart under the house theme, leaving the caller's matplotlib settings as
+    they were. Every chart function of this module is wrapped in it (a test checks)."""
+
+    @functools.wraps(draw)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with plt.rc_context(house_theme()):
+            return draw(*args, **kwargs)
+
+    wrapper.house_theme = True  # type: ignore[attr-defined]
+    return wrapper
+
+
 COMPARATOR_LABELS = {
     "la": None,  # replaced by the LA's name
     "neighbours_mean": "Statistical neighbours (mean)",
@@ -36,10 +122,196 @@ COMPARATOR_LABELS = {
 
 
 def _style(ax) -> None:
+    """The house look on one axis (what :func:`house_theme` sets for a whole chart)."""
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="y", color="#e5e5e5", linewidth=0.8)
     ax.set_axisbelow(True)
     ax.tick_params(labelsize=9)
+
+
+def _bars_across(ax) -> None:
+    """Horizontal bars read against vertical grid lines, not horizontal ones."""
+    ax.yaxis.grid(False)
+    ax.xaxis.grid(True)
+
+
+# --------------------------------------------------------------------------- sparklines (the summary)
+
+
+@dataclass
+class Sparkline:
+    """A small chart for a table cell: PNG bytes (drawn at twice the size shown, so it prints
+    sharply), alt text that gives every figure drawn, and its size in CSS pixels."""
+
+    png: bytes
+    alt: str
+    width: int
+    height: int
+
+    def _repr_html_(self) -> str:
+        import base64
+
+        b64 = base64.b64encode(self.png).decode("ascii")
+        return (
+            f'<img class="sparkline" src="data:image/png;base64,{b64}" alt="{esc(self.alt)}" '
+            f'width="{self.width}" height="{self.height}">'
+        )
+
+
+#: Sparkline sizes in CSS pixels (96 an inch), drawn at twice that (192 dpi) to print sharply.
+SPARK_PX = (80, 24)
+STRIP_PX = (72, 24)
+SPARK_DPI = 192
+
+
+def _small_png(fig: Figure) -> bytes:
+    """PNG bytes of a figure at exactly its size (no tight box: every sparkline lines up)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=SPARK_DPI, metadata={"Software": None}, transparent=True)
+    return buf.getvalue()
+
+
+def _bare(ax) -> None:
+    """No spines, ticks, labels or grid: a sparkline is read by its shape and its alt text."""
+    ax.set_axis_off()
+    ax.margins(x=0.06, y=0.22)
+
+
+def _sized(px: tuple[int, int]) -> tuple[Figure, object]:
+    fig = Figure(figsize=(px[0] / 96, px[1] / 96))
+    ax = fig.add_axes((0.02, 0.04, 0.96, 0.92))
+    return fig, ax
+
+
+@themed
+def summary_sparkline(
+    values: pd.Series,
+    *,
+    name: str,
+    label: str,
+    decimals: int = 0,
+    unit: str = "",
+    statuses: pd.Series | None = None,
+    england: pd.Series | None = None,
+    first: int | None = None,
+    last: int | None = None,
+) -> Sparkline | None:
+    """A headline indicator over (up to) 10 years for a summary row: the authority's line in its
+    colour with the latest year as a dot, England's as a thin dotted line behind it.
+
+    ``values``: year -> value (NaN where withheld: the line breaks there); ``statuses``: year ->
+    marker (``c``...); ``england``: year -> England's value. Years run from ``first`` to ``last``
+    (default the years in ``values``). The alt text lists every year's figure as printed (a
+    marker where withheld), then England's latest. None where no year has a value."""
+    v = pd.to_numeric(values, errors="coerce").astype(float)
+    v.index = v.index.astype(int)
+    lo = int(first if first is not None else v.index.min()) if len(v) else 0
+    hi = int(last if last is not None else v.index.max()) if len(v) else 0
+    years = list(range(lo, hi + 1))
+    v = v.reindex(years)
+    if v.dropna().empty:
+        return None
+    st = statuses if statuses is not None else pd.Series(dtype=object)
+    st = pd.Series({int(k): s for k, s in st.items()}, dtype=object)
+    eng = pd.to_numeric(england, errors="coerce").astype(float) if england is not None else pd.Series(dtype=float)
+    eng.index = eng.index.astype(int)
+    eng = eng.reindex(years)
+    fig, ax = _sized(SPARK_PX)
+    if eng.notna().any():
+        ax.plot(years, eng.to_numpy(), color=PALETTE["england"], linewidth=0.7, linestyle=":", alpha=0.7)
+    ax.plot(years, v.to_numpy(), color=PALETTE["la"], linewidth=1.4, solid_capstyle="round")
+    # a year standing alone between withheld ones has no line: a dot shows it
+    alone = v.notna() & v.shift(1).isna() & v.shift(-1).isna()
+    ax.plot(np.array(years)[alone.to_numpy()], v[alone].to_numpy(), "o", color=PALETTE["la"], markersize=1.6)
+    shown = v.dropna()
+    ax.plot([shown.index[-1]], [shown.iloc[-1]], "o", color=PALETTE["la"], markersize=2.6)
+    _bare(ax)
+    ax.set_xlim(lo - 0.4, hi + 0.4)
+    held = [y for y in years if not numbers.is_missing(v[y]) or str(st.get(y, "") or "")]
+    figures = ", ".join(
+        f"{y} {numbers.fmt(v[y], decimals, status=('' if not numbers.is_missing(v[y]) else st.get(y, '')), unit=unit)}"
+        for y in held
+    )
+    alt = f"{label} in {name}, {held[0]} to {held[-1]}: {figures}."
+    if not numbers.is_missing(eng.get(hi, np.nan)):
+        alt += f" England {numbers.fmt(eng[hi], decimals, unit=unit)} in {hi}."
+    return Sparkline(_small_png(fig), alt, *SPARK_PX)
+
+
+@themed
+def summary_strip(
+    values: pd.Series,
+    la_number: int,
+    *,
+    name: str,
+    label: str,
+    decimals: int = 0,
+    unit: str = "",
+    neighbours_mean: float = np.nan,
+) -> Sparkline | None:
+    """Where the authority's value sits among its statistical neighbours' in one year: each
+    neighbour with a value a small blue dot on a grey strip from the lowest to the highest of the
+    group, their mean a blue tick, the authority a larger dot in its colour.
+
+    ``values``: la_number -> value for the authority and its neighbours with a value. None where
+    the authority has no value or no neighbour has one."""
+    v = pd.to_numeric(values, errors="coerce").astype(float).dropna()
+    if la_number not in v.index or len(v) < 2:
+        return None
+    me = float(v[la_number])
+    others = v.drop(index=la_number)
+    fig, ax = _sized(STRIP_PX)
+    ax.plot([v.min(), v.max()], [0, 0], color="#bbbbbb", linewidth=1.0, solid_capstyle="round", zorder=1)
+    ax.scatter(others.to_numpy(), np.zeros(len(others)), s=5, color=PALETTE["neighbours"], linewidths=0, zorder=2)
+    if not numbers.is_missing(neighbours_mean):
+        ax.plot([neighbours_mean] * 2, [-0.6, 0.6], color=PALETTE["neighbours"], linewidth=0.9, zorder=2)
+    ax.scatter([me], [0], s=20, color=PALETTE["la"], edgecolors="white", linewidths=0.5, zorder=3)
+    _bare(ax)
+    ax.set_ylim(-1, 1)
+    rank = int((v < me).sum()) + 1
+    alt = (
+        f"{label}: {name} {numbers.fmt(me, decimals, unit=unit)}, rank {rank} of {len(v)} among the authority "
+        f"and its statistical neighbours with a figure (1 = lowest); the group runs from "
+        f"{numbers.fmt(v.min(), decimals, unit=unit)} to {numbers.fmt(v.max(), decimals, unit=unit)}"
+    )
+    if not numbers.is_missing(neighbours_mean):
+        alt += f", the neighbours' mean {numbers.fmt(neighbours_mean, max(1, decimals), unit=unit)}"
+    return Sparkline(_small_png(fig), alt + ".", *STRIP_PX)
+
+
+@themed
+def summary_sparklines(
+    history: pd.Series,
+    group: pd.Series,
+    la_number: int,
+    *,
+    name: str,
+    label: str,
+    decimals: int = 0,
+    unit: str = "",
+    statuses: pd.Series | None = None,
+    england: pd.Series | None = None,
+    neighbours_mean: float = np.nan,
+    first: int | None = None,
+    last: int | None = None,
+) -> tuple[Sparkline | None, Sparkline | None]:
+    """A summary row's two small charts: :func:`summary_sparkline` of ``history`` and
+    :func:`summary_strip` of ``group`` (either None where there is nothing to draw)."""
+    spark = summary_sparkline(
+        history,
+        name=name,
+        label=label,
+        decimals=decimals,
+        unit=unit,
+        statuses=statuses,
+        england=england,
+        first=first,
+        last=last,
+    )
+    strip = summary_strip(
+        group, la_number, name=name, label=label, decimals=decimals, unit=unit, neighbours_mean=neighbours_mean
+    )
+    return spark, strip
 
 
 def _runs(years: list[int]) -> list[tuple[int, int]]:
@@ -54,6 +326,7 @@ def _runs(years: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
+@themed
 def trend_chart(
     comparison: pd.DataFrame,
     la_name: str,
@@ -63,6 +336,9 @@ def trend_chart(
     decimals: int = 0,
     rebased_periods: list[int] | None = None,
     la_statuses: pd.Series | None = None,
+    comparators: tuple[str, ...] = ("neighbours_mean", "region", "england"),
+    from_zero: bool = True,
+    period_labels: dict[int, str] | None = None,
 ) -> Chart:
     """Lines over time for the LA, its neighbours' mean, its region and England.
 
@@ -70,8 +346,11 @@ def trend_chart(
     Points in ``computed_periods`` (figures this project computed or re-based, not as DfE printed
     them) are drawn hollow, and runs of years computed here are shaded. A year whose figure is
     withheld breaks the line; ``la_statuses`` (period -> marker) puts its marker in the table.
+    ``comparators`` draws those lines (any of ``neighbours_mean``, ``region``, ``england``; none
+    for the authority alone; the table keeps every column), ``from_zero`` starts the axis at 0
+    (else it fits the lines drawn), and ``period_labels`` (period -> label, e.g. LAIT's
+    ``2024-25 (OT)``) names the years in the table.
     """
-    from csdemand.core import numbers
 
     rebased = sorted(int(p) for p in (rebased_periods or []))
     computed_only = [int(p) for p in computed_periods if int(p) not in rebased]
@@ -95,7 +374,8 @@ def trend_chart(
     held = wide.dropna(how="all").index
     start = int(held.min()) if len(held) else int(wide.index.min())
     wide = wide.reindex(range(start, int(wide.index.max()) + 1))
-    for key in ("england", "region", "neighbours_mean", "la"):
+    drawn = [k for k in ("england", "region", "neighbours_mean") if k in comparators] + ["la"]
+    for key in drawn:
         s = wide[key] if key in wide else pd.Series(dtype=float)
         if s.dropna().empty:
             continue
@@ -129,11 +409,11 @@ def trend_chart(
         ax.text(a - 0.3, top, "computed here", fontsize=7.5, va="top", color="#555555")
     for a, _ in _runs(rebased):
         ax.text(a - 0.3, top, "re-based", fontsize=7.5, va="top", color="#555555")
-    ax.set_ylabel(measure_label, fontsize=9)
-    ax.set_ylim(bottom=0)
+    ax.set_ylabel(textwrap.fill(measure_label, 48), fontsize=9)  # a long LAIT label on two lines, not off the chart
+    if from_zero:
+        ax.set_ylim(bottom=0)
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    _style(ax)
-    ax.legend(frameon=False, fontsize=8, loc="lower left", ncols=2)
+    ax.legend(loc="lower left" if from_zero else "best", ncols=2)
     fig.tight_layout()
 
     first_year, last_year = int(wide.index.min()), int(wide.index.max())
@@ -154,16 +434,25 @@ def trend_chart(
         if last < last_year:
             la_words += f" Its {last_year} figure is {fmt_number(np.nan, status=str(st.get(last_year, '') or 'x'))}."
     end = wide.loc[last_year]
-    alt = (
-        f"Line chart of {measure_label.lower()} from {first_year} to {last_year}. {la_words} In {last_year} its "
-        "statistical neighbours' mean was "
-        f"{fmt_number(end.get('neighbours_mean', np.nan), 1)}, {region_name} "
-        f"{fmt_number(end.get('region', np.nan), decimals)} and England "
-        f"{fmt_number(end.get('england', np.nan), decimals)}."
+    said = {
+        "neighbours_mean": f"its statistical neighbours' mean was {fmt_number(end.get('neighbours_mean', np.nan), 1)}",
+        "region": f"{region_name} {fmt_number(end.get('region', np.nan), decimals)}",
+        "england": f"England {fmt_number(end.get('england', np.nan), decimals)}",
+    }
+    parts = [said[k] for k in ("neighbours_mean", "region", "england") if k in comparators]
+    ends = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] if parts else ""
+    alt = f"Line chart of {measure_label.lower()} from {first_year} to {last_year}. {la_words}" + (
+        f" In {last_year} {ends}." if ends else " No comparator is drawn (the table gives them)."
     )
     table = wide.dropna(how="all").reindex(columns=["la", "neighbours_mean", "neighbours_median", "region", "england"])
+    names = period_labels or {}
     cells = pd.DataFrame(
-        {"Year": [f"{p}{' r' if p in rebased else (' *' if p in computed_only else '')}" for p in table.index]}
+        {
+            "Year": [
+                f"{names.get(p, p)}{' r' if p in rebased else (' *' if p in computed_only else '')}"
+                for p in table.index
+            ]
+        }
     )
     cells[la_name] = [
         numbers.fmt(v, decimals, status=("" if not numbers.is_missing(v) else str(st.get(p, "") or "x")))
@@ -184,6 +473,7 @@ def trend_chart(
     )
 
 
+@themed
 def neighbour_bars(
     values: pd.DataFrame,
     la_number: int,
@@ -192,12 +482,13 @@ def neighbour_bars(
     measure_label: str,
     period: int,
     decimals: int = 0,
+    lines: bool = True,
 ) -> Chart:
     """Horizontal bars for the LA and its neighbours in one year, lowest at the top, with England
-    and the neighbour mean as reference lines. ``values``: la_number, area_name, value and,
-    optionally, status: a withheld figure gets no bar, its marker printed where the bar would start."""
-    from csdemand.core import numbers
-
+    and the neighbour mean as reference lines (seaborn's bar plot, the authority in its colour).
+    ``values``: la_number, area_name, value and, optionally, status: a withheld figure gets no
+    bar, its marker printed where the bar would start. A reference line given as NaN is left out;
+    ``lines=False`` leaves both out (the alt text still gives England's figure)."""
     v = values.copy()
     if "status" not in v:
         v["status"] = ""
@@ -207,13 +498,36 @@ def neighbour_bars(
     ]
     v = v.sort_values("value", ascending=True, na_position="last").reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(8, 0.34 * len(v) + 1.2))
-    colours = [PALETTE["la"] if n == la_number else PALETTE["neighbours"] for n in v["la_number"]]
-    y = np.arange(len(v))[::-1]
-    ax.barh(y, v["value"].fillna(0), color=colours, height=0.7)
-    ax.set_yticks(y, v["area_name"], fontsize=9)
-    for yi, val, st in zip(y, v["value"], v["status"]):
-        ax.text((0 if st else val) + 0.5, yi, numbers.fmt(val, decimals, status=st), va="center", fontsize=8)
-    if not numbers.is_missing(england):
+    v["who"] = np.where(v["la_number"] == la_number, "la", "neighbour")
+    v["name"] = v["area_name"].astype(str)
+    sns.barplot(
+        data=v,
+        x="value",
+        y="name",
+        hue="who",
+        order=list(v["name"]),  # lowest at the top
+        hue_order=["la", "neighbour"],
+        palette={"la": PALETTE["la"], "neighbour": PALETTE["neighbours"]},
+        orient="h",
+        dodge=False,
+        errorbar=None,
+        saturation=1,  # the house colours as they are (seaborn greys bars by 25% by default)
+        width=0.7,
+        legend=False,
+        ax=ax,
+    )
+    ax.set_ylabel("")
+    _bars_across(ax)
+    for yi, (val, st) in enumerate(zip(v["value"], v["status"])):
+        ax.annotate(
+            numbers.fmt(val, decimals, status=st),
+            (0 if st else val, yi),
+            xytext=(3, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+        )
+    if lines and not numbers.is_missing(england):
         ax.axvline(
             england,
             color=PALETTE["england"],
@@ -221,7 +535,7 @@ def neighbour_bars(
             linewidth=1.5,
             label=f"England {numbers.fmt(england, decimals)}",
         )
-    if not numbers.is_missing(neighbour_mean):
+    if lines and not numbers.is_missing(neighbour_mean):
         ax.axvline(
             neighbour_mean,
             color=PALETTE["neighbours"],
@@ -229,11 +543,9 @@ def neighbour_bars(
             linewidth=1.2,
             label=f"Neighbours' mean {numbers.fmt(neighbour_mean, 1)}",
         )
-    ax.set_xlabel(f"{measure_label}, {period}", fontsize=9)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.tick_params(labelsize=9)
+    ax.set_xlabel(f"{measure_label}, {period}")
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.5 / len(v)), ncols=2)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.5 / len(v)), ncols=2)
     fig.tight_layout()
     la_row = v[v["la_number"] == la_number].iloc[0]
     shown = v[v["status"] == ""]
@@ -272,6 +584,7 @@ def neighbour_bars(
     )
 
 
+@themed
 def funnel_chart(
     points: pd.DataFrame,
     la_number: int,
@@ -398,6 +711,7 @@ def _withheld(t: pd.DataFrame, withheld) -> np.ndarray:
     return mask
 
 
+@themed
 def spc_chart(
     table: pd.DataFrame,
     label: str,
@@ -548,6 +862,7 @@ def _month_label(v) -> str:
         return str(v)
 
 
+@themed
 def grouped_bars(
     table: pd.DataFrame,
     category: str,
@@ -562,7 +877,8 @@ def grouped_bars(
 
     ``status`` (optional, same rows, a column per series) holds DfE markers: a withheld (``c``) or
     missing value draws no bar and reads as its marker (``x`` where missing without one) in the
-    bar label, the alt text and the table, never ``nan``. Numbers print half up."""
+    bar label, the alt text and the table, never ``nan``. Numbers print half up. Drawn with
+    seaborn's bar plot from the long form of ``table``."""
     from csdemand.core.numbers import fmt
 
     def shown(col: str) -> list[str]:
@@ -571,29 +887,46 @@ def grouped_bars(
 
     text = {col: shown(col) for col in series}
     colours = [PALETTE["la"], PALETTE["neighbours"], PALETTE["england"], PALETTE["region"]]
-    fig, ax = plt.subplots(figsize=(8, 0.9 * len(table) + 1.2))
-    h = 0.8 / len(series)
-    y = np.arange(len(table))[::-1]
-    for i, col in enumerate(series):
-        values = pd.to_numeric(table[col], errors="coerce").to_numpy(dtype=float)
-        drawn = values.copy()
+    # One row per category and series (seaborn's long form); a withheld value draws no bar.
+    long = []
+    for col in series:
+        values = pd.to_numeric(table[col], errors="coerce").to_numpy(dtype=float, copy=True)
         if status is not None and col in status:
-            drawn[(status[col].reindex(table.index).fillna("") != "").to_numpy()] = (
-                np.nan
-            )  # a withheld value draws no bar
-        ax.barh(
-            y + (len(series) / 2 - i - 0.5) * h,
-            np.nan_to_num(drawn, nan=0.0),
-            height=h,
-            color=colours[i % len(colours)],
-            label=col,
-        )
-        for yi, v, t in zip(y + (len(series) / 2 - i - 0.5) * h, drawn, text[col]):
-            ax.text((0 if np.isnan(v) else v) + 0.3, yi, t, va="center", fontsize=7.5)
-    ax.set_yticks(y, table[category], fontsize=9)
-    ax.set_xlabel(label, fontsize=9)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncols=len(series))
+            values[(status[col].reindex(table.index).fillna("") != "").to_numpy()] = np.nan
+        long.append(pd.DataFrame({"group": table[category].astype(str).to_numpy(), "series": col, "value": values}))
+    bars = pd.concat(long, ignore_index=True)
+    groups = list(table[category].astype(str))
+    fig, ax = plt.subplots(figsize=(8, 0.9 * len(table) + 1.2))
+    sns.barplot(
+        data=bars,
+        x="value",
+        y="group",
+        hue="series",
+        order=groups,
+        hue_order=list(series),
+        palette={col: colours[i % len(colours)] for i, col in enumerate(series)},
+        orient="h",
+        errorbar=None,
+        saturation=1,  # the house colours as they are (seaborn greys bars by 25% by default)
+        width=0.8,
+        ax=ax,
+    )
+    h = 0.8 / len(series)
+    for i, col in enumerate(series):
+        # seaborn dodges the series within a group, first series at the top of it
+        for k, (v, t) in enumerate(zip(bars.loc[bars["series"] == col, "value"], text[col])):
+            ax.annotate(
+                t,
+                (0 if np.isnan(v) else v, k - 0.4 + (i + 0.5) * h),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=7.5,
+            )
+    ax.set_ylabel("")
+    ax.set_xlabel(label)
+    _bars_across(ax)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncols=len(series), title=None)
     fig.tight_layout()
     parts = "; ".join(
         f"{r[category]}: " + ", ".join(f"{c} {text[c][k]}" for c in series) for k, (_, r) in enumerate(table.iterrows())
@@ -611,6 +944,7 @@ def _month_axis(ax, index: pd.PeriodIndex, every: int = 12) -> None:
     ax.set_xticks(pos, [index[i].strftime("%b\n%Y") for i in pos], fontsize=8)
 
 
+@themed
 def its_chart(series: pd.Series, its, change: pd.Period, what: str, shown: pd.Series | None = None):
     """Monthly counts with the segmented-regression fit and the counterfactual (the pre-change
     trend and seasons continued) after the change month. ``its``: trends.ItsResult or None.
@@ -678,6 +1012,7 @@ def its_chart(series: pd.Series, its, change: pd.Period, what: str, shown: pd.Se
     )
 
 
+@themed
 def forecast_chart(
     series: pd.Series, fc: pd.DataFrame, what: str, history: int = 48, shown: pd.Series | None = None
 ) -> Chart:
@@ -736,16 +1071,32 @@ def forecast_chart(
     )
 
 
+@themed
 def seasonal_chart(by_month: pd.DataFrame, what: str) -> Chart:
-    """Bars of the average seasonal effect by calendar month (% of the trend level)."""
+    """Bars of the average seasonal effect by calendar month (% of the trend level), months below
+    the trend in the authority's colour and above it in blue (seaborn's bar plot)."""
     b = by_month.reset_index()
     months = b.iloc[:, 0].tolist()
-    pct = b["pct_of_trend"].to_numpy()
+    pct = b["pct_of_trend"].to_numpy(dtype=float)
     fig, ax = plt.subplots(figsize=(8, 3.2))
-    ax.bar(months, pct, color=[PALETTE["la"] if v < 0 else PALETTE["neighbours"] for v in pct])
+    bars = pd.DataFrame({"month": [str(m) for m in months], "pct": pct, "side": np.where(pct < 0, "below", "above")})
+    sns.barplot(
+        data=bars,
+        x="month",
+        y="pct",
+        hue="side",
+        order=list(bars["month"]),
+        hue_order=["below", "above"],
+        palette={"below": PALETTE["la"], "above": PALETTE["neighbours"]},
+        dodge=False,
+        errorbar=None,
+        saturation=1,  # the house colours as they are (seaborn greys bars by 25% by default)
+        legend=False,
+        ax=ax,
+    )
     ax.axhline(0, color="#000000", linewidth=0.8)
-    ax.set_ylabel("% above or below trend", fontsize=9)
-    _style(ax)
+    ax.set_xlabel("")
+    ax.set_ylabel("% above or below trend")
     fig.tight_layout()
     order = np.argsort(pct)
     alt = (
@@ -763,6 +1114,7 @@ MIX_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00",
 WITHHELD_COLOUR = "#d9d9d9"
 
 
+@themed
 def mix_chart(shares: pd.DataFrame, what: str, by: str, table: pd.DataFrame | None = None) -> Chart:
     """Share of each category by year (stacked bars, %).
 
@@ -770,44 +1122,63 @@ def mix_chart(shares: pd.DataFrame, what: str, by: str, table: pd.DataFrame | No
     per category, in % of the year's total; NaN where a share is withheld for disclosure. The
     withheld shares of a year are drawn together as one hatched grey segment ("withheld (c)"),
     their sum being what the shown shares leave to 100%. ``table``: the "view as table" (default
-    the shares, ``c`` where withheld).
+    the shares, ``c`` where withheld). Stacked with seaborn's histogram of the shares as weights.
     """
     share = shares.astype(float)
-    fig, ax = plt.subplots(figsize=(8, 3.8))
     labels = [str(i) for i in share.index]
-    bottom = np.zeros(len(share))
-    for i, col in enumerate(share.columns):
-        v = share[col].fillna(0.0).to_numpy()
-        ax.bar(labels, v, bottom=bottom, color=MIX_COLOURS[i % len(MIX_COLOURS)], label=str(col), width=0.7)
-        bottom += v
-    rest = np.where(share.isna().any(axis=1).to_numpy(), np.clip(100 - bottom, 0, None), 0.0)
+    cats = [str(c) for c in share.columns]
+    withheld = share.isna().any(axis=1).to_numpy()
+    rest = np.where(withheld, np.clip(100 - share.fillna(0.0).sum(axis=1).to_numpy(), 0, None), 0.0)
+    # Long form, one row per year and category (a withheld share counts 0; what the shown ones
+    # leave to 100% is its own hatched segment on top), stacked with seaborn's histogram.
+    parts_long = [
+        pd.DataFrame({"year": labels, "category": c, "pct": share.iloc[:, k].fillna(0.0).to_numpy()})
+        for k, c in enumerate(cats)
+    ]
+    levels = cats + (["Withheld (c)"] if rest.any() else [])
     if rest.any():
-        ax.bar(
-            labels,
-            rest,
-            bottom=bottom,
-            color=WITHHELD_COLOUR,
-            hatch="///",
-            edgecolor="#999999",
-            linewidth=0,
-            label="Withheld (c)",
-            width=0.7,
-        )
-    ax.set_ylabel(f"% of {what.lower()}", fontsize=9)
-    ax.set_xlabel("Year to 31 March", fontsize=9)
-    ax.tick_params(axis="x", labelsize=9)
-    _style(ax)
+        parts_long.append(pd.DataFrame({"year": labels, "category": "Withheld (c)", "pct": rest}))
+    long = pd.concat(parts_long, ignore_index=True)
+    long["year"] = pd.Categorical(long["year"], categories=labels, ordered=True)
+    colours = {c: MIX_COLOURS[i % len(MIX_COLOURS)] for i, c in enumerate(cats)} | {"Withheld (c)": WITHHELD_COLOUR}
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    sns.histplot(
+        data=long,
+        x="year",
+        hue="category",
+        weights="pct",
+        multiple="stack",
+        discrete=True,
+        shrink=0.7,
+        hue_order=levels[::-1],  # seaborn stacks the last level at the bottom: the first category goes there
+        palette=colours,
+        edgecolor="white",
+        linewidth=0.5,
+        alpha=1,
+        legend=False,
+        ax=ax,
+    )
+    bars = dict(zip(levels, ax.containers))  # containers come bottom first
+    if rest.any():
+        for patch in bars["Withheld (c)"].patches:
+            patch.set_hatch("///")
+            patch.set_edgecolor("#999999")
+            patch.set_linewidth(0)
+    ax.set_ylabel(f"% of {what.lower()}")
+    ax.set_xlabel("Year to 31 March")
     ax.legend(
-        frameon=False,
+        handles=[bars[c] for c in levels],
+        labels=levels,
         fontsize=LEGEND_FONTSIZE,
         loc="upper center",
         bbox_to_anchor=(0.5, -0.22),
-        ncols=min(4, len(share.columns) + int(rest.any())),
+        ncols=min(4, len(levels)),
     )
     fig.tight_layout()
     first, last = labels[0], labels[-1]
     parts = ", ".join(
-        f"{c} {'c' if pd.isna(share.iloc[-1][c]) else format(share.iloc[-1][c], '.0f') + '%'}" for c in share.columns
+        f"{c} {'c' if pd.isna(share.iloc[-1, k]) else numbers.fmt(share.iloc[-1, k], 0, unit='%')}"
+        for k, c in enumerate(cats)
     )
     alt = f"Stacked bar chart of {what.lower()} by {by} each reporting year from {first} to {last}. In {last}: {parts}."
     if table is None:
