@@ -570,11 +570,15 @@ def wide(rows: pd.DataFrame, column: str = "value") -> pd.DataFrame:
     la = rows[rows["geographic_level"] == "la"]
     if la.empty:
         return pd.DataFrame(dtype=float)
-    out = la.assign(la_number=la["la_number"].astype(int)).pivot_table(
-        index="la_number", columns="period", values=column, aggfunc="last", dropna=False
-    )
+    return _unstack(la.assign(la_number=la["la_number"].astype(int)), "la_number", column)
+
+
+def _unstack(rows: pd.DataFrame, index: str, column: str) -> pd.DataFrame:
+    """``rows[column]`` as ``index`` by period (the last row wins for a duplicate)."""
+    rows = rows.drop_duplicates([index, "period"], keep="last")
+    out = rows.set_index([index, rows["period"].astype(int)])[column].unstack("period")
     out.columns = out.columns.astype(int)
-    return out
+    return out.sort_index()
 
 
 def population_base(population: pd.DataFrame) -> pd.DataFrame:
@@ -625,17 +629,13 @@ def panel(
     status = status.fillna("x").astype(str)
     other = rows[rows["geographic_level"] != "la"]
     other_st = other["status"].fillna("").astype(str)
-    area_values = other.assign(value=other["value"].where(other_st == "")).pivot_table(
-        index="area_code", columns="period", values="value", aggfunc="last", dropna=False
-    )
-    area_status = (
-        other.assign(status=other_st)
-        .pivot_table(index="area_code", columns="period", values="status", aggfunc="last")
-        .reindex(index=area_values.index, columns=area_values.columns)
-        .fillna("x")
-    )
-    area_values.columns = area_values.columns.astype(int)
-    area_status.columns = area_status.columns.astype(int)
+    if other.empty:
+        area_values = pd.DataFrame(dtype=float)
+        area_status = pd.DataFrame(dtype=str)
+    else:
+        area_values = _unstack(other.assign(value=other["value"].where(other_st == "")), "area_code", "value")
+        area_status = _unstack(other.assign(status=other_st), "area_code", "status")
+        area_status = area_status.reindex(index=area_values.index, columns=area_values.columns).fillna("x")
     labels = {}
     if "period_label" in rows.columns:
         lab = rows.dropna(subset=["period_label"]).drop_duplicates("period", keep="last")
@@ -842,13 +842,17 @@ def neighbour_spread(p: Panel, year: int, neighbours: dict[int, list[int]]) -> N
     if key in p._cache:
         return p._cache[key]
     col = p.values[year] if year in p.values.columns else pd.Series(dtype=float)
-    las = [la for la in neighbours if np.isfinite(col.get(la, np.nan))]
-    means = {}
-    for la in las:
-        v = col.reindex(neighbours[la]).dropna()
-        if len(v) >= 3:
-            means[la] = float(v.mean())
-    m = pd.Series(means, dtype=float)
+    # every authority's neighbours' mean at once: an (authorities x 10) matrix of their values
+    las = np.array(list(neighbours), dtype=int)
+    width = max((len(v) for v in neighbours.values()), default=0)
+    ids = np.array([list(neighbours[la]) + [-1] * (width - len(neighbours[la])) for la in las], dtype=int)
+    mine = col.reindex(las).to_numpy(float)
+    nb = col.reindex(ids.ravel()).to_numpy(float).reshape(ids.shape) if width else np.empty((len(las), 0))
+    held = np.isfinite(nb).sum(axis=1)
+    with np.errstate(invalid="ignore"):
+        mean = np.nansum(nb, axis=1) / np.where(held > 0, held, 1)
+    keep = np.isfinite(mine) & (held >= 3)
+    m = pd.Series(mean[keep], index=las[keep], dtype=float)
     counts = bool(p.has_counts and year in p.numerators.columns)
     if counts:
         x = p.numerators[year].reindex(m.index).to_numpy(float)
