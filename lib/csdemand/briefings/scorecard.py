@@ -204,6 +204,12 @@ def build(la: str, period: str = "latest", model: str = "2025") -> Scorecard:
     return Scorecard(auth, year, used, rows, nbrs, requested_model=str(model))
 
 
+def mean_fmt(info: bm.MeasureInfo, value: float) -> str:
+    """A neighbours' mean as LAIT gives it: one place more than a whole-number figure (88.9 beside
+    97), pounds in whole pounds."""
+    return info.fmt(value, decimals=info.decimals if info.kind == "cost" else max(1, info.decimals))
+
+
 def _draw(rows: list[Row], year: int) -> None:
     """Every row's sparkline, in one drawing (:func:`csdemand.present.sparklines.sparklines`)."""
     years = list(range(year - WINDOW + 1, year + 1))
@@ -217,8 +223,9 @@ def _draw(rows: list[Row], year: int) -> None:
         pd.DataFrame(lines).T,
         reference=pd.DataFrame(ref).T,
         marks=pd.DataFrame(marks).T,
-        labels={r.key: r.label.lower() for r in rows},
+        labels={r.key: _lower(r.label) for r in rows},
         formatter={r.key: (lambda v, i=r.info: i.fmt(v)) for r in rows},
+        reference_formatter={r.key: (lambda v, i=r.info: mean_fmt(i, v)) for r in rows},
         years=years,
     )
     for r in rows:
@@ -395,7 +402,7 @@ def table(s: Scorecard) -> Html:
             value = esc(r.info.fmt(b.value)) if b.has_value else _marker(b.status)
             nb = b.neighbours
             nb_cell = (
-                esc(r.info.fmt(nb.mean, decimals=max(1, r.info.decimals) if r.info.kind != "cost" else 0))
+                esc(mean_fmt(r.info, nb.mean))
                 + (f' <span class="na">({nb.n_with_value})</span>' if nb.n_with_value < nb.n_neighbours else "")
                 if nb.n_with_value
                 else _marker("x")

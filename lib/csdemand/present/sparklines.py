@@ -93,6 +93,7 @@ def sparklines(
     labels: Mapping[str, str] | None = None,
     decimals: Mapping[str, int] | int = 1,
     formatter: Mapping[str, Callable[[float], str]] | None = None,
+    reference_formatter: Mapping[str, Callable[[float], str]] | None = None,
     width: int = 84,
     height: int = 16,
     scale: int = 3,
@@ -106,7 +107,8 @@ def sparklines(
     neighbours). Each line has its own vertical scale, from the lowest to the highest of its
     own and its comparator's values (a sparkline shows the shape, not the level: the level is in
     the table beside it). ``years``: the x axis (default: the columns of ``lines``); ``labels``
-    and ``decimals`` (or ``formatter``, a function per key) word the alt text. ``width`` and
+    and ``decimals`` (or ``formatter`` and ``reference_formatter``, functions per key for the
+    line and its comparator) word the alt text. ``width`` and
     ``height`` are CSS pixels; the PNG has ``scale`` times as many, to stay sharp in print."""
     import matplotlib
 
@@ -184,6 +186,8 @@ def sparklines(
         label = (labels or {}).get(key, key)
         if formatter and key in formatter:
             show = show_ref = formatter[key]
+            if reference_formatter and key in reference_formatter:
+                show_ref = reference_formatter[key]
         else:
             d = decimals if isinstance(decimals, int) else int(decimals.get(key, 1))
 
