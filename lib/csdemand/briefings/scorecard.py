@@ -288,12 +288,16 @@ def key_messages(s: Scorecard) -> list[str]:
         out.append("No measure is further from the statistical neighbours' mean than chance would explain.")
     moved = [r for r in shown if r.change_flag]
     if moved:
-        words = []
-        for r in moved:
-            d = "rose" if r.change > 0 else "fell"
-            v = verdict(r, d)
-            words.append(f"{r.label} {d}" + (f" ({v})" if v else ""))
-        out.append(f"Changed more on the year than across all authorities: {_listing(words, 5)}.")
+        parts = []
+        for d in ("rose", "fell"):
+            words = []
+            for r in moved:
+                if (r.change > 0) == (d == "rose"):
+                    v = verdict(r, d)
+                    words.append(r.label + (f" ({v})" if v else ""))
+            if words:
+                parts.append(f"{d}: {_listing(words, 4)}")
+        out.append(f"Changed more on the year than across all authorities ({'; '.join(parts)}).")
     else:
         out.append("No change on the year is beyond the usual variation between authorities.")
     withheld = [r for r in s.rows if not r.bench.has_value]
