@@ -1,4 +1,5 @@
-"""Command line: ``python -m csdemand import-dfe DIR``, ``render ...``, ``pack ...``, ``validate ...``.
+"""Command line: ``python -m csdemand import-dfe DIR``, ``render ...``, ``pack ...``, ``validate ...``, ``backtest``,
+``releases``.
 
 Exit codes: 0 success; 1 a briefing failed to render; 2 bad input, bad arguments or an output
 folder that cannot be written; 128 + the signal when ``render`` is stopped by a signal (143
@@ -299,6 +300,19 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_releases(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from csdemand.briefings import scorecard
+
+    try:
+        today = dt.date.fromisoformat(args.today) if args.today else dt.date.today()
+    except ValueError:
+        raise InputError("not a date", column="--today", value=args.today, expected="YYYY-MM-DD") from None
+    print(scorecard.releases_text(scorecard.releases(today), today))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m csdemand", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -439,6 +453,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="also print the projection made from this year beside what happened (e.g. 2022)",
     )
     p.set_defaults(func=_cmd_backtest)
+
+    p = sub.add_parser(
+        "releases",
+        help="list the updates due for the measures the briefings use (LAIT's dictionary), soonest first",
+        description="One block per date and publication: the date LAIT's dictionary gives for the next update, the "
+        "publication, the measures (LAIT codes) and the briefings that use them, soonest first; dates already past "
+        "are marked PAST DUE (newer figures are probably out: refresh LAIT's files and re-import).",
+    )
+    p.add_argument("--today", default=None, help="the date to judge past-due against, YYYY-MM-DD (default: today)")
+    p.set_defaults(func=_cmd_releases)
     return parser
 
 

@@ -71,3 +71,11 @@ def test_marker_words_say_why():
     assert numbers.marker_words("x") == "not available"
     assert numbers.fmt_words(np.nan, 1, unit="%") == "not available"
     assert numbers.fmt_words(20.45, 1, unit="%") == "20.5%"
+
+
+def test_fmt_measure_takes_decimals_from_the_caller_for_a_measure_outside_measures_csv():
+    # LAIT's ReReferral is printed to 1 place (its dictionary's dps), half up
+    assert numbers.fmt_measure(18.45, "ReReferral", decimals=1, unit="%") == "18.5%"
+    assert numbers.fmt_measure(None, "ReReferral", decimals=1, status="-") == "-"
+    with pytest.raises(KeyError):
+        numbers.fmt_measure(18.45, "ReReferral")

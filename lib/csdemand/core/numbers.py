@@ -115,9 +115,18 @@ def decimals_of(measure: str) -> int:
     return int(codes.measure(measure)["decimals"])
 
 
-def fmt_measure(value: object, measure: str, *, status: str | None = "", unit: str = "", sign: bool = False) -> str:
-    """:func:`fmt` with the decimals ``reference/measures.csv`` gives ``measure``."""
-    return fmt(value, decimals_of(measure), status=status, unit=unit, sign=sign)
+def fmt_measure(
+    value: object,
+    measure: str,
+    *,
+    status: str | None = "",
+    unit: str = "",
+    sign: bool = False,
+    decimals: int | None = None,
+) -> str:
+    """:func:`fmt` with the decimals ``reference/measures.csv`` gives ``measure``, or ``decimals``
+    where the caller knows them from elsewhere (LAIT's dictionary for a LAIT code)."""
+    return fmt(value, decimals_of(measure) if decimals is None else decimals, status=status, unit=unit, sign=sign)
 
 
 def change_as_printed(now: float, then: float, decimals: int = 0) -> float:
