@@ -760,6 +760,7 @@ class LacFlows:
     total_spend: Compared | None = None
     workforce: list[Compared] = field(default_factory=list)
     referrals_per_sw: Compared | None = None
+    referral_inputs: dict = field(default_factory=dict)  # referrals in the year, FTE social workers a September before
     computed_years: list[int] = field(default_factory=list)  # years whose rates are computed here
 
 
@@ -822,6 +823,10 @@ def flows(
         total_spend=f.compare(TOTAL_SPEND, la.la_number, nbrs, year),
         workforce=[f.compare(code, la.la_number, nbrs, year) for code, _, _ in WORKFORCE],
         referrals_per_sw=f.compare(REFERRALS_PER_SW, la.la_number, nbrs, year),
+        referral_inputs={
+            "referrals": f.value(REFERRALS, la.la_number, year),
+            "social_workers": f.value(SOCIAL_WORKERS, la.la_number, year - 1),
+        },
         computed_years=sorted(int(p) for p in history.loc[history["computed"], "period"]) if len(history) else [],
     )
 
@@ -1161,23 +1166,35 @@ def reconciliation_table(f: LacFlows) -> pd.DataFrame:
     """Year by year: the number looked after a year before, plus those who started, less those who
     ceased, against the number published at 31 March, and the difference."""
     r = f.reconciliation
+    r = r[r[["opening", "starts", "ceases", "stock"]].notna().any(axis=1)]
     out = pd.DataFrame(
         {
             "Year to 31 March": r["period"].astype(int).astype(str),
             "Looked after a year before": r["opening"].map(lambda v: numbers.fmt(v, 0)),
             "+ started": r["starts"].map(lambda v: numbers.fmt(v, 0)),
             "- ceased": r["ceases"].map(lambda v: numbers.fmt(v, 0)),
-            "= expected": r["expected"].map(lambda v: numbers.fmt(v, 0)),
+            # Where the published number is withheld, last year's number plus starts less ceases would
+            # estimate it: the expected number is withheld with it (and a 1 to 5 is c in any case).
+            "= expected": [
+                "x"
+                if numbers.is_missing(v)
+                else ("c" if numbers.is_missing(s) or 1 <= numbers.round_half_up(v, 0) <= 5 else numbers.fmt(v, 0))
+                for v, s in zip(r["expected"], r["stock"])
+            ],
             "Published at 31 March": r["stock"].map(lambda v: numbers.fmt(v, 0)),
             "Difference": r["difference"].map(lambda v: numbers.fmt(v, 0, sign=True)),
             "Difference, % of a year before": r["difference_pct"].map(lambda v: numbers.fmt(v, 1, sign=True, unit="%")),
         }
     )
-    out.attrs["footnotes"] = (
-        ["x: a figure LAIT does not publish for the year (suppressed, not available or not applicable)."]
-        if (out.to_numpy() == "x").any()
-        else []
-    )
+    notes = []
+    if (out.to_numpy() == "x").any():
+        notes.append("x: a figure LAIT does not publish for the year (suppressed, not available or not applicable).")
+    if (out["= expected"] == "c").any():
+        notes.append(
+            "c: not shown where the number looked after is withheld or the sum is 1 to 5: it would estimate a "
+            "suppressed count."
+        )
+    out.attrs["footnotes"] = notes
     return out
 
 

@@ -365,6 +365,272 @@ def lac_caveats(b: LacBenchmark) -> list[str]:
     return [c for c in out if c]
 
 
+# --------------------------------------------------------------------------- looked after: why numbers move
+
+
+def _vs(c, decimals: int = 0, unit: str = "", nb_decimals: int = 1) -> str:
+    """'(neighbours' mean 30.2, England 26)' for a :class:`looked_after.Compared`; a neighbours'
+    mean resting on fewer than all ten says how many."""
+    nb = c.neighbours
+    if nb.n_with_value:
+        of = "" if nb.n_with_value == nb.n_neighbours else f", {nb.n_with_value} of {nb.n_neighbours} with a figure"
+        mean = f"neighbours' mean {numbers.fmt(nb.mean, nb_decimals, unit=unit)}{of}"
+    else:
+        mean = "no neighbour has a figure"
+    eng = fmt_number(c.england, decimals, status=c.england_status, unit=unit)
+    return f"({mean}, England {eng})"
+
+
+def _shown(c, decimals: int = 0, unit: str = "", noun: str = "children") -> str:
+    """A figure of a :class:`looked_after.Compared` for a sentence; LAIT's ``-`` reads "not
+    published" (the caveats say what it covers), other markers in words."""
+    if c.status == "-":
+        return "not published"
+    return fmt_number(c.value, decimals, status=c.status, unit=unit, noun=noun)
+
+
+def lac_flow_sentences(f) -> list[str]:
+    """The flow behind the stock in words: children starting and ceasing, the net change, and their
+    rates per 10,000 against the statistical neighbours' mean and England."""
+    if f.refused:
+        return [f.refused]
+    from csdemand.briefings import looked_after as la
+
+    name, year = _the(f.la.name), f.period
+    s, c, n = f.flows[la.STARTS], f.flows[la.CEASES], f.flows[la.NET]
+    sr, cr = f.flows[la.START_RATE], f.flows[la.CEASE_RATE]
+    if s.has_value and c.has_value:
+        net = n.value
+        change = "no net change" if net == 0 else f"a net {'rise' if net > 0 else 'fall'} of {numbers.fmt(abs(net), 0)}"
+        first = (
+            f"In the year to 31 March {year}, {_shown(s)} children started to be looked after by {name} and "
+            f"{_shown(c)} ceased to be looked after: {change}."
+        )
+    else:
+        first = (
+            f"In the year to 31 March {year}, children starting to be looked after by {name}: {_shown(s)}; ceasing: "
+            f"{_shown(c)}."
+        )
+    out = [first]
+    if sr.has_value or cr.has_value:
+        rates = (
+            f"Per 10,000 children, {_shown(sr)} started {_vs(sr)} and {_shown(cr)} ceased {_vs(cr)}"
+            + (" (rates computed here from the counts)" if sr.computed or cr.computed else "")
+            + "."
+        )
+        if sr.has_value and cr.has_value and sr.neighbours.n_with_value and cr.neighbours.n_with_value:
+            a, b = _compare(sr.value, sr.neighbours.mean), _compare(cr.value, cr.neighbours.mean)
+            if a == b and a != "in line with":
+                more = "more" if a == "above" else "fewer"
+                rates += (
+                    f" For their child population, {more} children come into care and {more} leave it here than in "
+                    "similar authorities."
+                )
+            else:
+                rates += f" The starting rate is {a} the neighbours' mean and the ceasing rate {b} it."
+        out.append(rates)
+    return out
+
+
+def lac_reconciliation_sentences(f) -> list[str]:
+    """Last year's stock plus starts minus ceases against this year's stock, the difference stated,
+    why it never reconciles exactly, and where the difference sits among all authorities."""
+    if f.refused or f.reconciliation.empty:
+        return []
+    r = f.reconciliation.set_index("period")
+    year = f.period
+    if year not in r.index:
+        return []
+    row = r.loc[year]
+    why = (
+        "The figures never reconcile exactly: DfE counts each child once in each flow however many times they "
+        "started or ceased during the year (a child who came into care twice is one start), and children whose care "
+        "moves between authorities add to the difference."
+    )
+    parts = (
+        ("opening", f"the number looked after at 31 March {year - 1}"),
+        ("starts", "the number who started"),
+        ("ceases", "the number who ceased"),
+        ("stock", f"the number at 31 March {year}"),
+    )
+    missing = [w for k, w in parts if numbers.is_missing(row[k])]
+    if len(missing) == len(parts):
+        return [f"The flows cannot be checked against the numbers looked after for {year}: none is published."]
+    if missing:
+        words = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " and " + missing[-1]
+        return [
+            f"The flows cannot be checked against the numbers looked after for {year}: {words} "
+            f"{'is' if len(missing) == 1 else 'are'} not published."
+        ]
+    diff = numbers.change_as_printed(row["stock"], row["expected"], 0)
+    if diff == 0:
+        gap = "exactly the number published"
+    else:
+        gap = (
+            f"{numbers.fmt(abs(diff), 0)} {'more' if diff > 0 else 'fewer'} "
+            f"({numbers.fmt(abs(row['difference_pct']), 1)}% of the number a year before)"
+        )
+    first = (
+        f"{numbers.fmt(row['opening'], 0)} children looked after at 31 March {year - 1}, plus "
+        f"{numbers.fmt(row['starts'], 0)} who started, less {numbers.fmt(row['ceases'], 0)} who ceased, gives "
+        f"{numbers.fmt(row['expected'], 0)}; {numbers.fmt(row['stock'], 0)} were looked after at 31 March {year}"
+        + (f", {gap}." if diff != 0 else f": {gap}.")
+    )
+    out = [first, why]
+    g = f.gap_all
+    if len(g) >= 10:
+        q1, med, q3 = np.percentile(g.to_numpy(), [25, 50, 75])
+        out.append(
+            f"Across the {len(g)} authorities with all four figures for {year}, the difference was a median "
+            f"{numbers.fmt(med, 1, sign=True)}% of the number a year before (the middle half from "
+            f"{numbers.fmt(q1, 1, sign=True)}% to {numbers.fmt(q3, 1, sign=True)}%)."
+        )
+    return out
+
+
+PLACEMENT_WORDS = {
+    "LAC_Foster_Placements": "lived with foster carers",
+    "LAC_SecHome_And_ChildHome": "in secure units or children's homes",
+    "LAC_Ind_SInd_Liv_Arr": "in independent or semi-independent living or supported accommodation",
+    "LAC_Parents_OR_Others": "were placed with parents or others with parental responsibility",
+}
+
+
+def lac_placement_sentences(f) -> list[str]:
+    """The placement mix and the share of unaccompanied asylum-seeking children in words."""
+    if f.refused:
+        return []
+    from csdemand.briefings import looked_after as la
+
+    name, year = _the(f.la.name), f.period
+    by = {c.measure: c for c in f.placements}
+    parts, unpublished = [], []
+    for code, words in PLACEMENT_WORDS.items():
+        c = by[code]
+        if c.has_value:
+            parts.append(f"{_shown(c, unit='%')} {words} {_vs(c, unit='%')}")
+        else:
+            unpublished.append(dict(la.PLACEMENTS)[code].lower())
+    out = []
+    if len(parts) >= 2:
+        rest = (
+            f" The share{'s' if len(unpublished) > 1 else ''} in {' and '.join(unpublished)} "
+            f"{'are' if len(unpublished) > 1 else 'is'} not published."
+            if unpublished
+            else ""
+        )
+        out.append(
+            f"At 31 March {year}, of the children {name} looked after, "
+            + ", ".join(parts[:-1])
+            + f" and {parts[-1]}.{rest}"
+        )
+        ph = f.placement_history
+        if len(ph) > 1:
+            first = int(ph["period"].iloc[0])
+            then = ph.set_index("period").loc[first]
+            moves = []
+            for code, label in la.PLACEMENTS:
+                c = by[code]
+                d = numbers.change_as_printed(c.value, then[code], 0) if c.has_value else np.nan
+                if not numbers.is_missing(d):
+                    moves.append((abs(d), d, label, then[code], c.value))
+            moves.sort(key=lambda m: -m[0])
+            if moves and moves[0][0] >= 2:
+                _, d, label, a, b = moves[0]
+                out.append(
+                    f"The largest change since {first} is in {label.lower()}: from {numbers.fmt(a, 0)}% to "
+                    f"{numbers.fmt(b, 0)}% of the children looked after ({numbers.fmt(d, 0, sign=True)} percentage "
+                    "points)."
+                )
+    else:
+        out.append(
+            f"LAIT publishes no placement mix for {name} in {year} (its shares are suppressed, not available or not "
+            "applicable)."
+        )
+    n, share, starting = f.uasc[la.UASC_COUNT], f.uasc[la.UASC_SHARE], f.uasc[la.UASC_STARTING]
+    if n.has_value or share.has_value:
+        out.append(
+            f"{_shown(n)} of the children looked after at 31 March {year} were unaccompanied asylum-seeking children: "
+            f"{_shown(share, unit='%')} of all those looked after {_vs(share, unit='%')}; they were "
+            f"{_shown(starting, unit='%')} of the children who started to be looked after in the year "
+            f"{_vs(starting, unit='%')}."
+        )
+    else:
+        out.append(f"Unaccompanied asylum-seeking children looked after by {name} at 31 March {year}: {_shown(n)}.")
+    return out
+
+
+def lac_unit_cost_sentences(f) -> list[str]:
+    """The weekly unit cost against the neighbours and England, its change and total spend."""
+    if f.refused or f.unit_cost is None:
+        return []
+    from csdemand.briefings.looked_after import _fy, _money
+
+    c, name = f.unit_cost, _the(f.la.name)
+    fy = _fy(f.period)
+    if not c.has_value:
+        return [
+            f"The weekly unit cost of a looked-after child in {name} is "
+            f"{fmt_number(np.nan, status=c.status or 'x')} for {fy}."
+        ]
+    nb = c.neighbours
+    nb_words = (
+        f"its statistical neighbours' mean of {_money(nb.mean)}"
+        + ("" if nb.n_with_value == nb.n_neighbours else f" ({nb.n_with_value} of {nb.n_neighbours} with a figure)")
+        if nb.n_with_value
+        else "no neighbour's figure"
+    )
+    out = [
+        f"Looking after a child cost {name} {_money(c.value)} a week on average in {fy} (the outturn), "
+        f"{_compare(c.value, nb.mean) if nb.n_with_value else 'beside'} {nb_words} and "
+        f"{_compare(c.value, c.england)} England's {_money(c.england, c.england_status)}."
+    ]
+    h = f.unit_cost_history.dropna(subset=["value"])
+    if len(h) > 1 and int(h["period"].iloc[0]) < f.period:
+        a = h.iloc[0]
+        rel = numbers.pct_change_as_printed(c.value, a["value"], 0)
+        out.append(
+            f"It was {_money(a['value'])} in {_fy(int(a['period']))}: "
+            f"{'up' if rel > 0 else 'down'} {_pct(rel)} since (England: {_money(a['england'])} then)."
+        )
+    ts = f.total_spend
+    if ts is not None and ts.has_value:
+        out.append(f"Total spend on children looked after in {fy} was {_money(ts.value, millions=True)}.")
+    return out
+
+
+def lac_workforce_sentences(f) -> list[str]:
+    """The social work workforce beside the demand, and referrals per social worker (how computed)."""
+    if f.refused:
+        return []
+    name, year = _the(f.la.name), f.period
+    w = {c.measure: c for c in f.workforce}
+    case, agency = w["Work_Force_AvgNumCase_SW"], w["Work_Force_Agecy_Rate"]
+    vac, turn = w["Work_Force_Vac_Rate"], w["Work_Force_TO_Rate"]
+    out = [
+        f"At 30 September {year} {name}'s children and family social workers held "
+        f"{fmt_number(case.value, 1, status=case.status, noun='cases')} cases each on average {_vs(case, 1)}; "
+        f"{_shown(agency, 1, '%')} were agency workers {_vs(agency, 1, '%')}, "
+        f"{_shown(vac, 1, '%')} of posts were vacant {_vs(vac, 1, '%')} and turnover was "
+        f"{_shown(turn, 1, '%')} {_vs(turn, 1, '%')}."
+    ]
+    r = f.referrals_per_sw
+    refs, fte = f.referral_inputs["referrals"][0], f.referral_inputs["social_workers"][0]
+    if r.has_value:
+        out.append(
+            f"Referrals per social worker, computed here: {numbers.fmt(refs, 0)} referrals in the year to 31 March "
+            f"{year} divided by the {numbers.fmt(fte, 1)} full-time-equivalent social workers at 30 September "
+            f"{year - 1}, the middle of that year, is {numbers.fmt(r.value, 1)} each {_vs(r, 1)}. A caseload counts "
+            "the cases a social worker holds; this counts the new requests coming in."
+        )
+    else:
+        out.append(
+            f"Referrals per social worker cannot be computed for {name} in {year}: the referrals or the number of "
+            f"social workers at 30 September {year - 1} is not published."
+        )
+    return out
+
+
 # --------------------------------------------------------------------------- referrals
 
 
