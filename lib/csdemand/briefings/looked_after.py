@@ -1492,3 +1492,166 @@ def backtest_table(o: LacOutlook, horizons: tuple[int, ...] = (1, 2, 3)) -> pd.D
         "lower than the naive projection's."
     ]
     return out
+
+
+# --------------------------------------------------------------------------- sections as the notebook shows them
+
+
+def _paragraphs(sentences: list[str], css: str = "") -> str:
+    from csdemand.present.html import esc
+
+    cls = f' class="{css}"' if css else ""
+    return "".join(f"<p{cls}>{esc(s)}</p>" for s in sentences if s)
+
+
+def _html(*parts) -> object:
+    """One displayable fragment from markup strings and displayable objects."""
+    from csdemand.present.html import Html
+
+    return Html("".join(p if isinstance(p, str) else p._repr_html_() for p in parts))
+
+
+def _heading(text: str) -> str:
+    from csdemand.present.html import esc
+
+    return f"<h3>{esc(text)}</h3>"
+
+
+def _table(df: pd.DataFrame, caption: str) -> str:
+    from csdemand.present.html import table_html
+
+    return table_html(df, caption)
+
+
+def flow_section(f: LacFlows):
+    """Children starting and ceasing to be looked after: sentences, the chart of rates against the
+    neighbours and England, the year's table, and the check of the flows against the stock."""
+    from csdemand.briefings import narrative
+
+    head = _heading("Children starting and ceasing to be looked after")
+    if f.refused:
+        return _html(head, _paragraphs([f.refused]))
+    s, c = f.flows[STARTS], f.flows[CEASES]
+    parts = [head, _paragraphs(narrative.lac_flow_sentences(f))]
+    if not f.history.empty and (s.has_value or c.has_value or f.history[START_RATE].notna().any()):
+        parts.append(flow_chart(f))
+    parts.append(
+        _table(flow_table(f), f"Children starting and ceasing to be looked after in the year to 31 March {f.period}")
+    )
+    parts.append(_heading("Do the flows add up to the number looked after?"))
+    parts.append(_paragraphs(narrative.lac_reconciliation_sentences(f)))
+    rt = reconciliation_table(f)
+    if len(rt):
+        parts.append(
+            _table(rt, "Last year's number plus those who started, less those who ceased, against the number published")
+        )
+    return _html(*parts)
+
+
+def placement_section(f: LacFlows):
+    """Where the children looked after live, and the unaccompanied asylum-seeking children."""
+    from csdemand.briefings import narrative
+
+    head = _heading("Where children looked after live")
+    if f.refused:
+        return _html(head)
+    parts = [head, _paragraphs(narrative.lac_placement_sentences(f))]
+    if any(c.has_value for c in f.placements):
+        parts.append(placement_chart(f))
+        parts.append(_table(placement_table(f), f"Placements of the children looked after at 31 March {f.period}"))
+    parts.append(_table(uasc_table(f), f"Unaccompanied asylum-seeking children, {f.period}"))
+    return _html(*parts)
+
+
+def unit_cost_section(f: LacFlows):
+    """The weekly unit cost of a looked-after child against the neighbours and England."""
+    from csdemand.briefings import narrative
+
+    head = _heading("What looking after a child costs")
+    if f.refused:
+        return _html(head)
+    parts = [head, _paragraphs(narrative.lac_unit_cost_sentences(f))]
+    if len(f.unit_cost_history):
+        parts.append(_table(unit_cost_table(f), "Weekly unit cost of a looked-after child (outturn)"))
+    return _html(*parts)
+
+
+def workforce_section(f: LacFlows):
+    """The social work workforce beside the demand."""
+    from csdemand.briefings import narrative
+
+    head = _heading("The workforce beside the demand")
+    if f.refused:
+        return _html(head)
+    return _html(
+        head,
+        _paragraphs(narrative.lac_workforce_sentences(f)),
+        _table(workforce_table(f), "Children and family social workers"),
+    )
+
+
+def outlook_section(o: LacOutlook):
+    """Where the number looked after is heading: the backtest's verdict, the fan chart (projection
+    or range) with the neighbours' rate, the cost line; or why there is none."""
+    from csdemand.briefings import narrative
+
+    if o.refused:
+        return _html(_paragraphs([o.refused]))
+    sentences = narrative.lac_outlook_sentences(o)
+    cost = narrative.lac_cost_sentences(o)
+    main = [s for s in sentences if s not in cost]
+    parts = [_paragraphs(main), outlook_chart(o)]
+    parts.append(_heading("The cost line"))
+    parts.append(_paragraphs(cost))
+    if o.cost is not None and not o.cost.frame.empty:
+        parts.append(
+            _table(
+                cost_table(o),
+                "Cost of looking after children: "
+                + ("projected children" if o.forecast else "today's number")
+                + " x weekly unit cost x 52",
+            )
+        )
+    return _html(*parts)
+
+
+def hindcast_section(o: LacOutlook):
+    """The projection from three years before beside what happened ('' where there is none)."""
+    from csdemand.briefings import narrative
+
+    if o.refused or (o.hindcast.empty and not o.hindcast_note):
+        return _html("")
+    parts = [_heading("How a projection from three years ago did"), _paragraphs(narrative.lac_hindcast_sentences(o))]
+    if not o.hindcast.empty:
+        parts.append(
+            _table(hindcast_table(o), f"Projected from {o.hindcast_origin} (80% interval known then) and what happened")
+        )
+    return _html(*parts)
+
+
+def scenario_section(o: LacOutlook):
+    """The scenario the notebook's parameters set, beside the baseline; nothing where none is set."""
+    from csdemand.briefings import narrative
+
+    if o.refused or (o.scenario is None and not o.scenario_note):
+        return _html("")
+    parts = [_heading(f"Scenario: {scenario_words(o)}"), _paragraphs(narrative.lac_scenario_sentences(o))]
+    if o.scenario is not None:
+        parts.append(scenario_chart(o))
+    return _html(*parts)
+
+
+def methods_section(f: LacFlows, o: LacOutlook):
+    """How the flows and the projection work, with the backtest table over every authority."""
+    from csdemand.briefings import narrative
+    from csdemand.present.html import bullet_list
+
+    parts = [bullet_list(narrative.lac_methods(f, o))]
+    if len(o.table):
+        parts.append(
+            _table(
+                backtest_table(o),
+                "Backtest of the projections of children looked after at 31 March: every authority, origins 2019-2024",
+            )
+        )
+    return _html(*parts)
