@@ -339,12 +339,16 @@ def history_table(b: LacBenchmark) -> pd.DataFrame:
     return out
 
 
-def provenance(b: LacBenchmark, parameters: dict):
-    """Title, parameters, publications and the headline figures (JSON record) for the report."""
+def provenance(b: LacBenchmark, parameters: dict, f: LacFlows | None = None, o: LacOutlook | None = None):
+    """Title, parameters, publications and the headline figures (JSON record) for the report; with
+    the flows ``f`` and the outlook ``o``, LAIT among the sources and their figures in the record."""
     from csdemand.present.html import Provenance, sources_used
 
     shown = b.data[(b.data["measure"].isin([COUNT, RATE])) & (b.data["period"] <= b.period)]
     used = sources_used(shown)
+    if f is not None or o is not None:
+        known = {s["id"] for s in used}
+        used += [s for s in sources_used(pd.DataFrame({"source": ["lait", "ons_pop_2024"]})) if s["id"] not in known]
     sn = codes.neighbour_models().loc[b.model]
     return Provenance(
         title=f"Children looked after: {b.la.name}, {b.period}",
@@ -372,8 +376,77 @@ def provenance(b: LacBenchmark, parameters: dict):
             "Contains public sector information licensed under the Open Government Licence v3.0. Source: Department "
             "for Education; Office for National Statistics."
         ],
-        figures=figures(b),
+        figures=figures(b) + (flow_figures(f) if f is not None else []) + (outlook_figures(o) if o is not None else []),
     )
+
+
+def flow_figures(f: LacFlows) -> list:
+    """Children starting and ceasing in the year, with their rates and comparators, as data."""
+    from csdemand.present.html import Figure
+
+    if f.refused:
+        return []
+    common = dict(area_code=f.la.area_code, period=str(f.period), la_number=f.la.la_number)
+    out = []
+    for count, rate, label in (
+        (STARTS, START_RATE, "Children who started to be looked after in the year"),
+        (CEASES, CEASE_RATE, "Children who ceased to be looked after in the year"),
+    ):
+        c, r = f.flows[count], f.flows[rate]
+        out.append(
+            Figure(
+                count,
+                value=c.value,
+                status=c.status,
+                label=label,
+                unit="children",
+                comparators={
+                    "rate_per_10000": r.value,
+                    "neighbours_mean_rate": r.neighbours.mean,
+                    "england_rate": r.england,
+                    "england": c.england,
+                },
+                **common,
+            )
+        )
+    return out
+
+
+def outlook_figures(o: LacOutlook) -> list:
+    """The first projected year: the forecast (or the centre of the range) with its intervals, and
+    whether it is a forecast or a range; the cost of that year where projected."""
+    from csdemand.present.html import Figure
+
+    if o.refused or o.frame.empty:
+        return []
+    first = o.frame.iloc[0]
+    y = int(first["period"])
+    cost = o.cost.frame.iloc[0] if o.cost is not None and not o.cost.frame.empty else None
+    return [
+        Figure(
+            "cla_count_projected",
+            value=float(first["forecast"]),
+            label=f"Children looked after at 31 March {y}: " + ("projection" if o.forecast else "centre of the range"),
+            unit="children",
+            area_code=o.la.area_code,
+            period=str(y),
+            la_number=o.la.la_number,
+            comparators={
+                "lo80": first["lo80"],
+                "hi80": first["hi80"],
+                "lo95": first["lo95"],
+                "hi95": first["hi95"],
+                "cost": cost["cost"] if cost is not None else None,
+                "cost_lo80": cost["cost_lo80"] if cost is not None else None,
+                "cost_hi80": cost["cost_hi80"] if cost is not None else None,
+            },
+            flags={
+                "kind": "forecast" if o.forecast else "range",
+                "method": o.method or "naive",
+                "origin": str(o.period),
+            },
+        )
+    ]
 
 
 def figures(b: LacBenchmark) -> list:
@@ -1225,34 +1298,25 @@ def placement_table(f: LacFlows) -> pd.DataFrame:
 
 def placement_chart(f: LacFlows):
     """Bars: % of children looked after in each placement, the authority against its neighbours'
-    mean and England (:func:`csdemand.present.charts.grouped_bars`)."""
+    mean and England (:func:`csdemand.present.charts.placement_mix_chart`)."""
     from csdemand.present import charts
 
-    labels = [label for _, label in PLACEMENTS]
-    table = pd.DataFrame(
+    shares = pd.DataFrame(
         {
-            "Placement": labels,
-            f.la.name: [c.value for c in f.placements],
-            "Neighbours' mean": [c.neighbours.mean for c in f.placements],
-            "England": [c.england for c in f.placements],
+            "placement": [label for _, label in PLACEMENTS],
+            "la": [c.value for c in f.placements],
+            "neighbours": [c.neighbours.mean for c in f.placements],
+            "england": [c.england for c in f.placements],
         }
     )
     status = pd.DataFrame(
         {
-            f.la.name: [c.status for c in f.placements],
-            "Neighbours' mean": ["" if c.neighbours.n_with_value else "x" for c in f.placements],
-            "England": [c.england_status for c in f.placements],
+            "la": [c.status for c in f.placements],
+            "neighbours": ["" if c.neighbours.n_with_value else "x" for c in f.placements],
+            "england": [c.england_status for c in f.placements],
         }
     )
-    chart = charts.grouped_bars(
-        table,
-        "Placement",
-        [f.la.name, "Neighbours' mean", "England"],
-        "% of children looked after at 31 March",
-        f"Where children looked after at 31 March {f.period} lived: {f.la.name} against comparators",
-        decimals=0,
-        status=status,
-    )
+    chart = charts.placement_mix_chart(shares, f.la.name, f.period, status)
     chart.data.attrs["footnotes"] = _lait_footnotes(chart.data.to_numpy().ravel().tolist())
     return chart
 

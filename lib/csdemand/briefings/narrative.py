@@ -909,9 +909,9 @@ def lac_methods(f, o) -> list[str]:
     verdict = (
         f"{projection.METHOD_LABELS.get(o.method, o.method)} did, so it is shown with its intervals."
         if o.method
-        else "None did, so no forecast is shown; the page shows instead the range to plan within: the latest figure "
-        "with the 10th to 90th (80%) and 2.5th to 97.5th (95%) percentiles of the past year-to-year errors of that "
-        "naive projection."
+        else "No method did, so no forecast is shown; the page shows instead the range to plan within: the latest "
+        "figure with the 10th to 90th (80%) and 2.5th to 97.5th (95%) percentiles of the past year-to-year errors "
+        "of that naive projection."
     )
     return [
         "Flows (DfE's looked-after statistics as LAIT holds them): children who started (LACnum_Start) and ceased "

@@ -858,6 +858,7 @@ def fan_chart(
     panels = 2 if rates is not None and not rates.empty else 1
     fig, axes = plt.subplots(1, panels, figsize=(8, 3.8), gridspec_kw={"width_ratios": [3, 2]} if panels == 2 else None)
     ax = axes[0] if panels == 2 else axes
+    ax.set_title("Number at 31 March", fontsize=10)
     ax.plot(
         hist.index,
         hist.to_numpy(),
@@ -909,6 +910,7 @@ def fan_chart(
     ax.legend(frameon=False, fontsize=LEGEND_FONTSIZE - 1, loc="lower left", ncols=2)
     if panels == 2:
         rx = axes[1]
+        rx.set_title("Rate per 10,000 children", fontsize=10)
         r = rates.sort_values("period")
         past, fut = r[~r["projected"]], r[r["projected"]]
         joint = r[r["period"] >= origin]
@@ -1165,3 +1167,70 @@ def scenario_chart(frame: pd.DataFrame, history: pd.Series, la_name: str, what: 
         }
     )
     return Chart(figure_png(fig), alt, f"Children looked after at 31 March: {what}, beside rates as they are", table)
+
+
+def placement_mix_chart(shares: pd.DataFrame, la_name: str, period: int, statuses: pd.DataFrame | None = None) -> Chart:
+    """Where children looked after live: the % in each placement for the authority, its
+    statistical neighbours' mean and England, as grouped horizontal bars, largest placement first.
+
+    ``shares``: ``placement`` (the label) and the columns ``la``, ``neighbours``, ``england`` (%);
+    ``statuses`` (same rows, same three columns): a marker where a share is not published (LAIT's
+    ``-``, ``c``...): no bar, the marker printed where the bar would start. The authority and
+    England print as DfE publishes them (whole numbers), the neighbours' mean to 1 decimal place."""
+    import textwrap
+
+    series = (
+        ("la", la_name, PALETTE["la"], 0),
+        ("neighbours", "Neighbours' mean", PALETTE["neighbours"], 1),
+        ("england", "England", PALETTE["england"], 0),
+    )
+    st = (
+        statuses
+        if statuses is not None
+        else pd.DataFrame("", index=shares.index, columns=["la", "neighbours", "england"])
+    )
+
+    def cell(key: str, i, decimals: int) -> str:
+        s = str(st.at[i, key]) if key in st and not numbers.is_missing(st.at[i, key]) else ""
+        return numbers.fmt(shares.at[i, key], decimals, status=s)
+
+    fig, ax = plt.subplots(figsize=(8, 0.62 * len(shares) + 1.3))
+    y = np.arange(len(shares))[::-1]
+    h = 0.26
+    for k, (key, label, colour, d) in enumerate(series):
+        pos = y + (1 - k) * h
+        vals = pd.to_numeric(shares[key], errors="coerce").to_numpy(dtype=float)
+        ax.barh(pos, np.nan_to_num(vals, nan=0.0), height=h, color=colour, label=label)
+        for p, v, i in zip(pos, vals, shares.index):
+            ax.text((0 if np.isnan(v) else v) + 0.6, p, cell(key, i, d), va="center", fontsize=7.5)
+    ax.set_yticks(y, [textwrap.fill(str(t), 28) for t in shares["placement"]], fontsize=8.5)
+    ax.set_xlabel(f"% of children looked after at 31 March {period}", fontsize=9)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.tick_params(axis="x", labelsize=9)
+    ax.legend(frameon=False, fontsize=LEGEND_FONTSIZE - 1, loc="lower right")
+    fig.tight_layout()
+
+    def said(key: str, i, decimals: int) -> str:
+        text = cell(key, i, decimals)
+        return "not published" if text == "-" else (text if text in ("c", "x", "z") else text + "%")
+
+    parts = "; ".join(
+        f"{r['placement']}: {la_name} {said('la', i, 0)}, neighbours' mean {said('neighbours', i, 1)}, "
+        f"England {said('england', i, 0)}"
+        for i, r in shares.iterrows()
+    )
+    alt = f"Bar chart of where children looked after at 31 March {period} lived, as a share of them. {parts}."
+    table = pd.DataFrame(
+        {
+            "Placement": shares["placement"],
+            f"{la_name} (%)": [cell("la", i, 0) for i in shares.index],
+            "Neighbours' mean (%)": [cell("neighbours", i, 1) for i in shares.index],
+            "England (%)": [cell("england", i, 0) for i in shares.index],
+        }
+    )
+    return Chart(
+        figure_png(fig),
+        alt,
+        f"Where children looked after at 31 March {period} lived: {la_name} against comparators",
+        table,
+    )
