@@ -1123,6 +1123,14 @@ def outlook(
     out.history = h["stock"].loc[:origin].dropna()
     out.actual = h["stock"].loc[origin + 1 :].dropna()
     out.rates, out.neighbours_projected = _outlook_rates(hist, bt, la.la_number, b.neighbour_numbers, use, origin)
+    # One figure, one value: published years show the rates the benchmark shows (DfE's, on one
+    # population base, and the mean of the neighbours' printed rates), not recomputed ones.
+    wide = b.comparison.pivot(index="period", columns="comparator", values="value")
+    past = ~out.rates["projected"]
+    for col, comp in (("la", "la"), ("neighbours", "neighbours_mean")):
+        if comp in wide:
+            shown = out.rates.loc[past, "period"].map(wide[comp])
+            out.rates.loc[past, col] = shown.where(shown.notna(), out.rates.loc[past, col])
     out.accuracy = projection.accuracy_like(bt, hist, la.la_number, use)
     # The projection from three years before, beside what happened (Manchester: 2022 -> 2023-2025).
     back = origin - 3 if origin == bt.last_year else None
@@ -1537,7 +1545,7 @@ def backtest_table(o: LacOutlook, horizons: tuple[int, ...] = (1, 2, 3)) -> pd.D
     t = o.table[o.table["horizon"].isin(horizons)]
 
     def pct(v: float) -> str:
-        return "-" if numbers.is_missing(v) else numbers.fmt(v, 1, unit="%")
+        return "x" if numbers.is_missing(v) else numbers.fmt(v, 1, unit="%")
 
     out = pd.DataFrame(
         {
@@ -1545,15 +1553,17 @@ def backtest_table(o: LacOutlook, horizons: tuple[int, ...] = (1, 2, 3)) -> pd.D
             "Years ahead": t["horizon"].astype(int).astype(str),
             "Forecasts": t["forecasts"].map(lambda v: numbers.fmt(v, 0)),
             "Median error": t["mdape"].map(pct),
-            "Beat naive: % of authorities": t["beats_naive_las"].map(pct),
+            "Beat naive: % of authorities": [
+                "(yardstick)" if m == "naive" else pct(v) for m, v in zip(t["method"], t["beats_naive_las"])
+            ],
             "80% interval held": t["coverage80"].map(pct),
             "95% interval held": t["coverage95"].map(pct),
         }
     )
     out.attrs["footnotes"] = [
-        "-: the naive projection is the yardstick. Median error: the median absolute percentage error of the "
-        "projections of every authority from 2019 to 2024. Beat naive: the share of authorities whose mean error was "
-        "lower than the naive projection's."
+        "The naive projection (the last value carried forward) is the yardstick. Median error: the median absolute "
+        "percentage error of the projections of every authority from 2019 to 2024. Beat naive: the share of "
+        "authorities whose mean error was lower than the naive projection's."
     ]
     return out
 

@@ -813,8 +813,7 @@ def lac_hindcast_sentences(o) -> list[str]:
         f"Projected from {o.hindcast_origin}, {label} would have given {numbers.fmt(end[use], 0)} for 31 March "
         f"{int(end['period'])} (80% range known then: {_interval(end[f'{use}_lo80'], end[f'{use}_hi80'])}). What "
         f"happened in {int(h['period'].iloc[0])} to {int(end['period'])}: {actual}, {held}. Closest in "
-        f"{int(end['period'])}: {projection.METHOD_LABELS.get(best, best).lower()} "
-        f"({numbers.fmt(end[best], 0)})."
+        f"{int(end['period'])}: {projection.METHOD_LABELS.get(best, best).lower()}, {numbers.fmt(end[best], 0)}."
     ]
 
 

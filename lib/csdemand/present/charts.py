@@ -948,8 +948,8 @@ def fan_chart(
         f"Fan chart of the number of children {la_name} looked after at 31 March, {int(hist.index.min())} to "
         f"{origin}, and a {kind} for {int(years[0])} to {int(years[-1])}. {la_name} looked after "
         f"{numbers.fmt(last, 0)} children in {origin}. "
-        + (f"The projection is {numbers.fmt(first['forecast'], 0)} in {int(years[0])}; " if forecast else "")
-        + f"the 80% {'interval' if forecast else 'range'} is {_range_words(first['lo80'], first['hi80'])} in "
+        + (f"The projection is {numbers.fmt(first['forecast'], 0)} in {int(years[0])}; the" if forecast else "The")
+        + f" 80% {'interval' if forecast else 'range'} is {_range_words(first['lo80'], first['hi80'])} in "
         f"{int(years[0])} and {_range_words(end['lo80'], end['hi80'])} in {int(years[-1])}; the 95% one "
         f"{_range_words(first['lo95'], first['hi95'])} and {_range_words(end['lo95'], end['hi95'])}."
     )
