@@ -1729,3 +1729,53 @@ def methods_section(f: LacFlows, o: LacOutlook):
             )
         )
     return _html(*parts)
+
+
+# --------------------------------------------------------------------------- one line for the summary
+
+
+def outlook_brief(la: int | str, period: int) -> tuple[str, str]:
+    """The looked-after outlook as one row of the summary: (label, text). The range (or the
+    forecast, if a method ever beats the naive one) for the year after ``period`` with its 80%
+    interval and, from the latest year, the cost; or in a few words why there is none."""
+    from csdemand.briefings import narrative
+    from csdemand.methods import projection
+
+    auth = la if isinstance(la, areas_mod.LocalAuthority) else areas_mod.resolve(la)
+    year = int(period)
+    label = f"Looked after at 31 March {year + 1}"
+    hist = _histories(None, None)
+    bt = projection.backtest(hist)
+    if year > bt.last_year or auth.la_number not in set(hist["la_number"]):
+        return label, "no projection (no published figures to project from)"
+    why = projection.eligibility(projection.authority(hist, auth.la_number), year)
+    if why or year - int(hist["period"].min()) + 1 < projection.MIN_PROJECTION_YEARS:
+        short = (
+            "its latest number is not published"
+            if "not published" in why
+            else f"fewer than {projection.MIN_PROJECTION_YEARS} years of figures"
+        )
+        return label, f"no projection: {short}"
+    use = bt.judgement.default or "naive"
+    fr = projection.project_method(hist, auth.la_number, use, bt, origin=year)
+    first = fr.iloc[0]
+    now = float(projection.authority(hist, auth.la_number).loc[year, "stock"])
+    cost = ""
+    if year == bt.last_year:
+        c = projection.project_cost(hist, auth.la_number, fr, bt, method=use).frame
+        if len(c) and not numbers.is_missing(c["cost"].iloc[0]):
+            cost = (
+                f"; cost about {narrative._millions(c['cost'].iloc[0])} in {_fy(year + 1)} at the projected unit cost"
+            )
+    rng = narrative._interval(first["lo80"], first["hi80"])
+    if bt.judgement.default:
+        text = (
+            f"{numbers.fmt(first['forecast'], 0)} projected ({projection.METHOD_LABELS[use].lower()}; 80% interval "
+            f"{rng}){cost}"
+        )
+    else:
+        text = (
+            f"{rng}: a range, not a forecast (80% of past year-to-year changes around {numbers.fmt(now, 0)}; no "
+            f'projection method beat "no change" for most authorities){cost}'
+        )
+    return label, text
