@@ -1067,6 +1067,7 @@ def outlook(
     scenario_ceases: float = 0.0,
     lait: pd.DataFrame | None = None,
     population: pd.DataFrame | None = None,
+    hist: pd.DataFrame | None = None,
 ) -> LacOutlook:
     """The projection (or the range to plan within), its cost, the neighbours' projected rate, how
     accurate the method has been for authorities like this one, the projection from three years
@@ -1074,13 +1075,15 @@ def outlook(
     (relative changes in the starting rate and the ceasing share from next year) are set.
 
     From the briefing's year (its origin): the latest year gives the live projection; an earlier
-    year gives the range as it was known then, beside what happened (no cost or scenario)."""
+    year gives the range as it was known then, beside what happened (no cost or scenario).
+    ``hist``: :func:`csdemand.methods.projection.histories`' frame, if already made (else built from
+    ``lait`` and ``population``, by default the shipped tables)."""
     from csdemand.methods import projection
 
     starts = check_scenario(scenario_starts, "scenario_starts")
     ceases = check_scenario(scenario_ceases, "scenario_ceases")
     la, origin = b.la, b.period
-    hist = _histories(lait, population)
+    hist = _histories(lait, population) if hist is None else hist
     bt = projection.backtest(hist)
     t = bt.table
     naive1 = t[(t["method"] == "naive") & (t["horizon"] == 1)]
