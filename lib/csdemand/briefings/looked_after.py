@@ -1033,7 +1033,10 @@ def check_scenario(value: float, name: str) -> float:
         v = float(value)
     except (TypeError, ValueError):
         raise InputError(
-            f"the scenario parameter {name} must be a number", column=name, value=value, expected="e.g. -0.10"
+            f"the scenario parameter {name} must be a number",
+            column=name,
+            value=value,
+            expected="a fraction above -1 and at most 1: -0.10 for 10% fewer, 0.05 for 5% more",
         ) from None
     lo, hi = SCENARIO_LIMITS
     if not (lo < v <= hi) or math.isnan(v):
