@@ -1274,12 +1274,10 @@ def reconciliation_table(f: LacFlows) -> pd.DataFrame:
         }
     )
     notes = []
-    if (out.to_numpy() == "x").any():
-        notes.append("x: a figure LAIT does not publish for the year (suppressed, not available or not applicable).")
     if (out["= expected"] == "c").any():
         notes.append(
-            "c: not shown where the number looked after is withheld or the sum is 1 to 5: it would estimate a "
-            "suppressed count."
+            "The expected number is withheld (c) where the published number is withheld or the sum is 1 to 5: it "
+            "would estimate a suppressed count."
         )
     out.attrs["footnotes"] = notes
     return out

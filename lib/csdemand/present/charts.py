@@ -1049,8 +1049,13 @@ def flow_chart(history: pd.DataFrame, la_name: str) -> Chart:
     y = int(last["period"])
 
     def said(code: str, what: str) -> str:
+        st = last[f"{code}_status"]
+        if st == "-" or numbers.is_missing(last[code]):
+            return f"{what}: not published (neighbours' mean {numbers.fmt(last[f'{code}_neighbours'], 1)}, England " + (
+                f"{numbers.fmt(last[f'{code}_england'], 0)})"
+            )
         return (
-            f"{what} {fmt_number(last[code], 0, status=last[f'{code}_status'])} per 10,000 children "
+            f"{what} {fmt_number(last[code], 0, status=st)} per 10,000 children "
             f"(neighbours' mean {numbers.fmt(last[f'{code}_neighbours'], 1)}, England "
             f"{numbers.fmt(last[f'{code}_england'], 0)})"
         )
