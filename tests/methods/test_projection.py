@@ -451,11 +451,30 @@ def test_default_method_if_any_beats_naive_for_most_authorities_and_holds_80_per
     assert 75 <= row["coverage80"] <= 85
 
 
-def test_the_shipped_markdown_holds_the_recomputed_table(real):
+def test_the_readme_holds_the_backtest_table_recomputed_from_the_shipped_data(real):
     _, bt = real
-    doc = (ROOT / "docs" / "projection_backtest.md").read_text(encoding="utf-8")
-    assert P.markdown_table(bt.table) in doc
-    assert P.markdown_table(bt.unit_cost_table, P.UNIT_COST_LABELS) in doc
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = P.readme_block(readme)
+    assert block == P.readme_markdown(bt)  # python scripts/projection_backtest.py --readme README.md rewrites it
+    assert P.markdown_table(bt.table) in block
+    assert "| Last value (naive) | 1 | 889 | 152 | 4.4% | - | - | 889 | 77.8% | 92.1% |" in block
+    assert (
+        "| National trend (median growth, damped) | 1 | 889 | 152 | 4.4% | 48.0% | 53.4% | 889 | 79.5% | 93.0% |"
+        in block
+    )
+    assert "so no forecast is shown" in block
+    assert "log-linear trend (last 5 outturns), wrong by a median 8.0% a year ahead" in block
+    # the README's block sits under Methods, in its "Looked-after projections" subsection
+    assert readme.index("## Methods") < readme.index("### Looked-after projections") < readme.index(block)
+
+
+def test_the_readme_block_is_replaced_between_its_markers_and_refused_without_them():
+    text = f"before\n{P.README_START}\nold table\n{P.README_END}\nafter\n"
+    new = P.replace_readme_block(text, f"{P.README_START}\nnew table\n{P.README_END}")
+    assert new == f"before\n{P.README_START}\nnew table\n{P.README_END}\nafter\n"
+    assert P.readme_block(new) == f"{P.README_START}\nnew table\n{P.README_END}"
+    with pytest.raises(InputError, match="no generated backtest block"):
+        P.replace_readme_block("a README without markers", "x")
 
 
 def test_manchester_from_2022_beside_what_happened(real):

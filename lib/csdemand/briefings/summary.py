@@ -970,7 +970,25 @@ def table(s: Summary) -> Html:
     caption = f"Headline indicators for {s.la.name}, {periods.year_label(s.period)}"
     return Html(
         '<table class="data '
-        f'summary"><caption>{esc(caption)}</caption><thead><tr>{thead}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        f'summary"><caption>{esc(caption)}</caption><thead><tr>{thead}</tr></thead><tbody>{"".join(rows)}</tbody>'
+        f"{lac_outlook_row(s, len(head))}</table>"
+    )
+
+
+def lac_outlook_row(s: Summary, width: int) -> str:
+    """Where the number looked after is heading, as one footer row of the table (issue 13): the
+    range to plan within (or a forecast, were a method to beat the naive one) for next 31 March,
+    with its cost; '' if it cannot be worked out. In the footer, so the indicator rows stay as they are."""
+    from csdemand.briefings import looked_after
+
+    try:
+        label, text = looked_after.outlook_brief(s.la, s.period)
+    except InputError:
+        return ""
+    return (
+        f'<tfoot><tr data-outlook="cla_count"><th scope="row">{esc(label)}</th>'
+        f'<td colspan="{width - 1}">{esc(text)}. Source: DfE LAIT; method and backtest in the looked-after '
+        "briefing.</td></tr></tfoot>"
     )
 
 

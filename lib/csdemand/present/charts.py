@@ -1186,3 +1186,427 @@ def mix_chart(shares: pd.DataFrame, what: str, by: str, table: pd.DataFrame | No
             lambda col: col.map(lambda v: "c" if pd.isna(v) else numbers.fmt(v, 1, unit="%"))
         ).reset_index(names="Year")
     return Chart(figure_png(fig), alt, f"{what} by {by}, share of each year's total", table)
+
+
+# --------------------------------------------------------------------------------------------
+# looked-after flows and projections (issues 12 and 13)
+# --------------------------------------------------------------------------------------------
+
+#: The colour of a projection or range (the 95% band lighter than the 80% band).
+FAN_COLOUR = "#0072B2"
+
+
+def _range_words(lo: float, hi: float, decimals: int = 0) -> str:
+    """'1,181 to 1,410', or 'no interval' where either bound is missing (too few past errors)."""
+    if numbers.is_missing(lo) or numbers.is_missing(hi):
+        return "no interval"
+    return f"{numbers.fmt(lo, decimals)} to {numbers.fmt(hi, decimals)}"
+
+
+def fan_chart(
+    history: pd.Series,
+    band: pd.DataFrame,
+    la_name: str,
+    *,
+    forecast: bool,
+    method_label: str = "",
+    actual: pd.Series | None = None,
+    rates: pd.DataFrame | None = None,
+) -> Chart:
+    """Children looked after at 31 March: the published history, then the projection (or, where no
+    method beat the naive one, the range around the latest figure) with its 80% and 95% intervals
+    as a fan; ``actual``: published figures after the origin (drawn as hollow points).
+
+    ``band``: ``period``, ``forecast``, ``lo80``, ``hi80``, ``lo95``, ``hi95`` (NaN bounds: no
+    interval that year, no band drawn). ``rates`` (optional): ``period``, ``projected``, ``la``,
+    ``la_lo80``, ``la_hi80``, ``neighbours`` (rates per 10,000), drawn in a second panel with the
+    statistical neighbours' mean on the same basis."""
+    hist = history.dropna().astype(float)
+    origin, last = int(hist.index.max()), float(hist.iloc[-1])
+    years = band["period"].to_numpy(dtype=int)
+    xs = np.r_[origin, years]
+    what = "Projection" + (f" ({method_label.lower()})" if method_label else "") if forecast else "Range"
+    panels = 2 if rates is not None and not rates.empty else 1
+    fig, axes = plt.subplots(1, panels, figsize=(8, 3.8), gridspec_kw={"width_ratios": [3, 2]} if panels == 2 else None)
+    ax = axes[0] if panels == 2 else axes
+    ax.set_title("Number at 31 March", fontsize=10)
+    ax.plot(
+        hist.index,
+        hist.to_numpy(),
+        "-",
+        color=PALETTE["la"],
+        linewidth=2.4,
+        marker="o",
+        markersize=3.5,
+        label=f"{la_name}, published",
+    )
+    for tag, alpha in (("95", 0.18), ("80", 0.38)):
+        lo = np.r_[last, band[f"lo{tag}"].to_numpy(dtype=float)]
+        hi = np.r_[last, band[f"hi{tag}"].to_numpy(dtype=float)]
+        ax.fill_between(
+            xs,
+            lo,
+            hi,
+            color=FAN_COLOUR,
+            alpha=alpha,
+            linewidth=0,
+            label=f"{tag}% {'interval' if forecast else 'range'}",
+        )
+    centre = np.r_[last, band["forecast"].to_numpy(dtype=float)]
+    ax.plot(
+        xs,
+        centre,
+        "--" if forecast else ":",
+        color=FAN_COLOUR,
+        linewidth=1.8,
+        label=what if forecast else "Latest figure carried forward",
+    )
+    if actual is not None and not actual.dropna().empty:
+        a = actual.dropna()
+        ax.plot(
+            a.index,
+            a.to_numpy(),
+            "o",
+            markerfacecolor="white",
+            markeredgecolor=PALETTE["la"],
+            markersize=6,
+            linestyle="none",
+            label="What happened",
+        )
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("Children looked after at 31 March", fontsize=9)
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: numbers.fmt(v, 0)))
+    _style(ax)
+    ax.legend(frameon=False, fontsize=LEGEND_FONTSIZE - 1, loc="lower left", ncols=2)
+    if panels == 2:
+        rx = axes[1]
+        rx.set_title("Rate per 10,000 children", fontsize=10)
+        r = rates.sort_values("period")
+        past, fut = r[~r["projected"]], r[r["projected"]]
+        joint = r[r["period"] >= origin]
+        rx.plot(past["period"], past["la"], "-", color=PALETTE["la"], linewidth=2, label=la_name)
+        rx.plot(joint["period"], joint["la"], "--" if forecast else ":", color=PALETTE["la"], linewidth=1.6)
+        if len(fut):
+            lo = np.r_[float(past["la"].iloc[-1]), fut["la_lo80"].to_numpy(dtype=float)] if len(past) else None
+            hi = np.r_[float(past["la"].iloc[-1]), fut["la_hi80"].to_numpy(dtype=float)] if len(past) else None
+            if lo is not None:
+                rx.fill_between(
+                    np.r_[origin, fut["period"].to_numpy()], lo, hi, color=PALETTE["la"], alpha=0.15, linewidth=0
+                )
+        rx.plot(
+            past["period"],
+            past["neighbours"],
+            "-",
+            color=PALETTE["neighbours"],
+            linewidth=1.6,
+            label="Neighbours' mean",
+        )
+        rx.plot(
+            joint["period"], joint["neighbours"], "--" if forecast else ":", color=PALETTE["neighbours"], linewidth=1.4
+        )
+        rx.set_ylim(bottom=0)
+        rx.set_ylabel("Per 10,000 children aged 0-17", fontsize=9)
+        rx.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, nbins=4))
+        _style(rx)
+        rx.legend(frameon=False, fontsize=LEGEND_FONTSIZE - 1, loc="lower left")
+    fig.tight_layout()
+
+    first = band.iloc[0]
+    end = band.iloc[-1]
+    kind = "projection" if forecast else "range (not a forecast)"
+    alt = (
+        f"Fan chart of the number of children {la_name} looked after at 31 March, {int(hist.index.min())} to "
+        f"{origin}, and a {kind} for {int(years[0])} to {int(years[-1])}. {la_name} looked after "
+        f"{numbers.fmt(last, 0)} children in {origin}. "
+        + (f"The projection is {numbers.fmt(first['forecast'], 0)} in {int(years[0])}; the" if forecast else "The")
+        + f" 80% {'interval' if forecast else 'range'} is {_range_words(first['lo80'], first['hi80'])} in "
+        f"{int(years[0])} and {_range_words(end['lo80'], end['hi80'])} in {int(years[-1])}; the 95% one "
+        f"{_range_words(first['lo95'], first['hi95'])} and {_range_words(end['lo95'], end['hi95'])}."
+    )
+    if actual is not None and not actual.dropna().empty:
+        a = actual.dropna()
+        alt += " What happened: " + ", ".join(f"{numbers.fmt(v, 0)} in {int(y)}" for y, v in a.items()) + "."
+    if panels == 2:
+        fr = rates[rates["projected"]]
+        if len(fr):
+            alt += (
+                f" Second panel: the rate per 10,000 children, {numbers.fmt(fr['la'].iloc[-1], 0)} in "
+                f"{int(fr['period'].iloc[-1])} on this basis, against "
+                f"{numbers.fmt(fr['neighbours'].iloc[-1], 1)} for the statistical neighbours' mean on the same basis."
+            )
+    rows = []
+    rate_by = rates.set_index("period") if panels == 2 else pd.DataFrame()
+    for y, v in hist.items():
+        rows.append({"Year": str(int(y)), "Children": numbers.fmt(v, 0), "80%": "", "95%": "", "period": int(y)})
+    label = "projected" if forecast else "range"
+    act = actual.dropna() if actual is not None else pd.Series(dtype=float)
+    for _, r in band.iterrows():
+        y = int(r["period"])
+        rows.append(
+            {
+                "Year": f"{y} ({label})",
+                "Children": numbers.fmt(r["forecast"], 0) if forecast else f"centre {numbers.fmt(r['forecast'], 0)}",
+                "80%": _range_words(r["lo80"], r["hi80"]),
+                "95%": _range_words(r["lo95"], r["hi95"]),
+                "period": y,
+                **({"What happened": numbers.fmt(act[y], 0)} if y in act.index else {}),
+            }
+        )
+    table = pd.DataFrame(rows)
+    if "What happened" in table:
+        table["What happened"] = table["What happened"].fillna("")
+    if panels == 2:
+        table[f"{la_name} per 10,000"] = [
+            numbers.fmt(rate_by["la"].get(p, np.nan), 0) if p in rate_by.index else "" for p in table["period"]
+        ]
+        table["Neighbours' mean per 10,000"] = [
+            numbers.fmt(rate_by["neighbours"].get(p, np.nan), 1) if p in rate_by.index else "" for p in table["period"]
+        ]
+    table = table.drop(columns="period").rename(
+        columns={
+            "80%": f"80% {'interval' if forecast else 'range'}",
+            "95%": f"95% {'interval' if forecast else 'range'}",
+        }
+    )
+    caption = f"Children looked after at 31 March: {la_name}, published to {origin} and " + (
+        f"projected to {int(years[-1])}" if forecast else f"the range to plan within to {int(years[-1])}"
+    )
+    return Chart(figure_png(fig), alt, caption, table)
+
+
+def flow_chart(history: pd.DataFrame, la_name: str) -> Chart:
+    """Children starting (left) and ceasing (right) to be looked after per 10,000 children by
+    year: the authority, its statistical neighbours' mean and England. ``history``: ``period``,
+    ``LACnum_Start``, ``LACceased`` (counts), ``LAC_Start_Rate``, ``LAC_Cease_Rate`` (with
+    ``_status``, ``_neighbours`` and ``_england`` columns) and ``computed`` (rates computed here,
+    drawn hollow). A year without a figure breaks the line."""
+    h = history.sort_values("period")
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.4), sharey=True)
+    spec = (("LAC_Start_Rate", "Starting"), ("LAC_Cease_Rate", "Ceasing"))
+    for ax, (code, title) in zip(axes, spec):
+        ax.plot(h["period"], h[f"{code}_england"], ":", color=PALETTE["england"], linewidth=1.5, label="England")
+        ax.plot(
+            h["period"],
+            h[f"{code}_neighbours"],
+            "--",
+            color=PALETTE["neighbours"],
+            linewidth=1.5,
+            label="Neighbours' mean",
+        )
+        ax.plot(
+            h["period"], h[code], "-", color=PALETTE["la"], linewidth=2.4, marker="o", markersize=3.5, label=la_name
+        )
+        hollow = h[h["computed"].astype(bool)]
+        if len(hollow):
+            ax.plot(
+                hollow["period"],
+                hollow[code],
+                "o",
+                markerfacecolor="white",
+                markeredgecolor=PALETTE["la"],
+                markersize=6,
+                linestyle="none",
+                label="Computed here (hollow)",
+            )
+        ax.set_title(f"{title} to be looked after", fontsize=10)
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, nbins=5))
+        ax.set_ylim(bottom=0)
+        _style(ax)
+    axes[0].set_ylabel("Per 10,000 children aged 0-17", fontsize=9)
+    axes[0].legend(frameon=False, fontsize=LEGEND_FONTSIZE - 1, loc="lower left")
+    fig.tight_layout()
+    last = h.iloc[-1]
+    y = int(last["period"])
+
+    def said(code: str, what: str) -> str:
+        st = last[f"{code}_status"]
+        if st == "-" or numbers.is_missing(last[code]):
+            return f"{what}: not published (neighbours' mean {numbers.fmt(last[f'{code}_neighbours'], 1)}, England " + (
+                f"{numbers.fmt(last[f'{code}_england'], 0)})"
+            )
+        return (
+            f"{what} {fmt_number(last[code], 0, status=st)} per 10,000 children "
+            f"(neighbours' mean {numbers.fmt(last[f'{code}_neighbours'], 1)}, England "
+            f"{numbers.fmt(last[f'{code}_england'], 0)})"
+        )
+
+    alt = (
+        f"Two line charts of children starting and ceasing to be looked after per 10,000 children, "
+        f"{int(h['period'].iloc[0])} to {y}, for {la_name}, its statistical neighbours' mean and England. In {y}: "
+        f"{said('LAC_Start_Rate', 'starting')}; {said('LAC_Cease_Rate', 'ceasing')}."
+    )
+    table = pd.DataFrame(
+        {
+            "Year": [f"{int(p)}{' *' if c else ''}" for p, c in zip(h["period"], h["computed"])],
+            "Started": [numbers.fmt(v, 0, status=s) for v, s in zip(h["LACnum_Start"], h["LACnum_Start_status"])],
+            "Started per 10,000": [
+                numbers.fmt(v, 0, status=s) for v, s in zip(h["LAC_Start_Rate"], h["LAC_Start_Rate_status"])
+            ],
+            "Neighbours' mean (started)": h["LAC_Start_Rate_neighbours"].map(lambda v: numbers.fmt(v, 1)),
+            "England (started)": h["LAC_Start_Rate_england"].map(lambda v: numbers.fmt(v, 0)),
+            "Ceased": [numbers.fmt(v, 0, status=s) for v, s in zip(h["LACceased"], h["LACceased_status"])],
+            "Ceased per 10,000": [
+                numbers.fmt(v, 0, status=s) for v, s in zip(h["LAC_Cease_Rate"], h["LAC_Cease_Rate_status"])
+            ],
+            "Neighbours' mean (ceased)": h["LAC_Cease_Rate_neighbours"].map(lambda v: numbers.fmt(v, 1)),
+            "England (ceased)": h["LAC_Cease_Rate_england"].map(lambda v: numbers.fmt(v, 0)),
+        }
+    )
+    if h["computed"].astype(bool).any():
+        table.attrs["footnotes"] = [
+            "*: rates computed here from LAIT's counts and ONS's population estimate for the previous mid-year "
+            "(LAIT's rates begin in 2018)."
+        ]
+    return Chart(
+        figure_png(fig),
+        alt,
+        f"Children starting and ceasing to be looked after per 10,000 children: {la_name} against comparators",
+        table,
+    )
+
+
+def scenario_chart(frame: pd.DataFrame, history: pd.Series, la_name: str, what: str) -> Chart:
+    """A stock-flow scenario beside its baseline: the last five published years, then the
+    baseline (rates as they are) and the scenario with its 80% interval. ``frame``: ``period``,
+    ``baseline``, ``scenario``, ``lo80``, ``hi80``, ``baseline_cost``, ``scenario_cost``;
+    ``what``: the change in words ("10% fewer children starting")."""
+    hist = history.dropna().astype(float).iloc[-5:]
+    origin, last = int(hist.index.max()), float(hist.iloc[-1])
+    xs = np.r_[origin, frame["period"].to_numpy(dtype=int)]
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    ax.plot(
+        hist.index,
+        hist.to_numpy(),
+        "-",
+        color=PALETTE["la"],
+        linewidth=2.4,
+        marker="o",
+        markersize=3.5,
+        label=f"{la_name}, published",
+    )
+    ax.fill_between(
+        xs,
+        np.r_[last, frame["lo80"].to_numpy(dtype=float)],
+        np.r_[last, frame["hi80"].to_numpy(dtype=float)],
+        color=PALETTE["region"],
+        alpha=0.18,
+        linewidth=0,
+        label="Scenario, 80% interval",
+    )
+    ax.plot(
+        xs,
+        np.r_[last, frame["baseline"].to_numpy(dtype=float)],
+        "--",
+        color=PALETTE["neighbours"],
+        linewidth=1.8,
+        label="Rates as they are (stock-flow)",
+    )
+    ax.plot(
+        xs,
+        np.r_[last, frame["scenario"].to_numpy(dtype=float)],
+        "-",
+        color=PALETTE["region"],
+        linewidth=2,
+        label=f"Scenario: {what}",
+    )
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("Children looked after at 31 March", fontsize=9)
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: numbers.fmt(v, 0)))
+    _style(ax)
+    ax.legend(frameon=False, fontsize=LEGEND_FONTSIZE - 1, loc="lower left", ncols=2)
+    fig.tight_layout()
+    end = frame.iloc[-1]
+    alt = (
+        f"Line chart of children looked after at 31 March by {la_name}: published to {origin} "
+        f"({numbers.fmt(last, 0)}), then two stock-flow projections to {int(end['period'])}: rates as they are, "
+        f"{numbers.fmt(end['baseline'], 0)}, and {what}, {numbers.fmt(end['scenario'], 0)} "
+        f"(80% interval {_range_words(end['lo80'], end['hi80'])})."
+    )
+
+    def money(v: float) -> str:
+        return "x" if numbers.is_missing(v) else f"£{numbers.fmt(v / 1e6, 1)}m"
+
+    table = pd.DataFrame(
+        {
+            "Year": frame["period"].astype(int).astype(str),
+            "Rates as they are": frame["baseline"].map(lambda v: numbers.fmt(v, 0)),
+            "Scenario": frame["scenario"].map(lambda v: numbers.fmt(v, 0)),
+            "Difference": [
+                numbers.fmt(numbers.change_as_printed(s, b, 0), 0, sign=True)
+                for s, b in zip(frame["scenario"], frame["baseline"])
+            ],
+            "Scenario, 80% interval": [_range_words(lo, hi) for lo, hi in zip(frame["lo80"], frame["hi80"])],
+            "Cost, rates as they are": frame["baseline_cost"].map(money),
+            "Cost, scenario": frame["scenario_cost"].map(money),
+        }
+    )
+    return Chart(figure_png(fig), alt, f"Children looked after at 31 March: {what}, beside rates as they are", table)
+
+
+def placement_mix_chart(shares: pd.DataFrame, la_name: str, period: int, statuses: pd.DataFrame | None = None) -> Chart:
+    """Where children looked after live: the % in each placement for the authority, its
+    statistical neighbours' mean and England, as grouped horizontal bars, largest placement first.
+
+    ``shares``: ``placement`` (the label) and the columns ``la``, ``neighbours``, ``england`` (%);
+    ``statuses`` (same rows, same three columns): a marker where a share is not published (LAIT's
+    ``-``, ``c``...): no bar, the marker printed where the bar would start. The authority and
+    England print as DfE publishes them (whole numbers), the neighbours' mean to 1 decimal place."""
+    import textwrap
+
+    series = (
+        ("la", la_name, PALETTE["la"], 0),
+        ("neighbours", "Neighbours' mean", PALETTE["neighbours"], 1),
+        ("england", "England", PALETTE["england"], 0),
+    )
+    st = (
+        statuses
+        if statuses is not None
+        else pd.DataFrame("", index=shares.index, columns=["la", "neighbours", "england"])
+    )
+
+    def cell(key: str, i, decimals: int) -> str:
+        s = str(st.at[i, key]) if key in st and not numbers.is_missing(st.at[i, key]) else ""
+        return numbers.fmt(shares.at[i, key], decimals, status=s)
+
+    fig, ax = plt.subplots(figsize=(8, 0.62 * len(shares) + 1.3))
+    y = np.arange(len(shares))[::-1]
+    h = 0.26
+    for k, (key, label, colour, d) in enumerate(series):
+        pos = y + (1 - k) * h
+        vals = pd.to_numeric(shares[key], errors="coerce").to_numpy(dtype=float)
+        ax.barh(pos, np.nan_to_num(vals, nan=0.0), height=h, color=colour, label=label)
+        for p, v, i in zip(pos, vals, shares.index):
+            ax.text((0 if np.isnan(v) else v) + 0.6, p, cell(key, i, d), va="center", fontsize=7.5)
+    ax.set_yticks(y, [textwrap.fill(str(t), 28) for t in shares["placement"]], fontsize=8.5)
+    ax.set_xlabel(f"% of children looked after at 31 March {period}", fontsize=9)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.tick_params(axis="x", labelsize=9)
+    ax.legend(frameon=False, fontsize=LEGEND_FONTSIZE - 1, loc="lower right")
+    fig.tight_layout()
+
+    def said(key: str, i, decimals: int) -> str:
+        text = cell(key, i, decimals)
+        return "not published" if text == "-" else (text if text in ("c", "x", "z") else text + "%")
+
+    parts = "; ".join(
+        f"{r['placement']}: {la_name} {said('la', i, 0)}, neighbours' mean {said('neighbours', i, 1)}, "
+        f"England {said('england', i, 0)}"
+        for i, r in shares.iterrows()
+    )
+    alt = f"Bar chart of where children looked after at 31 March {period} lived, as a share of them. {parts}."
+    table = pd.DataFrame(
+        {
+            "Placement": shares["placement"],
+            f"{la_name} (%)": [cell("la", i, 0) for i in shares.index],
+            "Neighbours' mean (%)": [cell("neighbours", i, 1) for i in shares.index],
+            "England (%)": [cell("england", i, 0) for i in shares.index],
+        }
+    )
+    return Chart(
+        figure_png(fig),
+        alt,
+        f"Where children looked after at 31 March {period} lived: {la_name} against comparators",
+        table,
+    )
