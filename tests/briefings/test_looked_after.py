@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from csdemand.briefings import looked_after, narrative
+from csdemand.briefings import looked_after_sections as sections
 from csdemand.core.errors import InputError
 
 
@@ -471,7 +472,7 @@ def test_a_past_years_briefing_shows_the_range_known_then_beside_what_happened()
 def test_authorities_with_fewer_than_five_years_get_the_section_refused_with_a_sentence(la, reason):
     o = looked_after.outlook(looked_after.benchmark(la, "2025"), scenario_starts=-0.1)
     assert o.refused.startswith(reason) and not o.shown and o.scenario is None
-    html = looked_after.outlook_section(o)._repr_html_()
+    html = sections.outlook_section(o)._repr_html_()
     assert html.startswith("<p>") and html.count("<p>") == 1 and "<img" not in html
     assert html_mod.unescape(html.removeprefix("<p>").removesuffix("</p>")) == o.refused
     assert narrative.lac_outlook_key_message(o) == ""
@@ -497,9 +498,9 @@ def test_a_scenario_of_ten_percent_fewer_starts_redraws_the_projection_and_its_c
     assert 'beat "it stays where it is" for 36% of authorities' in said[1]
     chart = looked_after.scenario_chart(o)
     assert chart.data["Difference"].tolist() == ["-36", "-62", "-81"]
-    html = looked_after.scenario_section(o)._repr_html_()
+    html = sections.scenario_section(o)._repr_html_()
     assert "Scenario: 10% fewer children starting" in html
-    assert looked_after.scenario_section(looked_after.outlook(manchester))._repr_html_() == ""
+    assert sections.scenario_section(looked_after.outlook(manchester))._repr_html_() == ""
     both = looked_after.outlook(manchester, scenario_starts=-0.1, scenario_ceases=0.05)
     assert looked_after.scenario_words(both) == "10% fewer children starting and a ceasing share 5% higher"
 
@@ -591,11 +592,11 @@ def test_the_summary_has_one_footer_row_with_the_range_and_its_cost():
         in foot
     )
     assert "cost about £147.1 million in 2025-26 at the projected unit cost" in foot
-    assert looked_after.outlook_brief("201", 2025) == (
+    assert sections.outlook_brief("201", 2025) == (
         "Looked after at 31 March 2026",
         "no projection: its latest number is not published",
     )
-    assert looked_after.outlook_brief("942", 2025)[1] == "no projection: fewer than 5 years of figures"
+    assert sections.outlook_brief("942", 2025)[1] == "no projection: fewer than 5 years of figures"
 
 
 @pytest.mark.parametrize(
@@ -623,14 +624,14 @@ def test_the_new_sections_print_no_nan_none_bare_percent_or_rank_0_on_the_edges(
     b = looked_after.benchmark(la, year)
     f, o = looked_after.flows(b), looked_after.outlook(b, scenario_starts=-0.1)
     parts = [
-        looked_after.flow_section(f),
-        looked_after.placement_section(f),
-        looked_after.unit_cost_section(f),
-        looked_after.workforce_section(f),
-        looked_after.outlook_section(o),
-        looked_after.hindcast_section(o),
-        looked_after.scenario_section(o),
-        looked_after.methods_section(f, o),
+        sections.flow_section(f),
+        sections.placement_section(f),
+        sections.unit_cost_section(f),
+        sections.workforce_section(f),
+        sections.outlook_section(o),
+        sections.hindcast_section(o),
+        sections.scenario_section(o),
+        sections.methods_section(f, o),
     ]
     html = "".join(p._repr_html_() for p in parts) + "".join(f"<p>{m}</p>" for m in narrative.lac_key_messages(b, f, o))
     assert sweep.scan_html(html) == []

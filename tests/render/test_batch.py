@@ -66,15 +66,15 @@ def test_briefing_has_no_code_no_prompts_and_nothing_from_other_hosts(rendered):
 def test_every_chart_has_alt_text_and_a_table_alternative(rendered):
     html = rendered["352"].read_text()
     imgs = re.findall(r"<img [^>]*>", html)
-    assert len(imgs) == 3
+    assert len(imgs) == 6
     assert all(re.search(r'alt="[^"]{40,}"', i) for i in imgs)
     assert all(i.count("data:image/png;base64,") == 1 for i in imgs)
-    assert html.count("View as table") == 3
+    assert html.count("View as table") == 6
 
 
 def test_header_shows_publication_date_parameters_and_render_time(rendered):
     text = text_of(rendered["352"].read_text())
-    assert "Data published: November 2025" in text
+    assert "Data published: April 2026" in text
     assert "Rendered:" in text and "statistical neighbour model" in text and "Open Government Licence" in text
 
 

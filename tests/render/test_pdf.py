@@ -75,7 +75,7 @@ def test_the_pdf_carries_the_pages_title_and_language_and_is_tagged(name):
 def test_the_looked_after_pdf_keeps_every_charts_alt_text():
     folder = manchester().folder
     alts = image_alts(folder / "looked_after.html")
-    assert len(alts) == 3 and all(len(a) > 40 for a in alts)
+    assert len(alts) == 6 and all(len(a) > 40 for a in alts)
     assert _alts(_reader(folder / "looked_after.pdf")) == alts
 
 

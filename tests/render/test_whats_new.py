@@ -113,4 +113,4 @@ def test_after_a_data_change_only_changed_renders_and_lists_the_changed_figures(
 def test_the_index_marks_the_briefing_whose_figures_changed(runs):
     index = (runs["out"] / "index.html").read_text()
     assert "Figures changed" in index and "<strong>Current</strong>" in index
-    assert "Run of " in index and "Department for Education: newest release November 2025" in index
+    assert "Run of " in index and "Department for Education: newest release April 2026" in index

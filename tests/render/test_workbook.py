@@ -36,13 +36,13 @@ def _every_cell(wb):
 
 def test_the_looked_after_workbook_has_a_cover_contents_notes_and_one_table_a_sheet():
     wb = _book(manchester().folder / "looked_after.xlsx")
-    assert wb.sheetnames == ["Cover", "Contents", "Notes", "Headlines"] + [f"Table_{k}" for k in range(1, 7)]
+    assert wb.sheetnames == ["Cover", "Contents", "Notes", "Headlines"] + [f"Table_{k}" for k in range(1, 19)]
     cover = [c.value for c in wb["Cover"]["A"] if c.value]
     assert cover[0] == "Children looked after: Manchester, 2025: tables"
     assert any(str(v).startswith("Sources: Department for Education: Children looked after in England") for v in cover)
     assert "Table_4: Change in the rate per 10,000" in cover  # what each sheet holds
     contents = _table_rows(wb["Contents"])
-    assert contents[0] == ("Sheet name", "Table description") and len(contents) == 1 + 7
+    assert contents[0] == ("Sheet name", "Table description") and len(contents) == 1 + 19
     for name in wb.sheetnames[2:]:
         ws = wb[name]
         assert isinstance(ws["A1"].value, str) and ws["A1"].value  # the title, in A1

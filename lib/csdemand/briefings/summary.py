@@ -979,10 +979,10 @@ def lac_outlook_row(s: Summary, width: int) -> str:
     """Where the number looked after is heading, as one footer row of the table (issue 13): the
     range to plan within (or a forecast, were a method to beat the naive one) for next 31 March,
     with its cost; '' if it cannot be worked out. In the footer, so the indicator rows stay as they are."""
-    from csdemand.briefings import looked_after
+    from csdemand.briefings import looked_after_sections
 
     try:
-        label, text = looked_after.outlook_brief(s.la, s.period)
+        label, text = looked_after_sections.outlook_brief(s.la, s.period)
     except InputError:
         return ""
     return (

@@ -1203,6 +1203,7 @@ def _range_words(lo: float, hi: float, decimals: int = 0) -> str:
     return f"{numbers.fmt(lo, decimals)} to {numbers.fmt(hi, decimals)}"
 
 
+@themed
 def fan_chart(
     history: pd.Series,
     band: pd.DataFrame,
@@ -1375,6 +1376,7 @@ def fan_chart(
     return Chart(figure_png(fig), alt, caption, table)
 
 
+@themed
 def flow_chart(history: pd.DataFrame, la_name: str) -> Chart:
     """Children starting (left) and ceasing (right) to be looked after per 10,000 children by
     year: the authority, its statistical neighbours' mean and England. ``history``: ``period``,
@@ -1466,6 +1468,7 @@ def flow_chart(history: pd.DataFrame, la_name: str) -> Chart:
     )
 
 
+@themed
 def scenario_chart(frame: pd.DataFrame, history: pd.Series, la_name: str, what: str) -> Chart:
     """A stock-flow scenario beside its baseline: the last five published years, then the
     baseline (rates as they are) and the scenario with its 80% interval. ``frame``: ``period``,
@@ -1545,6 +1548,7 @@ def scenario_chart(frame: pd.DataFrame, history: pd.Series, la_name: str, what: 
     return Chart(figure_png(fig), alt, f"Children looked after at 31 March: {what}, beside rates as they are", table)
 
 
+@themed
 def placement_mix_chart(shares: pd.DataFrame, la_name: str, period: int, statuses: pd.DataFrame | None = None) -> Chart:
     """Where children looked after live: the % in each placement for the authority, its
     statistical neighbours' mean and England, as grouped horizontal bars, largest placement first.
