@@ -20,19 +20,24 @@ def _read(name: str) -> pd.DataFrame:
         return pd.read_csv(fh, dtype=str, keep_default_na=False)
 
 
-def measures() -> pd.DataFrame:
-    """Measure definitions indexed by measure id; ``decimals`` as int."""
+@cache
+def _measures() -> pd.DataFrame:
     df = _read("measures.csv").copy()
     df["decimals"] = df["decimals"].astype(int)
     return df.set_index("measure")
 
 
+def measures() -> pd.DataFrame:
+    """Measure definitions indexed by measure id; ``decimals`` as int."""
+    return _measures().copy()
+
+
 def measure(measure_id: str) -> pd.Series:
     """One measure's definition; KeyError names the known measures."""
-    m = measures()
+    m = _measures()  # read once: a page's record looks measures up hundreds of times
     if measure_id not in m.index:
         raise KeyError(f"unknown measure {measure_id!r}; known: {', '.join(m.index)}")
-    return m.loc[measure_id]
+    return m.loc[measure_id].copy()
 
 
 def regions() -> pd.DataFrame:

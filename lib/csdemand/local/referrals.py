@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.proportion import proportion_confint
 
 from csdemand.core import schema
 from csdemand.core.errors import InputError
@@ -189,6 +188,8 @@ def monthly(df: pd.DataFrame) -> pd.DataFrame:
     lower = np.full(len(out), np.nan)
     upper = np.full(len(out), np.nan)
     # Wilson rather than the normal approximation: monthly counts are small and shares can be 0.
+    from statsmodels.stats.proportion import proportion_confint  # here: importing it costs ~1 s of CPU
+
     lower[has], upper[has] = proportion_confint(
         out["domestic_abuse"].to_numpy()[has], n[has], alpha=0.05, method="wilson"
     )
