@@ -61,7 +61,5 @@ def extra_files(target: Path, html: str, executed, record: dict) -> dict[Path, b
         from csdemand.render import workbook
         from csdemand.render.page import provenance_of
 
-        files[Path(target).with_suffix(".xlsx")] = workbook.briefing_workbook(
-            executed, record, provenance_of(executed).payload()
-        )
+        files[Path(target).with_suffix(".xlsx")] = workbook.briefing_workbook(executed, record, provenance_of(executed))
     return files

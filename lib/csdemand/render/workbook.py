@@ -26,6 +26,7 @@ import pandas as pd
 
 from csdemand.core import numbers
 from csdemand.core.errors import RenderError
+from csdemand.present.html import Provenance
 
 #: Marker -> how the workbook writes it. The guidance puts shorthand in square brackets. A dash
 #: gets words, because the guidance (and gptables) refuse a cell of symbols only, and because the
@@ -250,10 +251,13 @@ def _sources(provenance: dict) -> list[str]:
     return out
 
 
-def briefing_workbook(nb, record: dict, provenance: dict | None = None) -> bytes:
+def briefing_workbook(nb, record: dict, provenance: Provenance | dict | None = None) -> bytes:
     """The ``.xlsx`` bytes of one briefing: cover, contents, notes, its headline figures (from
     ``record``), and every table the executed notebook ``nb`` displayed, one a sheet.
-    :class:`RenderError` (one line) when gptables refuses a table."""
+    ``provenance``: the briefing's record (typed, or as its payload). :class:`RenderError` (one
+    line) when gptables refuses a table."""
+    if isinstance(provenance, Provenance):
+        provenance = provenance.payload()
     try:
         return _workbook(nb, record, provenance)
     except Exception as exc:  # gptables' refusals are several lines of guidance: say the first
