@@ -291,11 +291,14 @@ def _one_of(allowed: Iterable[str]) -> str:
 
 def _as_text(s: pd.Series) -> pd.Series:
     """Cells as strings (a missing value as ""), without a copy when they already are."""
-    if pd.api.types.is_string_dtype(s.dtype) and not s.isna().any():
-        # An object column passes the dtype test whatever it holds: a number among its strings
-        # (a spreadsheet's 0 beside blanks) must be made text too.
-        if s.dtype != object or pd.api.types.infer_dtype(s, skipna=False) == "string":
-            return s
+    # An object column passes the dtype test whatever it holds: a number among its strings (a
+    # spreadsheet's 0 beside blanks) must be made text too.
+    if (
+        pd.api.types.is_string_dtype(s.dtype)
+        and not s.isna().any()
+        and (s.dtype != object or pd.api.types.infer_dtype(s, skipna=False) == "string")
+    ):
+        return s
     return s.astype(object).where(s.notna(), "").astype(str)
 
 
