@@ -89,6 +89,21 @@ def test_a_new_local_month_is_named_after_no_new_published_data():
     )
 
 
+def _local_only(rec: dict) -> dict:
+    rec = json.loads(json.dumps(rec))
+    rec["sources"] = [s for s in rec["sources"] if s["publisher"] == "Council"]
+    return rec
+
+
+def test_a_briefing_of_local_data_alone_says_no_new_data_not_no_new_published_data():
+    new = changes.compare(_local_only(later()), _local_only(record()))
+    assert new.headline == "No new data since the briefing of 2 November 2026."
+    now = _local_only(later(local_to="2026-10", inputs={"published": "p1", "local": {"referrals": "l2"}}))
+    assert changes.compare(now, _local_only(record())).headline == (
+        "Since the briefing of 2 November 2026: local figures for October 2026 added."
+    )
+
+
 @pytest.mark.parametrize(
     "before, after, words",
     [

@@ -155,6 +155,10 @@ def _data_headline(current: dict, previous: dict, since: str) -> str:
     """What arrived since the previous briefing: releases, local months (see :func:`compare`)."""
     if not isinstance(previous.get("sources"), list):
         data = f"Compared with the briefing of {since} (its record does not list the data it used)"
+    elif not _published(current) and not _published(previous):
+        # A briefing of the council's own data alone (early help): "published" would mislead.
+        local = _local_words(current, previous)
+        return f"Since the briefing of {since}: {local}" if local else f"No new data since the briefing of {since}"
     else:
         now, before = _published(current), _published(previous)
         new = [
