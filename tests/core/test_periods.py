@@ -52,3 +52,12 @@ def test_annual_period_maps_a_month_to_its_year_and_refuses_years_without_data()
     assert periods.annual_period("2024-06", [2024, 2025]) == 2025
     with pytest.raises(InputError, match="no data for 2099"):
         periods.annual_period("2099", [2024, 2025])
+
+
+def test_an_update_date_reads_as_words_and_is_marked_once_past():
+    assert periods.update_words("2026-11-01", today=dt.date(2026, 10, 31)) == "1 November 2026"
+    assert periods.update_words("2026-11-01", today=dt.date(2026, 11, 1)) == "1 November 2026"
+    assert periods.update_words("2026-11-01", today=dt.date(2026, 12, 1)) == (
+        "1 November 2026 (past due: newer figures may be out)"
+    )
+    assert periods.update_words("TBC") == "TBC"

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from csdemand.core import codes, numbers
+from csdemand.core import codes, numbers, periods
 from csdemand.core.errors import InputError
 from csdemand.methods import benchmarks
 from csdemand.present.html import Chart, Figure, Html, Provenance, esc, table_html
@@ -405,7 +405,9 @@ def summary_words(x: Exploration, v: MeasureView) -> str:
     if v.band:
         text += f", quartile band {v.band}"
     text += f". Unit: {v.unit}; {POLARITY_WORDS[v.polarity]}"
-    return text + (f"; next update {v.next_update}." if v.next_update and v.next_update != "nan" else ".")
+    if v.next_update and v.next_update != "nan":
+        return text + f"; next update {periods.update_words(v.next_update)}."
+    return text + "."
 
 
 def trend(x: Exploration, v: MeasureView) -> Chart | Html:

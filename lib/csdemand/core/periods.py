@@ -125,3 +125,14 @@ def annual_period(text: object, available: list[int]) -> int:
             expected=f"a reporting year from {years[0]} to {years[-1]}",
         )
     return year
+
+
+def update_words(due: str, today: dt.date | None = None) -> str:
+    """A publication's next update as a reader wants it: ``2026-11-01`` -> "1 November 2026", with
+    " (past due: newer figures may be out)" once the date has gone; words ("TBC") as they are."""
+    try:
+        when = dt.date.fromisoformat(str(due).strip())
+    except ValueError:
+        return str(due).strip()
+    words = f"{when.day} {when:%B %Y}"
+    return words + (" (past due: newer figures may be out)" if when < (today or dt.date.today()) else "")
