@@ -224,3 +224,18 @@ def test_lait_decimals_come_from_the_dictionary_capped_by_what_the_figures_carry
     assert _row(manchester, "ReReferral").info.decimals == 1
     assert _row(manchester, "CINFixedExclusion").info.decimals == 2
     assert bm.carried_decimals([97.0, 12.5], 1) == 1
+
+
+def test_a_label_shown_for_two_groups_is_named_with_its_group_in_the_key_messages():
+    # West Berkshire 2019: persistent absence rose beyond chance for children in need and for
+    # children looked after; the two must not read as one measure said twice.
+    msgs = " ".join(scorecard.key_messages(built("869", "2019")))
+    assert "persistent absentees among children in need, worse" in msgs
+    assert "persistent absentees among children looked after, worse" in msgs
+
+
+def test_measures_with_no_better_or_worse_are_grouped_by_side_and_each_side_said_once():
+    # Hertfordshire 2019: several measures lower than the neighbours, none higher.
+    msg = next(m for m in scorecard.key_messages(built("919", "2019")) if m.startswith("Beyond chance"))
+    assert msg.count("lower on ") == 1 and "(lower)" not in msg
+    assert "lower on children in need per 10,000, referrals per 10,000" in msg

@@ -22,6 +22,7 @@ as published; every number passes through :mod:`csdemand.core.numbers` at LAIT's
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -252,8 +253,28 @@ def _listing(labels: list[str], most: int = 4) -> str:
     labels = [_lower(x) for x in labels]
     if len(labels) > most:
         labels = labels[:most] + [f"{len(labels) - most} more"]
-    sep = "; " if any("," in x for x in labels) else ", "  # labels with commas: keep the items apart
+    # labels with commas of their own keep the items apart with semicolons (not "10,000"'s comma)
+    sep = "; " if any(re.search(r",(?!\d{3})", x) for x in labels) else ", "
     return labels[0] if len(labels) == 1 else sep.join(labels[:-1]) + " and " + labels[-1]
+
+
+#: How a sentence names a section's group, where two sections show measures of the same label
+#: (the education measures are shown for children in need and for children looked after).
+GROUP_WORDS: dict[str, str] = {
+    "children_in_need": "children in need",
+    "child_protection": "children on a protection plan",
+    "looked_after": "children looked after",
+    "workforce": "the workforce",
+    "finance": "spending",
+}
+
+
+def said(r: Row, rows: list[Row]) -> str:
+    """A measure's label as a sentence names it: with its group ("persistent absentees among
+    children looked after") where another measure on the page has the same label."""
+    if sum(x.label == r.label for x in rows) > 1:
+        return f"{r.label} among {GROUP_WORDS.get(r.section, r.section.replace('_', ' '))}"
+    return r.label
 
 
 def key_messages(s: Scorecard) -> list[str]:
@@ -277,12 +298,13 @@ def key_messages(s: Scorecard) -> list[str]:
     if any(groups.values()):
         parts = []
         if groups["better"]:
-            parts.append(f"better on {_listing([r.label for r in groups['better']])}")
+            parts.append(f"better on {_listing([said(r, s.rows) for r in groups['better']])}")
         if groups["worse"]:
-            parts.append(f"worse on {_listing([r.label for r in groups['worse']])}")
-        if groups[""]:
-            words = [f"{r.label} ({r.neighbour_flag})" for r in groups[""]]
-            parts.append(f"different on {_listing(words)}")
+            parts.append(f"worse on {_listing([said(r, s.rows) for r in groups['worse']])}")
+        for side in ("higher", "lower"):  # no better or worse: grouped by side, so each side is said once
+            words = [said(r, s.rows) for r in groups[""] if r.neighbour_flag == side]
+            if words:
+                parts.append(f"{side} on {_listing(words)}")
         out.append(f"Beyond chance from its statistical neighbours: {'; '.join(parts)}.")
     else:
         out.append("No measure is further from the statistical neighbours' mean than chance would explain.")
@@ -294,7 +316,7 @@ def key_messages(s: Scorecard) -> list[str]:
             for r in moved:
                 if (r.change > 0) == (d == "rose"):
                     v = verdict(r, d)
-                    words.append(r.label + (f" ({v})" if v else ""))
+                    words.append(said(r, s.rows) + (f", {v}" if v else ""))
             if words:
                 parts.append(f"{d}: {_listing(words, 4)}")
         out.append(f"Changed more on the year than across all authorities ({'; '.join(parts)}).")
@@ -304,7 +326,7 @@ def key_messages(s: Scorecard) -> list[str]:
     if withheld:
         out.append(
             f"{len(withheld)} measure{'s are' if len(withheld) != 1 else ' is'} not published for {name} "
-            f"({_listing([r.label for r in withheld], 3)})."
+            f"({_listing([said(r, s.rows) for r in withheld], 3)})."
         )
     return out
 
