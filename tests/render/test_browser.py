@@ -10,19 +10,12 @@ import pytest
 from csdemand.briefings import looked_after, summary
 from csdemand.core import numbers
 from csdemand.render import batch as render
+from csdemand.render.pdf import CHROMIUM_FLAGS
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = shutil.which("chromium")
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+FLAGS = list(CHROMIUM_FLAGS)  # the flags the PDF printer uses: containers, root
 
 
 @pytest.fixture(scope="module")

@@ -605,7 +605,6 @@ def provenance(x: Exploration, parameters: dict) -> Provenance:
     """Title, parameters, sources (LAIT and the neighbour model) and each measure's figure."""
     cat = codes.sources()
     lait = cat.loc["lait"]
-    sn = codes.neighbour_models().loc[x.model]
     return Provenance(
         title=f"Explorer: {x.la.name}, {x.period}",
         subtitle=f"LAIT measures against statistical neighbours, region and England, {x.first} to {x.period}",
@@ -623,14 +622,7 @@ def provenance(x: Exploration, parameters: dict) -> Provenance:
                 "licence": lait["licence"],
                 "url": lait["url"],
             },
-            {
-                "id": f"sn_{x.model}",
-                "title": sn["label"],
-                "publisher": "Department for Education",
-                "published": sn["published"],
-                "licence": "OGL v3.0",
-                "url": "",
-            },
+            codes.neighbour_source(x.model),
         ],
         notes=[
             "Contains public sector information licensed under the Open Government Licence v3.0. Source: Department "

@@ -349,7 +349,6 @@ def provenance(b: LacBenchmark, parameters: dict, f: LacFlows | None = None, o: 
     if f is not None or o is not None:
         known = {s["id"] for s in used}
         used += [s for s in sources_used(pd.DataFrame({"source": ["lait", "ons_pop_2024"]})) if s["id"] not in known]
-    sn = codes.neighbour_models().loc[b.model]
     return Provenance(
         title=f"Children looked after: {b.la.name}, {b.period}",
         subtitle=(
@@ -361,17 +360,7 @@ def provenance(b: LacBenchmark, parameters: dict, f: LacFlows | None = None, o: 
             "resolved period": b.period,
             **({"statistical neighbour model used": b.model} if b.model != b.model_requested else {}),
         },
-        sources=used
-        + [
-            {
-                "id": f"sn_{b.model}",
-                "title": sn["label"],
-                "publisher": "Department for Education",
-                "published": sn["published"],
-                "licence": "OGL v3.0",
-                "url": "",
-            }
-        ],
+        sources=used + [codes.neighbour_source(b.model)],
         notes=[
             "Contains public sector information licensed under the Open Government Licence v3.0. Source: Department "
             "for Education; Office for National Statistics."

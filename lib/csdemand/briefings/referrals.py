@@ -840,7 +840,6 @@ def provenance(p: PublishedReferrals, loc: LocalReferrals | None, parameters: di
     shown = p.data[
         p.data["measure"].isin([RATE, REREFERRAL, "referrals", *DA_MEASURES]) & (p.data["period"] <= p.period)
     ]
-    sn = codes.neighbour_models().loc[p.model]
     sources = sources_used(shown) + [
         {
             "id": "ons_pop_2024",
@@ -850,14 +849,7 @@ def provenance(p: PublishedReferrals, loc: LocalReferrals | None, parameters: di
                 if k in ("title", "publisher", "published", "licence", "url")
             },
         },
-        {
-            "id": f"sn_{p.model}",
-            "title": sn["label"],
-            "publisher": "Department for Education",
-            "published": sn["published"],
-            "licence": "OGL v3.0",
-            "url": "",
-        },
+        codes.neighbour_source(p.model),
     ]
     if loc is not None:
         sources.append(

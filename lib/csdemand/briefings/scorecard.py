@@ -587,17 +587,7 @@ def provenance(s: Scorecard, parameters: dict) -> Provenance:
                     "url": r["url"],
                 }
             )
-    sn = codes.neighbour_models().loc[s.model]
-    sources.append(
-        {
-            "id": f"sn_{s.model}",
-            "title": sn["label"],
-            "publisher": "Department for Education",
-            "published": sn["published"],
-            "licence": "OGL v3.0",
-            "url": "",
-        }
-    )
+    sources.append(codes.neighbour_source(s.model))
     return Provenance(
         title=f"Scorecard: {s.la.name}, {s.period}",
         subtitle="Children's social care on one page: every LAIT measure of five topics against neighbours and England",

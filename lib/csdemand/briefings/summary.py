@@ -1112,18 +1112,8 @@ def condense_sources(sources: list[dict]) -> list[dict]:
 def provenance(s: Summary, parameters: dict) -> Provenance:
     """Title, parameters, the sources of the figures shown (the releases of the rows used, the
     neighbour model, the local extract) and the headline figures as data."""
-    sn = codes.neighbour_models().loc[s.model]
     sources = sources_used(s.rows_used) if not s.rows_used.empty else []
-    sources.append(
-        {
-            "id": f"sn_{s.model}",
-            "title": sn["label"],
-            "publisher": "Department for Education",
-            "published": sn["published"],
-            "licence": "OGL v3.0",
-            "url": "",
-        }
-    )
+    sources.append(codes.neighbour_source(s.model))
     if s.local_source is not None:
         sources.append(s.local_source)
     return Provenance(

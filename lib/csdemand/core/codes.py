@@ -59,3 +59,16 @@ def sources() -> pd.DataFrame:
 def neighbour_models() -> pd.DataFrame:
     """Statistical neighbour models, indexed by model id (``"2025"``, ``"2021"``)."""
     return _read("neighbour_models.csv").copy().set_index("model")
+
+
+def neighbour_source(model: str) -> dict[str, str]:
+    """A statistical neighbour model as a source of a briefing's provenance record."""
+    sn = neighbour_models().loc[str(model)]
+    return {
+        "id": f"sn_{model}",
+        "title": sn["label"],
+        "publisher": "Department for Education",
+        "published": sn["published"],
+        "licence": "OGL v3.0",
+        "url": "",
+    }

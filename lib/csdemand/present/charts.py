@@ -1196,6 +1196,20 @@ def mix_chart(shares: pd.DataFrame, what: str, by: str, table: pd.DataFrame | No
 FAN_COLOUR = "#0072B2"
 
 
+def _published_line(ax, hist: pd.Series, la_name: str) -> None:
+    """The authority's published numbers by year, as the outlook charts draw them."""
+    ax.plot(
+        hist.index,
+        hist.to_numpy(),
+        "-",
+        color=PALETTE["la"],
+        linewidth=2.4,
+        marker="o",
+        markersize=3.5,
+        label=f"{la_name}, published",
+    )
+
+
 def _range_words(lo: float, hi: float, decimals: int = 0) -> str:
     """'1,181 to 1,410', or 'no interval' where either bound is missing (too few past errors)."""
     if numbers.is_missing(lo) or numbers.is_missing(hi):
@@ -1231,16 +1245,7 @@ def fan_chart(
     fig, axes = plt.subplots(1, panels, figsize=(8, 3.8), gridspec_kw={"width_ratios": [3, 2]} if panels == 2 else None)
     ax = axes[0] if panels == 2 else axes
     ax.set_title("Number at 31 March", fontsize=10)
-    ax.plot(
-        hist.index,
-        hist.to_numpy(),
-        "-",
-        color=PALETTE["la"],
-        linewidth=2.4,
-        marker="o",
-        markersize=3.5,
-        label=f"{la_name}, published",
-    )
+    _published_line(ax, hist, la_name)
     for tag, alpha in (("95", 0.18), ("80", 0.38)):
         lo = np.r_[last, band[f"lo{tag}"].to_numpy(dtype=float)]
         hi = np.r_[last, band[f"hi{tag}"].to_numpy(dtype=float)]
@@ -1478,16 +1483,7 @@ def scenario_chart(frame: pd.DataFrame, history: pd.Series, la_name: str, what: 
     origin, last = int(hist.index.max()), float(hist.iloc[-1])
     xs = np.r_[origin, frame["period"].to_numpy(dtype=int)]
     fig, ax = plt.subplots(figsize=(8, 3.4))
-    ax.plot(
-        hist.index,
-        hist.to_numpy(),
-        "-",
-        color=PALETTE["la"],
-        linewidth=2.4,
-        marker="o",
-        markersize=3.5,
-        label=f"{la_name}, published",
-    )
+    _published_line(ax, hist, la_name)
     ax.fill_between(
         xs,
         np.r_[last, frame["lo80"].to_numpy(dtype=float)],

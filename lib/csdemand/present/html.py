@@ -285,8 +285,14 @@ def headline_figures(figures: list[tuple[str, str, str]]) -> Html:
     """A row of headline tiles: (label, big figure, small note). A figure given as a number is
     formatted by :func:`fmt_number` (never nan)."""
     figures = [(label, value if isinstance(value, str) else fmt_number(value), note) for label, value, note in figures]
+
+    def size(value: str) -> str:
+        # a marker in words ("not applicable (published with Cornwall)") is read, not glanced at
+        return " words" if len(value) > 12 and sum(c.isalpha() for c in value) > 6 else ""
+
     tiles = "".join(
-        f'<div class="tile"><div class="tile-label">{esc(label)}</div><div class="tile-value">{esc(value)}</div>'
+        f'<div class="tile"><div class="tile-label">{esc(label)}</div>'
+        f'<div class="tile-value{size(value)}">{esc(value)}</div>'
         f'<div class="tile-note">{esc(note)}</div></div>'
         for label, value, note in figures
     )
