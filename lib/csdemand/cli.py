@@ -91,13 +91,18 @@ def _cmd_render(args: argparse.Namespace) -> int:
         formats.use(formats.parse(args.format))
     else:
         formats.requested()  # a bad $CSDEMAND_RENDER_FORMATS: exit 2 before any work
+    server = None
     try:
-        if args.jobs == 1 and not args.only_changed:
-            # The first kernel boots and imports while this process imports the renderer and checks
-            # the data (the notebooks and the kernel need none of it); closed at the end in any case.
+        if not args.only_changed:
+            # The warm-kernel server imports the notebooks' libraries, and the first kernel forked
+            # from it boots, while this process imports the renderer and checks the data (the
+            # notebooks and the kernels need none of it); both are stopped at the end in any case.
             chosen = notebooks.choose(args.briefing)
-            executor = execution.Executor(timeout=timeout)
-            executor.prestart(chosen[0], notebooks.warm_up_code(chosen))
+            warm_up = notebooks.warm_up_code(chosen)
+            server = execution.start_warm_kernels(chosen[0], warm_up)
+            if args.jobs == 1:
+                executor = execution.Executor(timeout=timeout)
+                executor.prestart(chosen[0], warm_up)
         from csdemand.render.batch import render_many
 
         outcome = render_many(
@@ -117,6 +122,8 @@ def _cmd_render(args: argparse.Namespace) -> int:
     finally:
         if executor is not None:
             executor.close()
+        if server is not None:
+            server.stop()
     return 0 if not outcome.failed else 1
 
 

@@ -64,7 +64,9 @@ def test_displaying_a_table_moves_its_data_out_of_the_page_into_a_second_output(
     bundle = show_table(df, "Rates")._repr_mimebundle_()
     assert set(bundle) == {"text/html", "text/plain", TABLE_MIME}
     assert "vnd.csdemand.table" not in bundle["text/html"] and "<script" not in bundle["text/html"]
-    assert bundle["text/plain"] == f"Html(markup={bundle['text/html']!r})"
+    assert bundle["text/plain"] == "Rates\nAuthority Rate\nCity of London c\nCamden 58\n" + (
+        "c: suppressed to protect confidentiality (a count of 1 to 5, or a figure built on one)\nr: revised"
+    )
     (table,) = bundle[TABLE_MIME]["tables"]
     assert table["kind"] == "table" and table["caption"] == "Rates" and table["columns"] == ["Authority", "Rate"]
     assert table["rows"][0][1] == {"text": "c", "marker": "c"} and table["rows"][1][1] == {"text": "58", "value": 58}
@@ -96,3 +98,23 @@ def test_text_from_a_data_file_cannot_leave_the_data_block():
     assert "</script><script>" not in markup and markup.count("</script>") == 1
     clean, (table,) = split_tables(markup)
     assert table["rows"][0][0]["text"] == hostile and "<script" not in clean
+
+
+def test_the_plain_text_of_a_fragment_is_its_words_with_an_image_as_its_alt_text():
+    from csdemand.present.html import plain_text
+
+    markup = (
+        '<section class="key-messages"><h2 id="km">Key messages</h2><ul><li>Manchester &amp; Salford: 1,280</li>'
+        '<li>rate <b>97</b> per 10,000</li></ul></section><figure class="chart"><img src="data:image/png;base64,AAAA"'
+        ' alt="Rate per 10,000 from 2016 to 2025"><figcaption>Rate &lt;trend&gt;</figcaption></figure>'
+    )
+    assert plain_text(markup) == (
+        "Key messages\nManchester & Salford: 1,280\nrate 97 per 10,000\n[Rate per 10,000 from 2016 to 2025]\n"
+        "Rate <trend>"
+    )
+
+
+def test_a_charts_plain_text_is_its_alt_text_and_caption_not_its_png_bytes():
+    chart = Chart(b"\x89PNG" + b"\x00" * 5000, "Bars for 11 authorities", "Rate per 10,000", pd.DataFrame())
+    plain = chart._repr_mimebundle_()["text/plain"]
+    assert plain == "[Bars for 11 authorities]\nRate per 10,000"

@@ -60,7 +60,7 @@ def test_a_killed_worker_with_two_jobs_fails_one_briefing_and_the_others_render_
     out = tmp_path / "out"
     proc = tiny.start(["--la", "352", "330", "--briefing", "quick", "slow", "--jobs", "2", "--out", str(out)], env)
     kernel = tiny.wait_for_pid(tmp_path / "pids", "352", proc=proc)
-    worker = tiny.parent_of(kernel)
+    worker = tiny.worker_of(tmp_path / "pids", "352")
     assert worker != proc.pid
     os.kill(worker, signal.SIGKILL)
     code, stdout, stderr = finish(proc)

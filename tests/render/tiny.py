@@ -1,10 +1,11 @@
 """Tiny briefing notebooks for the fault tests: fast to run, and each can be told to sleep.
 
 ``quick`` (order 0) shows a provenance record and nothing else; in code cell 3, ``slow`` (order
-1) writes its kernel's pid to ``$CSDEMAND_TEST_PIDS/<la>.pid`` and then, for the authorities
-listed in ``$CSDEMAND_TEST_SLOW``, sleeps ``$CSDEMAND_TEST_SLEEP`` seconds (so a test can kill
-the kernel, its worker or the run at a known place); ``boom`` (order 2) raises
-``ValueError`` in code cell 3. None imports csdemand, so a kernel is ready in about a second.
+1) writes its kernel's pid, its launcher's (or parent's) and its parent's to
+``$CSDEMAND_TEST_PIDS/<la>.pid`` and then, for the authorities listed in ``$CSDEMAND_TEST_SLOW``,
+sleeps ``$CSDEMAND_TEST_SLEEP`` seconds (so a test can kill the kernel, its worker or the run at
+a known place); ``boom`` (order 2) raises ``ValueError`` in code cell 3. None imports csdemand,
+so a kernel is ready in about a second.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ PID = (
     "pids = os.environ.get('CSDEMAND_TEST_PIDS')\n"
     "if pids:\n"
     "    tmp = os.path.join(pids, f'.{la}.pid')\n"
-    "    open(tmp, 'w').write(str(os.getpid()))\n"
+    "    launcher = os.environ.get('CSDEMAND_KERNEL_LAUNCHER') or os.getppid()\n"
+    "    open(tmp, 'w').write(f'{os.getpid()} {launcher} {os.getppid()}')\n"
     "    os.replace(tmp, os.path.join(pids, f'{la}.pid'))"
 )
 
@@ -100,15 +102,30 @@ def wait_for_pid(folder: Path, la: str, timeout: float = 60.0, proc: subprocess.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if path.exists():
-            return int(path.read_text())
+            return int(path.read_text().split()[0])
         if proc is not None and proc.poll() is not None:
             raise AssertionError(f"the render ended before the kernel started: {proc.communicate()}")
         time.sleep(0.05)
     raise AssertionError(f"no kernel pid for {la} after {timeout} s")
 
 
+def worker_of(folder: Path, la: str) -> int:
+    """The render worker that runs ``la``'s slow kernel: the parent of the kernel's launcher (the
+    kernel itself was forked by the warm-kernel server), or of the kernel started the usual way."""
+    launcher = int((folder / f"{la}.pid").read_text().split()[1])
+    return parent_of(launcher)
+
+
+def pids_of(folder: Path, la: str) -> tuple[int, int, int]:
+    """(kernel, launcher, parent) as ``la``'s slow kernel wrote them: a kernel forked by the
+    warm-kernel server has the server for parent and a launcher apart; one started the usual way
+    has its worker for both."""
+    kernel, launcher, parent = (int(p) for p in (folder / f"{la}.pid").read_text().split())
+    return kernel, launcher, parent
+
+
 def parent_of(pid: int) -> int:
-    """A process's parent (the render worker of a kernel)."""
+    """A process's parent."""
     with open(f"/proc/{pid}/stat") as fh:
         return int(fh.read().rsplit(")", 1)[1].split()[1])
 

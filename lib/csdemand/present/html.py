@@ -163,9 +163,28 @@ def split_tables(markup: str) -> tuple[str, list[dict]]:
     return _CARRIER.sub("", markup), payloads
 
 
+_BLOCKS = "p|li|ul|ol|h[1-6]|table|tr|caption|figure|figcaption|details|summary|div|section|br"
+#: An image (group 1: its alt text), a tag that ends a line (group 2), or any other tag.
+_TAG = re.compile(rf'<img\b[^>]*?\balt="([^"]*)"[^>]*>|<(/?(?:{_BLOCKS}))\b[^>]*>|<[^>]*>')
+
+
+def plain_text(markup: str) -> str:
+    """What a reader of ``markup`` sees, as text: tags dropped (a block ends a line; an image
+    is its alt text in brackets), entities decoded, blank runs closed up. It is the
+    ``text/plain`` of every fragment: a terminal, a text diff or a search of the executed
+    notebook reads the words, not the markup again or a chart's PNG bytes as a Python repr
+    (which made up half of what a kernel sent)."""
+
+    def tag(m: re.Match) -> str:
+        return f" [{m.group(1)}] " if m.group(1) is not None else ("\n" if m.group(2) else " ")
+
+    lines = (" ".join(line.split()) for line in html.unescape(_TAG.sub(tag, markup)).splitlines())
+    return "\n".join(line for line in lines if line)
+
+
 def _bundle(markup: str) -> dict:
     clean, tables = split_tables(markup)
-    bundle: dict = {"text/html": clean}
+    bundle: dict = {"text/html": clean, "text/plain": plain_text(clean)}
     if tables:
         bundle[TABLE_MIME] = {"tables": tables}
     return bundle
@@ -221,9 +240,7 @@ class Html:
         return self.markup
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        bundle = _bundle(self.markup)
-        bundle["text/plain"] = f"Html(markup={bundle['text/html']!r})"
-        return bundle
+        return _bundle(self.markup)
 
 
 def show_table(df: pd.DataFrame, caption: str | None = None) -> Html:
@@ -260,7 +277,7 @@ class Chart:
         )
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        return _bundle(self._repr_html_())  # text/plain: IPython adds the repr, as before
+        return _bundle(self._repr_html_())
 
 
 def figure_png(fig, dpi: int = 110) -> bytes:

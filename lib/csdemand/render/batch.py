@@ -43,6 +43,7 @@ from csdemand.render import fingerprint, interrupt, output
 from csdemand.render import formats as _formats
 from csdemand.render import index as _index
 from csdemand.render import pool as _pool
+from csdemand.render import warm_kernels as _warm_kernels
 from csdemand.render.execution import (  # noqa: F401  (re-exported: callers use csdemand.render.batch)
     KERNEL_NAME,
     RESET_TAG,
@@ -52,6 +53,7 @@ from csdemand.render.execution import (  # noqa: F401  (re-exported: callers use
     clean_stale_kernel_dirs,
     default_timeout,
     execute,
+    start_warm_kernels,
 )
 from csdemand.render.index import _period_key, _when, catalogue, write_indexes  # noqa: F401  (re-exported)
 from csdemand.render.notebooks import Briefing, choose, discover, warm_up_code
@@ -403,6 +405,7 @@ def render_many(
     outcome = Outcome()
     start = time.perf_counter()
     state = {"current": None, "left": 0, "output": None}
+    server = None
     with interrupt.handling():
         try:
             output.check_writable(out_dir)
@@ -456,12 +459,15 @@ def render_many(
             if executor is not None and not (sequential and tasks):
                 executor.close()  # started ahead for nothing: the workers have their own
                 executor = None
+            warm_up = warm_up_code([by_name[n] for n in dict.fromkeys(t[0] for t in tasks)]) if tasks else ""
+            if tasks and len(tasks) > 1 and executor is None and _warm_kernels.current() is None:
+                # Every kernel of the run is forked from one process that imports the libraries
+                # once, while the data are checked (render.warm_kernels).
+                server = start_warm_kernels(by_name[tasks[0][0]], warm_up)
             if executor is None and sequential and tasks:
                 # The kernel boots and imports while the data are checked.
                 executor = Executor(timeout=timeout)
-                executor.prestart(
-                    by_name[tasks[0][0]], warm_up_code([by_name[n] for n in dict.fromkeys(t[0] for t in tasks)])
-                )
+                executor.prestart(by_name[tasks[0][0]], warm_up)
             check_auths = list({t[1].la_number: t[1] for t in tasks}.values())
             refused = refuse_invalid_data(check_auths, chosen, say=say, recheck=recheck) if check and tasks else {}
             blocked, runnable = [], []
@@ -555,6 +561,8 @@ def render_many(
         finally:
             if executor is not None:
                 executor.close()
+            if server is not None:
+                server.stop()
         if outcome.rendered or outcome.failed or not only_changed:
             write_indexes(out_dir, say=say)
     outcome.seconds = time.perf_counter() - start
