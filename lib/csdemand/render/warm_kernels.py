@@ -15,12 +15,18 @@ notebooks runs two full collections, which over a warm heap cost about 0.3 s a b
 Jupyter's kernel manager still starts a process of its own, the *launcher* (``python -m
 csdemand.render.warm_kernels launch ...``, which imports nothing of note). The launcher asks the
 server for a kernel over a Unix socket, handing over its standard streams, passes on the signals
-the manager sends (interrupt, terminate) and exits when the kernel exits, with the kernel's
-status (killed by signal 9 reads as killed by signal 9). The manager, nbclient and the render's
-fault handling therefore see one kernel process, as before. When the launcher dies (killed with
-its worker), the server kills its kernel; when the server dies, its kernels end within a second
-(ipykernel's parent poller) and new launchers start a kernel the usual way. Only the user who
-started the server may ask it for a kernel (the peer's uid is checked).
+the manager sends (interrupt, terminate) to the kernel's process group and exits when the kernel
+exits, with the kernel's status (killed by signal 9 reads as killed by signal 9). The manager,
+nbclient and the render's fault handling therefore see one kernel process, as before.
+
+Who ends what: when a launcher dies (killed with its worker, or by the manager), the server kills
+its kernel's process group; when a launcher's parent dies, the launcher does the same; when the
+server dies, its kernels end within a second (ipykernel's parent poller, pointed at the server)
+and launchers start kernels the usual way. The socket is bound and listening in the render
+process before anyone is told its name, and stays open there for the whole run, so no other
+process can take the name; each side checks that the other runs as the same user
+(``SO_PEERCRED``). A launcher that gets no kernel within :data:`REPLY_TIMEOUT` seconds starts
+one the usual way.
 
 Linux only (abstract socket names, ``SO_PEERCRED``, fork); elsewhere kernels start the usual way.
 """
@@ -36,13 +42,15 @@ import struct
 import sys
 
 #: Environment variable through which render processes (and their workers) find the server:
-#: JSON ``{"address": ..., "python": [interpreter and its flags]}``.
+#: JSON ``{"address": ..., "pid": ..., "python": [interpreter and its flags]}``.
 ENV = "CSDEMAND_WARM_KERNELS"
 #: Set in each forked kernel's environment: the pid of its launcher (tests find the worker by it).
 LAUNCHER_ENV = "CSDEMAND_KERNEL_LAUNCHER"
 MODULE = "csdemand.render.warm_kernels"
 #: Seconds a launcher may take to send its request once connected.
-REQUEST_TIMEOUT = 10.0
+REQUEST_TIMEOUT = 5.0
+#: Seconds a launcher waits for its kernel (the server imports for ~2-5 s first) before it starts one itself.
+REPLY_TIMEOUT = 60.0
 
 
 def available() -> bool:
@@ -106,12 +114,55 @@ def _exit_like(status: int) -> None:
     os._exit(status)
 
 
-def launch(address: str, kernel_args: list[str]) -> None:
-    """Ask the server at ``address`` for a kernel with ``kernel_args`` (``-f <connection file>``),
-    relay signals to it and end as it ends. Without a server: become an ordinary kernel."""
+def _killpg(pid: int, sig: int) -> None:
+    """Signal a kernel's process group (it leads one, as jupyter_client starts a kernel), so a
+    cell's own subprocesses get it too; the kernel alone if the group is gone."""
+    if pid <= 1:
+        return
+    try:
+        os.killpg(pid, sig)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.kill(pid, sig)
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` runs (not gone, not a zombie waiting for its parent)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _wait_frame(sock: socket.socket, seconds: float, parent: int, server: int = 0) -> dict | None:
+    """The next message from the server, waiting at most ``seconds`` (None on time-out, or at
+    once when the ``server`` process is gone) and giving up (SystemExit) if this launcher's parent
+    goes: nobody would be left to end the kernel."""
+    import select
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        ready, _, _ = select.select([sock], [], [], 1.0)
+        if ready:
+            return _recv(sock)[0]
+        if os.getppid() != parent:
+            raise SystemExit(1)
+        if time.monotonic() > deadline or (server and not _running(server)):
+            return None
+
+
+def launch(address: str, server: int, kernel_args: list[str]) -> None:
+    """Ask the server (process ``server``) at ``address`` for a kernel with ``kernel_args`` (``-f
+    <connection file>``), relay signals to it and end as it ends. Without a server (none there,
+    another user's, gone, or no answer within :data:`REPLY_TIMEOUT`): become an ordinary kernel."""
+    parent = os.getppid()
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.connect(_socket_name(address))
+        if _peer_uid(sock) != os.getuid():
+            raise ConnectionRefusedError("the socket is another user's")
     except OSError:
         sock.close()
         _ordinary_kernel(kernel_args)
@@ -120,8 +171,7 @@ def launch(address: str, kernel_args: list[str]) -> None:
 
     def relay(signum, _frame) -> None:
         if child["pid"]:
-            with contextlib.suppress(OSError):
-                os.kill(child["pid"], signum)
+            _killpg(child["pid"], signum)
         else:
             pending.append(signum)
 
@@ -130,19 +180,27 @@ def launch(address: str, kernel_args: list[str]) -> None:
     request = {"args": kernel_args, "cwd": os.getcwd(), "env": dict(os.environ), "launcher": os.getpid()}
     try:
         _send(sock, request, [0, 1, 2])
-        reply, _ = _recv(sock)
-    except (OSError, EOFError, ValueError):
+        reply = _wait_frame(sock, REPLY_TIMEOUT, parent, server)
+        pid = int(reply["pid"]) if reply is not None else 0
+    except (OSError, EOFError, ValueError, KeyError, TypeError):
+        pid = 0
+    if pid <= 1:  # no kernel (the server went away, or is stuck): closing tells it to drop this one
         sock.close()
-        _ordinary_kernel(kernel_args)  # the server went away before it forked: start one here
-    child["pid"] = int(reply["pid"])
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+            signal.signal(sig, signal.SIG_DFL)
+        _ordinary_kernel(kernel_args)
+    child["pid"] = pid
     for signum in pending:
         relay(signum, None)
     try:
-        status = int(_recv(sock)[0]["status"])
-    except (OSError, EOFError, ValueError, KeyError):
-        # The server died: its kernel ends with it (parent poller). Make sure, and report a failure.
-        with contextlib.suppress(OSError):
-            os.kill(child["pid"], signal.SIGKILL)
+        while True:
+            message = _wait_frame(sock, 3600.0, parent)
+            if message is not None:
+                status = int(message["status"])
+                break
+    except (OSError, EOFError, ValueError, KeyError, TypeError, SystemExit):
+        # The server died (its kernel ends with it) or this launcher's parent did: end the kernel.
+        _killpg(pid, signal.SIGKILL)
         status = 1
     _exit_like(status)
 
@@ -158,16 +216,15 @@ def _ordinary_kernel(kernel_args: list[str]) -> None:
 # --------------------------------------------------------------------------- the server
 
 
-def serve(address: str, warm_up: str) -> int:
-    """Bind ``address``, run ``warm_up`` (guarded imports), then fork a kernel per request until
-    told to stop (SIGTERM) or the process that started this one is gone."""
+def serve(listen_fd: int, warm_up: str) -> int:
+    """On the listening socket ``listen_fd`` (bound by the render process), run ``warm_up``
+    (guarded imports), then fork a kernel per request until told to stop (SIGTERM) or the
+    process that started this one is gone."""
     import gc
     import selectors
 
     parent = os.getppid()
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(_socket_name(address))
-    listener.listen(64)
+    listener = socket.socket(fileno=listen_fd)
     # Launchers that connect now wait in the backlog while the libraries load.
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # as ipykernel sets it
     if sys.path and sys.path[0] in ("", os.getcwd()):
@@ -195,53 +252,48 @@ def serve(address: str, warm_up: str) -> int:
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ, "accept")
     selector.register(wake_r, selectors.EVENT_READ, "wake")
-    kernels: dict[int, socket.socket] = {}  # kernel pid -> its launcher's connection
-    owners: dict[socket.socket, int] = {}
+    kernels: dict[int, socket.socket | None] = {}  # kernel pid -> its launcher's connection (None: gone)
 
     def finish(pid: int, status: int) -> None:
-        conn = kernels.pop(pid, None)
-        if conn is None:
+        if pid not in kernels:
             return
-        owners.pop(conn, None)
-        with contextlib.suppress(OSError):
-            _send(conn, {"status": status})
-        _close(selector, conn)
+        conn = kernels.pop(pid)
+        if conn is not None:
+            with contextlib.suppress(OSError):
+                _send(conn, {"status": status})
+            _close(selector, conn)
 
     try:
         while not stopping["now"]:
             for key, _ in selector.select(timeout=1.0):
                 if key.data == "wake":
-                    try:
+                    with contextlib.suppress(BlockingIOError):
                         while os.read(wake_r, 512):
                             pass
-                    except BlockingIOError:
-                        pass
                 elif key.data == "accept":
                     conn, _ = listener.accept()
                     if _peer_uid(conn) != os.getuid():
                         conn.close()
                         continue
-                    pid = _fork_kernel(conn, [listener, selector.fileno(), wake_r, wake_w, *owners])
+                    others = [c for c in kernels.values() if c is not None]
+                    pid = _fork_kernel(conn, [listener, selector.fileno(), wake_r, wake_w, *others], os.getpid())
                     if pid:
                         kernels[pid] = conn
-                        owners[conn] = pid
-                        selector.register(conn, selectors.EVENT_READ, "launcher")
+                        selector.register(conn, selectors.EVENT_READ, pid)
                     else:
                         conn.close()
-                else:  # a launcher's connection: it only ever closes (its launcher died)
-                    conn = key.fileobj
-                    try:
-                        data = conn.recv(1)
-                    except OSError:
-                        data = b""
-                    if not data and conn in owners:
-                        _kill(owners[conn])
+                else:  # a launcher's connection only ever closes: its launcher died, so its kernel goes
+                    pid = key.data
+                    _close(selector, key.fileobj)
+                    if kernels.get(pid) is key.fileobj:
+                        kernels[pid] = None
+                        _killpg(pid, signal.SIGKILL)
             _reap(finish)
             if os.getppid() != parent:
                 break
     finally:
         for pid in list(kernels):
-            _kill(pid)
+            _killpg(pid, signal.SIGKILL)
         for pid in list(kernels):
             try:
                 _, status = os.waitpid(pid, 0)
@@ -256,11 +308,6 @@ def _close(selector, conn: socket.socket) -> None:
     with contextlib.suppress(KeyError, ValueError):
         selector.unregister(conn)
     conn.close()
-
-
-def _kill(pid: int) -> None:
-    with contextlib.suppress(OSError):
-        os.kill(pid, signal.SIGKILL)
 
 
 def _reap(finish) -> None:
@@ -279,15 +326,15 @@ def _peer_uid(conn: socket.socket) -> int:
     return struct.unpack("3i", creds)[1]
 
 
-def _fork_kernel(conn: socket.socket, close_in_child: list) -> int:
+def _fork_kernel(conn: socket.socket, close_in_child: list, server: int) -> int:
     """Read a launcher's request from ``conn`` and fork its kernel; the kernel's pid (0 on a bad request)."""
-    conn.settimeout(REQUEST_TIMEOUT)
+    conn.settimeout(REQUEST_TIMEOUT)  # only the same user gets here; a stuck one holds the others 5 s at most
     try:
         request, fds = _recv(conn, with_fds=3)
     except (OSError, EOFError, ValueError):
         return 0
     conn.settimeout(None)
-    if len(fds) != 3:
+    if len(fds) != 3 or not isinstance(request.get("args"), list):
         for fd in fds:
             os.close(fd)
         return 0
@@ -299,33 +346,41 @@ def _fork_kernel(conn: socket.socket, close_in_child: list) -> int:
             os.close(fd)
         try:
             _send(conn, {"pid": pid})
-        except OSError:
-            _kill(pid)
+        except OSError:  # the launcher is gone already
+            _killpg(pid, signal.SIGKILL)
         return pid
-    # ---- the kernel (never returns)
+    _kernel_main(request, fds, [*close_in_child, conn], server)  # never returns
+    return 0
+
+
+def _kernel_main(request: dict, fds: list[int], close: list, server: int) -> None:
+    """In the forked child: become the kernel the launcher asked for, then end as a Python
+    process ends (threads joined, exit handlers run: ipykernel closes its sockets there)."""
     status = 1
     try:
         signal.set_wakeup_fd(-1)
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD):
+        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
             signal.signal(sig, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        for obj in [*close_in_child, conn]:
+        for obj in close:
             with contextlib.suppress(OSError):
                 obj.close() if hasattr(obj, "close") else os.close(obj)
-        os.setsid()  # its own session and group, as jupyter_client starts a kernel
+        os.setsid()  # its own session and process group, as jupyter_client starts a kernel
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
             os.close(fd)
         os.chdir(request["cwd"])
-        env = {k: v for k, v in request["env"].items() if k != ENV}
-        env["JPY_PARENT_PID"] = str(os.getppid())  # the server: if it dies, the kernel ends
+        env = {str(k): str(v) for k, v in dict(request.get("env") or {}).items() if k != ENV}
         env[LAUNCHER_ENV] = str(request.get("launcher", ""))
         os.environ.clear()
         os.environ.update(env)
-        sys.argv = ["ipykernel_launcher", *request["args"]]
+        # ipykernel read JPY_PARENT_PID when the server imported it: name the parent to watch
+        # here, so the kernel ends when the server does (and prints no "Ctrl-C will not work" note).
+        args = [str(a) for a in request["args"]] + [f"--IPKernelApp.parent_handle={server}"]
+        sys.argv = ["ipykernel_launcher", *args]
         from ipykernel import kernelapp
 
-        kernelapp.launch_new_instance(argv=list(request["args"]))
+        kernelapp.launch_new_instance(argv=args)
         status = 0
     except SystemExit as exc:
         status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -335,6 +390,11 @@ def _fork_kernel(conn: socket.socket, close_in_child: list) -> int:
         traceback.print_exc()
     finally:
         try:
+            import atexit
+            import threading
+
+            getattr(threading, "_shutdown", lambda: None)()
+            atexit._run_exitfuncs()
             sys.stdout.flush()
             sys.stderr.flush()
         finally:
@@ -353,7 +413,7 @@ def launcher_command(cmd: list[str], config: dict | None = None) -> list[str] | 
     i = cmd.index("-m")
     if cmd[i + 1 : i + 2] != ["ipykernel_launcher"] or cmd[:i] != config["python"]:
         return None
-    return [*cmd[:i], "-m", MODULE, "launch", config["address"], *cmd[i + 2 :]]
+    return [*cmd[:i], "-m", MODULE, "launch", config["address"], str(config["pid"]), *cmd[i + 2 :]]
 
 
 def current() -> dict | None:
@@ -363,7 +423,11 @@ def current() -> dict | None:
         return None
     try:
         config = json.loads(raw)
-        return {"address": str(config["address"]), "python": [str(p) for p in config["python"]]}
+        return {
+            "address": str(config["address"]),
+            "pid": int(config["pid"]),
+            "python": [str(p) for p in config["python"]],
+        }
     except (ValueError, KeyError, TypeError):
         return None
 
@@ -394,20 +458,28 @@ class Server:
         self.python = list(python)
         self.address = f"@csdemand-kernels-{os.getpid()}-{secrets.token_hex(8)}"
         self._previous = os.environ.get(ENV)
-        self.proc = subprocess.Popen(
-            [*self.python, "-m", MODULE, "serve", self.address],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            env={**env, ENV: ""},
-            cwd=cwd,
-            start_new_session=True,  # a Ctrl-C in the terminal is the render's to handle, not the server's
-        )
+        # Bound and listening here, before the name is told to anyone, and held open for the run:
+        # a launcher never finds the name free, taken by another process, or not yet listening.
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
+            self.listener.bind(_socket_name(self.address))
+            self.listener.listen(64)
+            self.proc = subprocess.Popen(
+                [*self.python, "-m", MODULE, "serve", str(self.listener.fileno())],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                env={k: v for k, v in env.items() if k != ENV},
+                cwd=cwd,
+                pass_fds=[self.listener.fileno()],
+                start_new_session=True,  # a Ctrl-C in the terminal is the render's to handle, not the server's
+            )
+        except BaseException:
+            self.listener.close()
+            raise
+        with contextlib.suppress(OSError):
             self.proc.stdin.write(warm_up.encode())
             self.proc.stdin.close()
-        except OSError:
-            pass
-        os.environ[ENV] = json.dumps({"address": self.address, "python": self.python})
+        os.environ[ENV] = json.dumps({"address": self.address, "pid": self.proc.pid, "python": self.python})
 
     def stop(self) -> None:
         """Stop the server (it kills the kernels it still has) and wait for it, so its CPU time
@@ -424,6 +496,7 @@ class Server:
             except Exception:
                 self.proc.kill()
                 self.proc.wait(5)
+        self.listener.close()
 
     def __enter__(self) -> Server:
         return self
@@ -440,11 +513,14 @@ def start_for(kernel_name: str, warm_up: str, env: dict[str, str], cwd: str) -> 
     try:
         from jupyter_client.kernelspec import KernelSpecManager
 
-        argv = list(KernelSpecManager().get_kernel_spec(kernel_name).argv)
+        spec = KernelSpecManager().get_kernel_spec(kernel_name)
+        argv = list(spec.argv)
     except Exception:
         return None
     if "-m" not in argv or argv[argv.index("-m") + 1 : argv.index("-m") + 2] != ["ipykernel_launcher"]:
         return None
+    if getattr(spec, "env", None):
+        return None  # its own environment would be read by the server's imports, not the kernel's
     python = argv[: argv.index("-m")]
     if not python or not os.path.isabs(python[0]):
         return None
@@ -456,11 +532,13 @@ def start_for(kernel_name: str, warm_up: str, env: dict[str, str], cwd: str) -> 
 
 def main(argv: list[str]) -> int:
     if len(argv) >= 2 and argv[0] == "serve":
-        return serve(argv[1], sys.stdin.read())
-    if len(argv) >= 2 and argv[0] == "launch":
-        launch(argv[1], argv[2:])
+        return serve(int(argv[1]), sys.stdin.read())
+    if len(argv) >= 3 and argv[0] == "launch":
+        launch(argv[1], int(argv[2]), argv[3:])
         return 0
-    print(f"usage: python -m {MODULE} serve ADDRESS | launch ADDRESS -f CONNECTION_FILE", file=sys.stderr)
+    print(
+        f"usage: python -m {MODULE} serve LISTENING_FD | launch ADDRESS SERVER_PID -f CONNECTION_FILE", file=sys.stderr
+    )
     return 2
 
 
