@@ -12,6 +12,11 @@ run (``gc.freeze``), as they are in a kernel forked from the warm-kernel server:
 renderer no longer does. The targets are read against the floor; the frozen floor says how much
 of a run's margin comes from the freeze rather than from the renderer doing less.
 
+The floor is measured in a fresh process before the runs and again after them, and each run is
+set against the mean of the two: this machine's speed drifts by 10-20% over minutes (a shared
+host; the same batch measured 131 s and 159 s of CPU an hour apart), and the bench prints the
+drift so that a ratio read across it can be judged.
+
 Measured against it:
 
 - **`make report`** for one authority (Manchester, every briefing), as a user runs it: the first
@@ -108,15 +113,16 @@ def _exec(briefing: render.Briefing, la: str, shown: bool = True) -> None:
     plt.close("all")
 
 
-def _frozen_floor(las: list[str]) -> tuple[float, float]:
-    """The floor with the imports frozen (:func:`floor_seconds` ``frozen``), in a process of its own."""
+def fresh_floor(las: list[str], shown: bool = True, frozen: bool = False) -> tuple[float, float, int]:
+    """:func:`floor_seconds` in a fresh Python process of its own (no heap left by an earlier
+    floor; a freeze cannot be undone for what it froze)."""
     code = (
         "import json, sys; sys.path.insert(0, 'scripts'); import bench; "
-        f"print(json.dumps(bench.floor_seconds({las!r}, frozen=True)[:2]))"
+        f"print(json.dumps(bench.floor_seconds({las!r}, shown={shown!r}, frozen={frozen!r})))"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=paths.ROOT, check=True)
-    wall, cpu = json.loads(run.stdout.strip().splitlines()[-1])
-    return wall, cpu
+    wall, cpu, n = json.loads(run.stdout.strip().splitlines()[-1])
+    return wall, cpu, n
 
 
 def _children_cpu() -> float:
@@ -270,40 +276,54 @@ def main() -> int:
     ordered = ["352"] + [la for la in every if la != "352"]
     names = [b.name for b in render.discover()]
     print(f"briefings: {', '.join(names)}")
-    code_wall, code_cpu, _ = floor_seconds(ordered[:5], shown=False)
-    floor_wall, floor_cpu, n_floor = floor_seconds(ordered[:5])
-    frozen_wall, frozen_cpu = _frozen_floor(ordered[:5])
-    floor = (floor_wall, floor_cpu)
+    code_wall, code_cpu, _ = fresh_floor(ordered[:5], shown=False)
+    frozen_wall, frozen_cpu, _ = fresh_floor(ordered[:5], frozen=True)
+    before = fresh_floor(ordered[:5])
     print(
-        f"floor (warm process, no kernel, no conversion; what each cell shows computed): {floor_wall:.2f} s wall, "
-        f"{floor_cpu:.2f} s CPU per briefing over {n_floor} runs (the code alone: {code_wall:.2f} s wall, "
-        f"{code_cpu:.2f} s CPU; the floor with its imports frozen as a warm kernel's are: {frozen_wall:.2f} s wall, "
-        f"{frozen_cpu:.2f} s CPU)"
+        f"floor before the runs (warm process, no kernel, no conversion; what each cell shows computed): "
+        f"{before[0]:.2f} s wall, {before[1]:.2f} s CPU per briefing over {before[2]} runs (the code alone: "
+        f"{code_wall:.2f} s wall, {code_cpu:.2f} s CPU; the floor with its imports frozen as a warm kernel's are: "
+        f"{frozen_wall:.2f} s wall, {frozen_cpu:.2f} s CPU)",
+        flush=True,
     )
-    rows = []
+    measured = []
     with tempfile.TemporaryDirectory() as tmp:
         # A cache of checks of the bench's own: the first `make report` finds it empty.
         env = {**os.environ, "CSDEMAND_CACHE": str(Path(tmp) / "cache"), "CSDEMAND_REPORTS": str(Path(tmp) / "report")}
         for label in ("make report, first run", "make report, second run"):
             wall, cpu, count = report_seconds(Path(tmp) / "report", env)
-            rows.append(_row(label, 1, min(2, os.cpu_count() or 1), count, wall, cpu, floor))
+            measured.append((label, 1, min(2, os.cpu_count() or 1), count, wall, cpu))
+            print(f"{label}: {count} briefings, wall {wall:.1f} s, CPU {cpu:.1f} s", flush=True)
         for n in args.las:
             for jobs in args.jobs:
                 wall, cpu, count = batch_seconds(ordered[:n], jobs, Path(tmp) / f"{n}-{jobs}", env=env)
-                rows.append(
-                    _row(f"{n} authorit{'y' if n == 1 else 'ies'}, --jobs {jobs}", n, jobs, count, wall, cpu, floor)
-                )
+                label = f"{n} authorit{'y' if n == 1 else 'ies'}, --jobs {jobs}"
+                measured.append((label, n, jobs, count, wall, cpu))
+                print(f"{label}: {count} briefings, wall {wall:.1f} s, CPU {cpu:.1f} s", flush=True)
         if args.all:
             wall, cpu, count = batch_seconds(
                 ["all"], 2, Path(tmp) / "all", ("--briefing", "summary", "looked_after"), env=env
             )
-            rows.append(_row("all authorities, summary + LAC, --jobs 2", "all", 2, count, wall, cpu, floor))
+            measured.append(("all authorities, summary + LAC, --jobs 2", "all", 2, count, wall, cpu))
+    # This machine's speed drifts by 10-20% over minutes (a shared host): the floor is measured
+    # again after the runs, and each run is set against the mean of the two.
+    after = fresh_floor(ordered[:5])
+    floor_wall, floor_cpu = (before[0] + after[0]) / 2, (before[1] + after[1]) / 2
+    floor = (floor_wall, floor_cpu)
+    drift = after[1] / before[1] - 1
+    print(
+        f"floor after the runs: {after[0]:.2f} s wall, {after[1]:.2f} s CPU ({drift:+.0%} CPU on the floor before); "
+        f"the runs against the mean, {floor_wall:.2f} s wall and {floor_cpu:.2f} s CPU:"
+    )
+    rows = [_row(*m, floor) for m in measured]
     (paths.ROOT / "test-output").mkdir(exist_ok=True)
     (paths.ROOT / "test-output" / "bench.json").write_text(
         json.dumps(
             {
                 "floor_per_briefing_s": round(floor_wall, 2),
                 "floor_cpu_per_briefing_s": round(floor_cpu, 2),
+                "floor_before_cpu_per_briefing_s": round(before[1], 2),
+                "floor_after_cpu_per_briefing_s": round(after[1], 2),
                 "frozen_floor_per_briefing_s": round(frozen_wall, 2),
                 "frozen_floor_cpu_per_briefing_s": round(frozen_cpu, 2),
                 "code_only_floor_per_briefing_s": round(code_wall, 2),

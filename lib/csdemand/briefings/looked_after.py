@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from csdemand.core import codes, numbers
+from csdemand.core import codes, numbers, tidy
 from csdemand.core.errors import InputError
 from csdemand.methods import benchmarks, funnel
 from csdemand.published import areas as areas_mod
@@ -686,14 +686,12 @@ class LaitFigures:
     LAIT holds none), looked up by measure and year."""
 
     def __init__(self, lait: pd.DataFrame, population: pd.DataFrame | None = None):
-        need = {"la_number", "geographic_level", "area_code", "period", "measure", "value", "status"}
-        missing = need - set(lait.columns)
-        if missing:
-            raise InputError(
-                f"the LAIT table lacks columns {sorted(missing)}",
-                column=sorted(missing)[0],
-                expected="a tidy table (csdemand.core.tidy), as store.load('lait') gives",
-            )
+        tidy.require_columns(
+            lait,
+            {"la_number", "geographic_level", "area_code", "period", "measure", "value", "status"},
+            "LAIT",
+            "a tidy table (csdemand.core.tidy), as store.load('lait') gives",
+        )
         rows = lait[lait["measure"].isin(LAIT_MEASURES)]
         rows = rows[(rows["geographic_level"] == "la") | (rows["area_code"] == benchmarks.ENGLAND)]
         status = rows["status"].fillna("").astype(str).str.strip().to_numpy(dtype=object)

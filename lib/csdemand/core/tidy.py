@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from csdemand.core.errors import InputError
+
 TIDY_COLUMNS: list[str] = [
     "area_code",
     "la_number",
@@ -76,6 +78,14 @@ def canonical_status(marker: str) -> str:
 def empty() -> pd.DataFrame:
     """An empty tidy table with the right columns."""
     return pd.DataFrame({c: pd.Series(dtype="object") for c in TIDY_COLUMNS})
+
+
+def require_columns(df: pd.DataFrame, columns: set[str] | list[str], name: str, expected: str) -> None:
+    """:class:`InputError` naming the columns ``df`` (the ``name`` table) lacks of ``columns``,
+    the first of them as the column, and ``expected``; nothing when it has them all."""
+    missing = sorted(set(columns) - set(df.columns))
+    if missing:
+        raise InputError(f"the {name} table lacks columns {missing}", column=missing[0], expected=expected)
 
 
 def conform(df: pd.DataFrame) -> pd.DataFrame:

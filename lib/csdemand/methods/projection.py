@@ -57,6 +57,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
+from csdemand.core import tidy
 from csdemand.core.errors import InputError
 from csdemand.core.numbers import fmt
 
@@ -153,13 +154,7 @@ def histories(lait: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
     """
     need = {"la_number", "area_name", "geographic_level", "period", "measure", "value", "status"}
     for name, frame in (("lait", lait), ("population", population)):
-        missing = need - set(frame.columns)
-        if missing:
-            raise InputError(
-                f"the {name} table lacks columns {sorted(missing)}",
-                column=sorted(missing)[0],
-                expected="a tidy table (csdemand.core.tidy)",
-            )
+        tidy.require_columns(frame, need, name, "a tidy table (csdemand.core.tidy)")
     rows = lait[(lait["geographic_level"] == "la") & lait["measure"].isin(list(MEASURES))]
     if not (rows["measure"] == "LACnum").any():
         raise InputError(
