@@ -62,6 +62,8 @@ def floor_seconds(las: list[str], shown: bool = True, frozen: bool = False) -> t
     section the page shows, is evaluated and dropped. ``frozen``: the imported libraries are
     frozen out of the cyclic collector first (``gc.freeze``), as in a kernel forked from the
     warm-kernel server; run it in a process of its own (a freeze cannot be undone for what it froze)."""
+    from csdemand.published.areas import resolve
+
     briefings = render.discover()
     if frozen:
         import gc
@@ -73,14 +75,10 @@ def floor_seconds(las: list[str], shown: bool = True, frozen: bool = False) -> t
         gc.freeze()
     # Warm-up: imports and every briefing's data caches, as a long-lived process would have them
     # (a briefing's first run in a process loads its tables: the scorecard's takes 2.7 s, later 1.05 s).
-    from csdemand.published.areas import resolve as _resolve
-
     for b in briefings:
-        if b.available_for(_resolve(las[0]).slug):
+        if b.available_for(resolve(las[0]).slug):
             _exec(b, las[0], shown)
     walls, cpus = [], []
-    from csdemand.published.areas import resolve
-
     for la in las:
         for b in [b for b in briefings if b.available_for(resolve(la).slug)]:
             t, c = time.perf_counter(), time.process_time()

@@ -28,6 +28,13 @@ def _gone(pid: int, seconds: float = 10.0) -> bool:
     return not tiny.alive(pid)
 
 
+def _render(args: list[str], env: dict[str, str], timeout: float = WAIT) -> subprocess.CompletedProcess:
+    """``python -m csdemand render ARGS`` to the end, output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "csdemand", "render", *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
 def test_the_launcher_replaces_ipykernel_launcher_only_for_the_servers_own_interpreter_and_flags():
     config = {"address": "@k", "pid": 4321, "python": ["/venv/bin/python", "-Xfrozen_modules=off"]}
     cmd = ["/venv/bin/python", "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "/tmp/k.json"]
@@ -61,14 +68,7 @@ def test_a_launcher_is_told_of_the_server_only_through_a_well_formed_environment
 def test_a_run_with_two_jobs_forks_every_kernel_from_one_server_and_leaves_no_process_behind(tmp_path):
     env = tiny.environment(tmp_path)
     out = tmp_path / "out"
-    run = subprocess.run(
-        [sys.executable, "-m", "csdemand", "render", "--la", "352", "330", "--briefing", "quick", "slow"]
-        + ["--jobs", "2", "--out", str(out)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=WAIT,
-    )
+    run = _render(["--la", "352", "330", "--briefing", "quick", "slow", "--jobs", "2", "--out", str(out)], env)
     assert run.returncode == 0, run.stderr
     assert "4 rendered, 0 failed" in run.stdout
     (k1, launcher1, server1), (k2, launcher2, server2) = (tiny.pids_of(tmp_path / "pids", la) for la in ("352", "330"))
@@ -81,14 +81,7 @@ def test_a_run_with_two_jobs_forks_every_kernel_from_one_server_and_leaves_no_pr
 
 def test_with_warm_kernels_switched_off_each_kernel_is_started_the_usual_way(tmp_path):
     env = tiny.environment(tmp_path, CSDEMAND_WARM_KERNELS_OFF="1")
-    run = subprocess.run(
-        [sys.executable, "-m", "csdemand", "render", "--la", "352", "--briefing", "quick", "slow"]
-        + ["--out", str(tmp_path / "out")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=WAIT,
-    )
+    run = _render(["--la", "352", "--briefing", "quick", "slow", "--out", str(tmp_path / "out")], env)
     assert run.returncode == 0, run.stderr
     kernel, launcher, parent = tiny.pids_of(tmp_path / "pids", "352")
     assert launcher == parent != kernel  # no launcher apart: the worker started the kernel itself
@@ -202,14 +195,8 @@ def test_a_briefing_forked_from_the_server_shows_exactly_what_a_fresh_kernel_sho
     shown = []
     for off in ("", "1"):
         out = tmp_path / f"out{off or 'warm'}"
-        run = subprocess.run(
-            [sys.executable, "-m", "csdemand", "render", "--la", "201", "352", "--briefing", "summary"]
-            + ["--out", str(out)],
-            env={**os.environ, "CSDEMAND_WARM_KERNELS_OFF": off},
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
+        env = {**os.environ, "CSDEMAND_WARM_KERNELS_OFF": off}
+        run = _render(["--la", "201", "352", "--briefing", "summary", "--out", str(out)], env, timeout=600)
         assert run.returncode == 0, run.stderr
         outputs = []
         for slug in ("201-city-of-london", "352-manchester"):
@@ -223,14 +210,7 @@ def test_a_briefing_forked_from_the_server_shows_exactly_what_a_fresh_kernel_sho
 def test_a_forked_kernel_prints_nothing_of_its_own_into_the_runs_output(tmp_path):
     """ipykernel prints a "Ctrl-C will not work" note when it has no parent to watch."""
     env = tiny.environment(tmp_path)
-    run = subprocess.run(
-        [sys.executable, "-m", "csdemand", "render", "--la", "352", "--briefing", "quick", "slow"]
-        + ["--out", str(tmp_path / "out")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=WAIT,
-    )
+    run = _render(["--la", "352", "--briefing", "quick", "slow", "--out", str(tmp_path / "out")], env)
     assert run.returncode == 0, run.stderr
     assert run.stderr == ""
     assert [line.split()[0] for line in run.stdout.splitlines()] == ["rendered", "rendered", "2"]

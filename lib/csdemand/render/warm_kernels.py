@@ -34,12 +34,15 @@ Linux only (abstract socket names, ``SO_PEERCRED``, fork); elsewhere kernels sta
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
+import select
 import signal
 import socket
 import struct
 import sys
+import time
 
 #: Environment variable through which render processes (and their workers) find the server:
 #: JSON ``{"address": ..., "pid": ..., "python": [interpreter and its flags]}``.
@@ -47,6 +50,8 @@ ENV = "CSDEMAND_WARM_KERNELS"
 #: Set in each forked kernel's environment: the pid of its launcher (tests find the worker by it).
 LAUNCHER_ENV = "CSDEMAND_KERNEL_LAUNCHER"
 MODULE = "csdemand.render.warm_kernels"
+#: The signals a launcher passes on to its kernel's process group (what a kernel manager sends).
+RELAYED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
 #: Seconds a launcher may take to send its request once connected.
 REQUEST_TIMEOUT = 5.0
 #: Seconds a launcher waits for its kernel (the server imports for ~2-5 s first) before it starts one itself.
@@ -139,9 +144,6 @@ def _wait_frame(sock: socket.socket, seconds: float, parent: int, server: int = 
     """The next message from the server, waiting at most ``seconds`` (None on time-out, or at
     once when the ``server`` process is gone) and giving up (SystemExit) if this launcher's parent
     goes: nobody would be left to end the kernel."""
-    import select
-    import time
-
     deadline = time.monotonic() + seconds
     while True:
         ready, _, _ = select.select([sock], [], [], 1.0)
@@ -175,7 +177,7 @@ def launch(address: str, server: int, kernel_args: list[str]) -> None:
         else:
             pending.append(signum)
 
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+    for sig in RELAYED:
         signal.signal(sig, relay)
     request = {"args": kernel_args, "cwd": os.getcwd(), "env": dict(os.environ), "launcher": os.getpid()}
     try:
@@ -186,7 +188,7 @@ def launch(address: str, server: int, kernel_args: list[str]) -> None:
         pid = 0
     if pid <= 1:  # no kernel (the server went away, or is stuck): closing tells it to drop this one
         sock.close()
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+        for sig in RELAYED:
             signal.signal(sig, signal.SIG_DFL)
         _ordinary_kernel(kernel_args)
     child["pid"] = pid
@@ -432,8 +434,10 @@ def current() -> dict | None:
         return None
 
 
+@functools.cache
 def manager_class():
-    """``AsyncKernelManager`` whose kernels come from the warm-kernel server when there is one."""
+    """``AsyncKernelManager`` whose kernels come from the warm-kernel server when there is one
+    (one class per process; whether there is a server is read at each kernel's start)."""
     from jupyter_client.manager import AsyncKernelManager
 
     class WarmKernelManager(AsyncKernelManager):
